@@ -1,0 +1,3 @@
+"""readyscore: evidence-backed production-readiness audits for LLM services."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from readyscore.cli import main
+
+main()

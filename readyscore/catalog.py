@@ -1,0 +1,92 @@
+"""The check catalog: every `checks/**/<id>.yaml`, validated when loaded.
+
+A duplicate id, an unknown field, a wrong type, an unknown executor kind or params the executor
+rejects stop the load with the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from readyscore import paths
+from readyscore.executors import registry
+from readyscore.model import CheckSpec
+from readyscore.yamlfile import ConfigError, load_yaml, require_mapping
+
+MAX_CHECK_FILES = 5000
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    spec: CheckSpec
+    params: BaseModel  # validated by the executor's Params model
+    path: Path
+
+
+class Catalog:
+    def __init__(self, entries: list[CatalogEntry]):
+        self.entries = {entry.spec.id: entry for entry in entries}
+
+    def __contains__(self, check_id: str) -> bool:
+        return check_id in self.entries
+
+    def __iter__(self):
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, check_id: str) -> CatalogEntry | None:
+        return self.entries.get(check_id)
+
+    @property
+    def specs(self) -> list[CheckSpec]:
+        return [entry.spec for entry in self.entries.values()]
+
+
+def load_check_file(path: Path) -> CatalogEntry:
+    data = require_mapping(path, load_yaml(path), "check definition")
+    try:
+        spec = CheckSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError.from_validation(path, data, exc) from None
+    if spec.id != path.stem:
+        raise ConfigError(path, f"id {spec.id!r} must match the file name ({path.stem!r})",
+                          line=data.key_lines.get("id"), field="id")
+    try:
+        executor = registry.get(spec.kind)
+    except registry.UnknownKind:
+        known = ", ".join(registry.all_kinds())
+        raise ConfigError(path, f"unknown executor kind {spec.kind!r}; known kinds: {known}",
+                          line=data.key_lines.get("kind"), field="kind") from None
+    try:
+        params = executor.parse_params(spec.params)
+    except ValidationError as exc:
+        raise ConfigError.from_validation(path, data.get("params", {}), exc, prefix=("params",)) from None
+    return CatalogEntry(spec=spec, params=params, path=path)
+
+
+def check_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise ConfigError(directory, "checks folder not found")
+    files = sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if len(files) > MAX_CHECK_FILES:
+        raise ConfigError(directory, f"holds {len(files)} check files; the limit is {MAX_CHECK_FILES}")
+    return files
+
+
+def load_catalog(extra_dirs: list[Path] | None = None, include_builtin: bool = True) -> Catalog:
+    directories = ([paths.builtin_checks_dir()] if include_builtin else []) + list(extra_dirs or [])
+    entries: dict[str, CatalogEntry] = {}
+    for directory in directories:
+        for path in check_files(directory):
+            entry = load_check_file(path)
+            if entry.spec.id in entries:
+                first = entries[entry.spec.id].path
+                raise ConfigError(path, f"duplicate check id {entry.spec.id!r} (first defined in {first})",
+                                  line=1, field="id")
+            entries[entry.spec.id] = entry
+    return Catalog(list(entries.values()))

@@ -1,0 +1,399 @@
+"""The command line: thin, over the library API (engine, catalog, config, reporters).
+
+Exit codes: 0 all good; 1 a --fail-under / --min-level gate is not met; 2 a usage or
+configuration error; 3 an internal error; 130 interrupted (the report is still written).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from readyscore import __version__
+from readyscore.yamlfile import ConfigError
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+app = typer.Typer(
+    name="readyscore",
+    help="How production-ready is your LLM service? Evidence-backed score (0-100) and readiness level (1-4).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+checks_app = typer.Typer(help="Browse the check catalog.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Browse the readiness profiles.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+app.add_typer(profiles_app, name="profiles")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class UsageError(Exception):
+    """A user's mistake on the command line: printed without a traceback, exit 2."""
+
+
+def fail_usage(message: str) -> None:
+    raise UsageError(message)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"readyscore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    pass
+
+
+class SourceChoice(StrEnum):
+    static = "static"
+    deploy = "deploy"
+    live = "live"
+    load = "load"
+
+
+def _parse_formats(value: str) -> list[str]:
+    from readyscore.reporters import available_formats
+
+    formats = [f.strip() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in available_formats()]
+    if unknown or not formats:
+        fail_usage(f"--format: unknown format {', '.join(unknown) or '(none)'}; "
+                   f"choose from {', '.join(available_formats())} (comma-separated)")
+    return formats
+
+
+def _check_output_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail_usage(f"--output {directory}: cannot create the folder ({exc.strerror})")
+    if not os.access(directory, os.W_OK):
+        fail_usage(f"--output {directory}: the folder is not writable")
+
+
+def write_reports(report, formats: list[str], output: Path, console: Console = out) -> list[Path]:
+    from readyscore.report import write_atomic
+    from readyscore.reporters import get_reporter
+
+    written = []
+    for name in formats:
+        reporter = get_reporter(name)
+        if reporter.filename is None:
+            reporter.show(report, console)
+            continue
+        path = output / reporter.filename
+        write_atomic(path, reporter.render(report))
+        written.append(path)
+    return written
+
+
+class _ProgressBar:
+    """Rich progress on stderr; silent when stderr is not a terminal (CI logs stay readable)."""
+
+    def __init__(self, enabled: bool):
+        self.progress = Progress(TextColumn("[bold]auditing"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=err, transient=True, disable=not enabled)
+        self.task = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def hooks(self):
+        from readyscore.engine import Progress as EngineProgress
+
+        def start(total: int) -> None:
+            self.task = self.progress.add_task("", total=total)
+
+        def done(check, result) -> None:
+            self.progress.update(self.task, advance=1, description=escape(check.spec.id))
+
+        return EngineProgress(on_start=start, on_done=done)
+
+
+def run_audit(path: str | None, url: str | None, profile_name: str | None, sources: list[SourceChoice] | None,
+              checks_dirs: list[Path], output: Path, formats: list[str], fail_under: float | None,
+              min_level: int | None, timeout: float, deadline: float, api_key_env: str, probes: list[str],
+              allow_load_on: list[str], processes: int, sweep: bool, quiet: bool,
+              config_file: Path | None = None, extra_warnings: list[str] | None = None) -> int:
+    """Shared by `audit` and `demo`: returns the exit code."""
+    from readyscore import engine
+    from readyscore.catalog import load_catalog
+    from readyscore.config import (AuditOptions, ProjectConfig, apply_project_settings, find_project_config,
+                                   load_profile, load_project_config)
+    from readyscore.model import Source
+
+    root = engine.resolve_root(path) if path is not None else None
+    if root is None and not url:
+        fail_usage("nothing to audit: give a PATH (source tree), --url (running service), or both")
+    config_path = config_file or find_project_config(root)
+    project = load_project_config(config_path) if config_path else ProjectConfig()
+    profile = load_profile(profile_name or project.profile or "default")
+    profile = apply_project_settings(profile, project)
+    url = url or project.url
+    if url and not url.startswith(("http://", "https://")):
+        fail_usage(f"--url {url!r}: give an http:// or https:// base URL")
+    fail_under = fail_under if fail_under is not None else project.fail_under
+    min_level = min_level if min_level is not None else project.min_level
+    catalog = load_catalog(checks_dirs)
+    _check_output_dir(output)
+
+    options = AuditOptions(
+        root=root, url=url.rstrip("/") if url else None,
+        sources={Source(s.value) for s in sources} if sources else None,
+        checks_dirs=checks_dirs, check_timeout_s=timeout, deadline_s=deadline, api_key_env=api_key_env,
+        probes=probes, allow_load_on=allow_load_on, processes=processes, sweep=sweep,
+        show_progress=not quiet,
+    )
+    cancel = threading.Event()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame):  # SIGTERM is a Ctrl-C from a CI runner: keep what was measured
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        with _ProgressBar(enabled=not quiet and err.is_terminal) as bar:
+            report = engine.audit(catalog, profile, project, options, progress=bar.hooks(), cancel=cancel)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+    report.warnings.extend(extra_warnings or [])
+
+    shown = [f for f in formats if not (quiet and f == "terminal")]
+    written = write_reports(report, shown, output)
+    for file in written:
+        err.print(f"wrote {file}")
+    if not report.complete:
+        err.print(f"[bold red]audit incomplete:[/] {escape(report.incomplete_reason or '')}")
+        if report.incomplete_reason == "interrupted":
+            return EXIT_INTERRUPTED
+
+    code = EXIT_OK
+    if fail_under is not None and (report.score is None or report.score < fail_under):
+        err.print(f"[red]gate failed:[/] score {report.score if report.score is not None else '—'} "
+                  f"is below --fail-under {fail_under:g}")
+        code = EXIT_GATE
+    if min_level is not None and report.level < min_level:
+        err.print(f"[red]gate failed:[/] Level {report.level} is below --min-level {min_level}")
+        code = EXIT_GATE
+    return code
+
+
+SOURCES_HELP = "Only these sources (repeat or comma-separate): static, deploy, live, load."
+
+
+@app.command()
+def audit(
+    path: Annotated[Optional[str], typer.Argument(help="The service's source tree (static and deploy checks).")] = None,
+    url: Annotated[Optional[str], typer.Option("--url", help="Base URL of the running service (live and load checks).")] = None,
+    profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Profile name or YAML path (default: the project config's, else 'default').")] = None,
+    sources: Annotated[Optional[list[str]], typer.Option("--sources", help=SOURCES_HELP)] = None,
+    checks_dir: Annotated[Optional[list[Path]], typer.Option("--checks-dir", help="Extra folder of check YAML files (repeatable).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for report.json / report.html.")] = Path("reports"),
+    format: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: terminal, json, html (and any installed format).")] = "terminal,json,html",
+    fail_under: Annotated[Optional[float], typer.Option("--fail-under", min=0, max=100, help="Exit 1 when the score is below N.")] = None,
+    min_level: Annotated[Optional[int], typer.Option("--min-level", min=0, max=4, help="Exit 1 when the level is below L.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Project config to use instead of PATH/readyscore.yaml.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one check may take.")] = 120.0,
+    deadline: Annotated[float, typer.Option("--deadline", min=1, help="Seconds the whole audit may take.")] = 900.0,
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Environment variable holding the target's API key (never pass keys as arguments).")] = "READYSCORE_API_KEY",
+    probe: Annotated[Optional[list[str]], typer.Option("--probe", help="Only live probes whose id matches this glob (repeatable).")] = None,
+    allow_load_on: Annotated[Optional[list[str]], typer.Option("--allow-load-on", help="A non-loopback host you are allowed to load test (repeatable).")] = None,
+    processes: Annotated[int, typer.Option("--processes", min=1, max=64, help="Locust worker processes for the load test.")] = 1,
+    sweep: Annotated[bool, typer.Option("--sweep", help="Run a stepped load ramp to estimate the saturation point.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no terminal summary.")] = False,
+) -> None:
+    """Audit a service: its source tree (PATH), its running instance (--url), or both.
+
+    Writes report.json (the contract) and report.html to --output, prints a summary, and exits 1
+    when --fail-under or --min-level is not met.
+    """
+    chosen = [SourceChoice(s.strip()) for item in (sources or []) for s in item.split(",") if s.strip()] \
+        if sources else None
+    code = run_audit(path, url, profile, chosen, list(checks_dir or []), output, _parse_formats(format),
+                     fail_under, min_level, timeout, deadline, api_key_env, list(probe or []),
+                     list(allow_load_on or []), processes, sweep, quiet, config)
+    raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    report_json: Annotated[Path, typer.Argument(help="A report.json written by an earlier audit.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Comma-separated formats to render.")] = "html",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write to (default: beside the JSON).")] = None,
+) -> None:
+    """Re-render a report.json in other formats, without re-auditing."""
+    from readyscore.report import ReportLoadError, load_report
+
+    try:
+        loaded = load_report(report_json)
+    except ReportLoadError as exc:
+        fail_usage(str(exc))
+    formats = _parse_formats(format)
+    directory = output or report_json.parent
+    _check_output_dir(directory)
+    for file in write_reports(loaded, formats, directory):
+        err.print(f"wrote {file}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of report.json."""
+    import json
+
+    from readyscore.report import json_schema
+
+    out.print_json(json.dumps(json_schema()))
+
+
+@checks_app.command("list")
+def checks_list(
+    area: Annotated[Optional[str], typer.Option("--area", help="Only this area.")] = None,
+    source: Annotated[Optional[SourceChoice], typer.Option("--source", help="Only this source.")] = None,
+    checks_dir: Annotated[Optional[list[Path]], typer.Option("--checks-dir", help="Extra folder of check YAML files.")] = None,
+) -> None:
+    """List the checks: id, level, area, source, severity, title."""
+    from readyscore.catalog import load_catalog
+    from readyscore.model import Area
+
+    if area is not None and area not in {a.value for a in Area}:
+        fail_usage(f"--area {area!r}: choose from {', '.join(a.value for a in Area)}")
+    catalog = load_catalog(list(checks_dir or []))
+    table = Table(show_edge=False)
+    for column in ("id", "L", "area", "source", "severity", "title"):
+        table.add_column(column)
+    specs = sorted(catalog.specs, key=lambda s: (s.area.value, s.level, s.id))
+    shown = 0
+    for spec in specs:
+        if (area and spec.area.value != area) or (source and spec.source.value != source.value):
+            continue
+        shown += 1
+        table.add_row(spec.id, str(spec.level), spec.area.value, spec.source.value, spec.severity.value,
+                      escape(spec.title))
+    out.print(table)
+    err.print(f"{shown} of {len(specs)} checks")
+
+
+@checks_app.command("show")
+def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, as `checks list` shows it.")],
+                checks_dir: Annotated[Optional[list[Path]], typer.Option("--checks-dir")] = None) -> None:
+    """Show one check: what it measures, why it matters, how to fix it, references."""
+    from readyscore.catalog import load_catalog
+
+    catalog = load_catalog(list(checks_dir or []))
+    entry = catalog.get(check_id)
+    if entry is None:
+        import difflib
+
+        close = difflib.get_close_matches(check_id, [s.id for s in catalog.specs], n=3)
+        fail_usage(f"no check {check_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    spec = entry.spec
+    out.print(f"[bold]{escape(spec.title)}[/]  [dim]{spec.id}[/]")
+    out.print(f"Level {spec.level} · {spec.area.value} · {spec.source.value} · severity {spec.severity.value} · "
+              f"weight {spec.weight:g} · kind {spec.kind}")
+    out.print(f"\n[bold]Why[/]\n{escape(spec.rationale.strip())}")
+    out.print(f"\n[bold]Fix[/]\n{escape(spec.remediation.strip())}")
+    if spec.maps_to:
+        out.print(f"\n[bold]Maps to[/] {escape(', '.join(spec.maps_to))}")
+    if spec.references:
+        out.print("\n[bold]References[/]")
+        for ref in spec.references:
+            out.print(f"- {escape(ref.title)}" + (f" <{escape(ref.url)}>" if ref.url else ""))
+    if spec.params:
+        import yaml
+
+        out.print("\n[bold]Params[/]")
+        out.print(escape(yaml.safe_dump(spec.params, sort_keys=False).rstrip()))
+    out.print(f"\n[dim]{entry.path}[/]")
+
+
+@profiles_app.command("list")
+def profiles_list() -> None:
+    """List the built-in profiles."""
+    from readyscore.config import builtin_profile_names, load_profile
+
+    table = Table(show_edge=False)
+    table.add_column("profile")
+    table.add_column("sources")
+    table.add_column("description")
+    for name in builtin_profile_names():
+        profile = load_profile(name)
+        table.add_row(name, ",".join(s.value for s in profile.sources), escape(" ".join(profile.description.split())))
+    out.print(table)
+
+
+@profiles_app.command("show")
+def profiles_show(name: Annotated[str, typer.Argument(help="Profile name or YAML path.")]) -> None:
+    """Show a profile: area weights, levels with their bands and gates, overrides."""
+    from readyscore.config import load_profile
+
+    profile = load_profile(name)
+    out.print(f"[bold]{escape(profile.name)}[/] [dim]{escape(profile.origin)}[/]")
+    out.print(escape(" ".join(profile.description.split())))
+    out.print("\n[bold]Area weights[/]")
+    for area, weight in sorted(profile.area_weights.items(), key=lambda kv: -kv[1]):
+        out.print(f"  {area.value:<14} {weight:g}")
+    out.print("\n[bold]Levels[/]")
+    for level in sorted(profile.levels, key=lambda s: s.level):
+        out.print(f"  Level {level.level} {escape(level.name)} (score ≥ {level.min_score:g})")
+        for gate in level.gates:
+            parts = [f"{k}: {', '.join(getattr(gate, k))}" for k in ("all_of", "any_of", "first_of") if getattr(gate, k)]
+            out.print(f"    - {escape(gate.title)} [dim]({escape('; '.join(parts))})[/]")
+    if profile.checks:
+        out.print("\n[bold]Check overrides[/]")
+        for check_id, override in profile.checks.items():
+            out.print(f"  {check_id}: {escape(str(override.model_dump(exclude_defaults=True)))}")
+
+
+def main() -> None:
+    """Entry point: turns user mistakes into one readable line and exit 2, never a traceback."""
+    try:
+        code = app(standalone_mode=False)  # click returns the exit code instead of exiting
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (ConfigError, UsageError) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            err.print("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        import traceback
+
+        traceback.print_exc()
+        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+                  "(this is a bug in readyscore; please report it with the traceback above)")
+        sys.exit(EXIT_INTERNAL)

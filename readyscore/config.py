@@ -1,0 +1,270 @@
+"""Profiles, the project config (readyscore.yaml) and the options of one audit.
+
+A profile is the readiness model a team holds itself to: area weights, level bands and gates,
+per-check overrides and the settings of each check family. The project config lives in the
+audited repository and says which profile, which URL, which suppressions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from readyscore import paths
+from readyscore.model import LEVEL_NAMES, Area, Severity, Source, Strict
+from readyscore.settings import DeploySettings, LiveSettings, LlmSettings, LoadSettings, StaticSettings
+from readyscore.yamlfile import ConfigError, LineDict, load_yaml, require_mapping
+
+PROFILE_SCHEMA_VERSION = 1
+PROJECT_CONFIG_NAMES = ("readyscore.yaml", "readyscore.yml", ".readyscore.yaml")
+SETTINGS_SECTIONS = ("static", "deploy", "live", "load", "llm")
+
+
+class GateSpec(Strict):
+    """A condition a level requires. Every list given must hold.
+
+    - all_of: every check passes;
+    - any_of: at least one check passes;
+    - first_of: evidence ordered strongest first (live before static, say): the first check that
+      was evaluated decides, so a limiter in the code cannot pass a gate the live service fails.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    title: str
+    all_of: list[str] = Field(default_factory=list)
+    any_of: list[str] = Field(default_factory=list)
+    first_of: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_some_check(self) -> GateSpec:
+        if not (self.all_of or self.any_of or self.first_of):
+            raise ValueError("a gate needs at least one of all_of, any_of, first_of")
+        return self
+
+    def check_ids(self) -> list[str]:
+        return [*self.all_of, *self.any_of, *self.first_of]
+
+
+class LevelSpec(Strict):
+    level: int = Field(ge=1, le=4)
+    name: str
+    min_score: float = Field(ge=0, le=100)
+    gates: list[GateSpec] = Field(default_factory=list)
+
+
+class CheckOverride(Strict):
+    enabled: bool = True
+    weight: float | None = Field(default=None, gt=0, le=100)
+    severity: Severity | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Profile(Strict):
+    schema_version: Literal[1]
+    name: str
+    description: str = ""
+    extends: str | None = None
+    # Which check sources belong to this readiness model at all (ci-fast: static and deploy only).
+    sources: list[Source] = Field(default_factory=lambda: list(Source))
+    area_weights: dict[Area, float]
+    levels: list[LevelSpec]
+    checks: dict[str, CheckOverride] = Field(default_factory=dict)
+    static: StaticSettings = Field(default_factory=StaticSettings)
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
+    load: LoadSettings = Field(default_factory=LoadSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    # Where the profile was read from; set by the loader, not by the file.
+    origin: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _levels_are_a_ladder(self) -> Profile:
+        numbers = [spec.level for spec in self.levels]
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            raise ValueError("levels must be 1, 2, ... without gaps or repeats")
+        bands = [spec.min_score for spec in sorted(self.levels, key=lambda s: s.level)]
+        if bands != sorted(bands):
+            raise ValueError("min_score must not decrease from one level to the next")
+        if not any(weight > 0 for weight in self.area_weights.values()):
+            raise ValueError("at least one area needs a positive weight")
+        return self
+
+    def level_name(self, level: int) -> str:
+        for spec in self.levels:
+            if spec.level == level:
+                return spec.name
+        return LEVEL_NAMES.get(level, f"Level {level}")
+
+
+class Suppression(Strict):
+    """An accepted risk: auditable, owned, and (ideally) temporary."""
+
+    check: str
+    path: str | None = None
+    reason: str = Field(min_length=3)
+    owner: str | None = None
+    expires: dt.date | None = None
+
+    def active(self, today: dt.date) -> bool:
+        return self.expires is None or today <= self.expires
+
+
+class ProjectConfig(Strict):
+    schema_version: Literal[1] = 1
+    profile: str | None = None
+    url: str | None = None
+    fail_under: float | None = Field(default=None, ge=0, le=100)
+    min_level: int | None = Field(default=None, ge=0, le=4)
+    # Paths (globs, relative to the audited root) that no file-based check reads.
+    exclude: list[str] = Field(default_factory=list)
+    suppressions: list[Suppression] = Field(default_factory=list)
+    # Partial family settings, merged over the profile's.
+    static: dict[str, Any] = Field(default_factory=dict)
+    deploy: dict[str, Any] = Field(default_factory=dict)
+    live: dict[str, Any] = Field(default_factory=dict)
+    load: dict[str, Any] = Field(default_factory=dict)
+    llm: dict[str, Any] = Field(default_factory=dict)
+    origin: str = Field(default="", exclude=True)
+
+
+@dataclass
+class AuditOptions:
+    """What the command line says about one audit; nothing here comes from a file."""
+
+    root: Path | None = None
+    url: str | None = None
+    sources: set[Source] | None = None  # narrows the profile's sources; None = all inputs allow
+    checks_dirs: list[Path] = field(default_factory=list)
+    check_timeout_s: float = 120.0
+    deadline_s: float = 900.0
+    concurrency: int = 8
+    api_key_env: str = "READYSCORE_API_KEY"
+    probes: list[str] = field(default_factory=list)  # id globs selecting live/llm probes
+    allow_load_on: list[str] = field(default_factory=list)
+    processes: int = 1
+    sweep: bool = False
+    show_progress: bool = True
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = LineDict(base)
+    if isinstance(override, LineDict):
+        merged.line = override.line
+        merged.key_lines = {**getattr(base, "key_lines", {}), **override.key_lines}
+    else:
+        merged.line = getattr(base, "line", 0)
+        merged.key_lines = dict(getattr(base, "key_lines", {}))
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def builtin_profile_names() -> list[str]:
+    return sorted(p.stem for p in paths.builtin_profiles_dir().glob("*.yaml"))
+
+
+def resolve_profile_path(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or os.sep in name_or_path or "/" in name_or_path:
+        return candidate
+    builtin = paths.builtin_profiles_dir() / f"{name_or_path}.yaml"
+    if builtin.exists():
+        return builtin
+    known = ", ".join(builtin_profile_names())
+    raise ConfigError(name_or_path, f"no such profile; built-in profiles are: {known} "
+                                    "(or give the path of a YAML file)")
+
+
+def _read_profile_data(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    data = require_mapping(path, load_yaml(path), "profile")
+    parent = data.get("extends")
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(path, "must be the name or path of a profile", line=data.key_lines.get("extends"),
+                          field="extends")
+    parent_path = resolve_profile_path(parent)
+    if not parent_path.is_absolute() and not parent_path.exists():
+        parent_path = path.parent / parent_path
+    if parent_path.resolve() in seen:
+        raise ConfigError(path, "profiles extend each other in a loop", line=data.key_lines.get("extends"),
+                          field="extends")
+    base = _read_profile_data(parent_path, (*seen, path.resolve()))
+    base = LineDict({k: v for k, v in base.items() if k != "extends"})
+    return _deep_merge(base, data)
+
+
+def load_profile(name_or_path: str) -> Profile:
+    path = resolve_profile_path(name_or_path)
+    data = _read_profile_data(path)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError.from_validation(path, data, exc) from None
+    profile.origin = str(path)
+    return profile
+
+
+def find_project_config(root: Path | None) -> Path | None:
+    if root is None or not root.is_dir():
+        return None
+    for name in PROJECT_CONFIG_NAMES:
+        if (root / name).is_file():
+            return root / name
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            with pyproject.open("rb") as handle:
+                if "readyscore" in tomllib.load(handle).get("tool", {}):
+                    return pyproject
+        except (tomllib.TOMLDecodeError, OSError):
+            return None  # a broken pyproject is the static checks' business, not a config error
+    return None
+
+
+def load_project_config(path: Path) -> ProjectConfig:
+    if path.name == "pyproject.toml":
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)["tool"]["readyscore"]
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(path, f"invalid TOML: {exc}") from None
+        prefix: tuple[str | int, ...] = ("tool", "readyscore")
+    else:
+        data = require_mapping(path, load_yaml(path), "project config")
+        prefix = ()
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError.from_validation(path, data, exc, prefix=prefix) from None
+    config.origin = str(path)
+    return config
+
+
+def apply_project_settings(profile: Profile, project: ProjectConfig) -> Profile:
+    """The profile with the project's partial family settings merged over its own."""
+    updates: dict[str, Any] = {}
+    for section in SETTINGS_SECTIONS:
+        override = getattr(project, section)
+        if not override:
+            continue
+        current = getattr(profile, section)
+        merged = _deep_merge(current.model_dump(), override)
+        try:
+            updates[section] = type(current).model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigError.from_validation(project.origin, override, exc, prefix=(section,)) from None
+    return profile.model_copy(update=updates) if updates else profile

@@ -1,0 +1,303 @@
+"""Plan which checks apply, run their executors concurrently, collect results, score, report.
+
+Each check runs in its own daemon thread, so a check that hangs past its timeout is abandoned
+(recorded as `error`) without holding up the audit or the interpreter's exit. A crash in one check
+becomes that check's `error`; it never ends the audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from readyscore.catalog import Catalog
+from readyscore.config import AuditOptions, Profile, ProjectConfig, Suppression
+from readyscore.executors import registry
+from readyscore.executors.base import AuditCancelled, AuditContext, Executor
+from readyscore.files import matches
+from readyscore.model import CheckSpec, Result, Source, Status
+from readyscore.redact import Redactor
+from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers
+from readyscore.scoring import ScoredCheck, compute
+from readyscore.yamlfile import ConfigError
+
+FILE_SOURCES = {Source.STATIC, Source.DEPLOY}
+URL_SOURCES = {Source.LIVE, Source.LOAD}
+# A check of these sources is a "probe" that `--probe` selects among.
+PROBE_SOURCES = {Source.LIVE}
+
+
+@dataclass
+class PlannedCheck:
+    spec: CheckSpec
+    executor: Executor | None
+    params: BaseModel | None
+    skip_reason: str | None = None  # set: the check will not run, and says why
+
+
+@dataclass
+class Plan:
+    checks: list[PlannedCheck]
+
+    @property
+    def runnable(self) -> list[PlannedCheck]:
+        return [c for c in self.checks if c.skip_reason is None]
+
+
+def effective_spec(spec: CheckSpec, profile: Profile) -> CheckSpec:
+    override = profile.checks.get(spec.id)
+    if override is None:
+        return spec
+    update = {}
+    if override.weight is not None:
+        update["weight"] = override.weight
+    if override.severity is not None:
+        update["severity"] = override.severity
+    if override.params:
+        update["params"] = {**spec.params, **override.params}
+    return spec.model_copy(update=update)
+
+
+def plan_audit(catalog: Catalog, profile: Profile, options: AuditOptions) -> Plan:
+    unknown = sorted(set(profile.checks) - {s.id for s in catalog.specs})
+    if unknown:
+        raise ConfigError(profile.origin, f"overrides unknown check(s): {', '.join(unknown)}", field="checks")
+    for level in profile.levels:
+        for gate in level.gates:
+            missing = [c for c in gate.check_ids() if c not in catalog]
+            if missing:
+                raise ConfigError(profile.origin, f"gate {gate.id!r} names unknown check(s): {', '.join(missing)}",
+                                  field=f"levels.{level.level}.gates")
+
+    planned: list[PlannedCheck] = []
+    for entry in catalog:
+        override = profile.checks.get(entry.spec.id)
+        if override is not None and not override.enabled:
+            continue
+        if entry.spec.source not in profile.sources:
+            continue  # outside this profile's readiness model altogether
+        spec = effective_spec(entry.spec, profile)
+        executor_cls = registry.get(spec.kind)
+        try:
+            params = executor_cls.parse_params(spec.params) if override and override.params else entry.params
+        except ValidationError as exc:
+            raise ConfigError.from_validation(profile.origin, {}, exc,
+                                              prefix=("checks", spec.id, "params")) from None
+        planned.append(PlannedCheck(spec, executor_cls(), params, _skip_reason(spec, options)))
+    return Plan(planned)
+
+
+def _skip_reason(spec: CheckSpec, options: AuditOptions) -> str | None:
+    if options.sources is not None and spec.source not in options.sources:
+        return f"the {spec.source.value} source was not selected (--sources)"
+    if spec.source in FILE_SOURCES and options.root is None:
+        return "no source tree was given"
+    if spec.source in URL_SOURCES and not options.url:
+        return "no --url was given, so the running service was not probed"
+    if spec.source in PROBE_SOURCES and options.probes and not any(matches(spec.id, p) for p in options.probes):
+        return "not selected by --probe"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """What the engine tells its caller while it runs (the CLI draws a progress bar from it)."""
+
+    on_start: Callable[[int], None] = lambda total: None
+    on_done: Callable[[PlannedCheck, Result], None] = lambda check, result: None
+
+
+@dataclass
+class RunOutcome:
+    results: dict[str, Result]
+    complete: bool
+    incomplete_reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _run_one(check: PlannedCheck, ctx: AuditContext, out: queue.Queue) -> None:
+    started = time.perf_counter()
+    try:
+        result = check.executor.run(check.spec, check.params, ctx)
+        if result.check_id != check.spec.id:
+            result = result.model_copy(update={"check_id": check.spec.id})
+    except AuditCancelled as exc:
+        result = Result.not_evaluated(check.spec.id, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one check's crash must not end the audit
+        result = Result.error(check.spec.id, f"the check crashed: {type(exc).__name__}: {exc}")
+    result.duration_s = round(time.perf_counter() - started, 4)
+    out.put((check.spec.id, result))
+
+
+def run_checks(plan: Plan, ctx: AuditContext, progress: Progress | None = None) -> RunOutcome:
+    """Run every runnable check, phase by phase. Ctrl-C keeps what finished."""
+    progress = progress or Progress()
+    results: dict[str, Result] = {}
+    for check in plan.checks:
+        if check.skip_reason is not None:
+            results[check.spec.id] = Result.not_evaluated(check.spec.id, check.skip_reason)
+    runnable = plan.runnable
+    progress.on_start(len(runnable))
+    deadline = time.monotonic() + ctx.options.deadline_s
+    incomplete: str | None = None
+    by_phase: dict[int, list[PlannedCheck]] = {}
+    for check in runnable:
+        by_phase.setdefault(check.executor.phase, []).append(check)
+
+    try:
+        for phase in sorted(by_phase):
+            if incomplete:
+                break
+            incomplete = _run_phase(by_phase[phase], ctx, results, progress, deadline)
+    except KeyboardInterrupt:
+        ctx.cancel.set()
+        incomplete = "interrupted"
+
+    for check in runnable:
+        if check.spec.id not in results:
+            results[check.spec.id] = Result.not_evaluated(check.spec.id, f"not run: the audit was {incomplete}")
+    return RunOutcome(results=results, complete=incomplete is None, incomplete_reason=incomplete)
+
+
+def _run_phase(checks: list[PlannedCheck], ctx: AuditContext, results: dict[str, Result],
+               progress: Progress, deadline: float) -> str | None:
+    out: queue.Queue = queue.Queue()
+    pending = list(checks)
+    running: dict[str, tuple[PlannedCheck, float, float]] = {}  # id -> (check, started, timeout)
+    while pending or running:
+        while pending and len(running) < max(1, ctx.options.concurrency):
+            check = pending.pop(0)
+            timeout = check.executor.timeout_s(check.params, ctx)
+            running[check.spec.id] = (check, time.monotonic(), timeout)
+            threading.Thread(target=_run_one, args=(check, ctx, out), daemon=True,
+                             name=f"check-{check.spec.id}").start()
+        try:
+            check_id, result = out.get(timeout=0.1)
+        except queue.Empty:
+            check_id, result = None, None
+        if check_id is not None and check_id in running:
+            check = running.pop(check_id)[0]
+            results[check_id] = result
+            progress.on_done(check, result)
+        now = time.monotonic()
+        for check_id, (check, started, timeout) in list(running.items()):
+            if now - started > timeout:
+                running.pop(check_id)
+                results[check_id] = Result.error(check_id, f"timed out after {timeout:.0f} s")
+                progress.on_done(check, results[check_id])
+        if now > deadline:
+            ctx.cancel.set()
+            for check_id, (check, _, _) in running.items():
+                results[check_id] = Result.not_evaluated(check_id, "the audit deadline was reached")
+            return f"stopped at the audit deadline ({ctx.options.deadline_s:.0f} s)"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _describe(suppression: Suppression) -> str:
+    parts = [suppression.reason]
+    if suppression.owner:
+        parts.append(f"owner {suppression.owner}")
+    if suppression.expires:
+        parts.append(f"until {suppression.expires.isoformat()}")
+    return "; ".join(parts)
+
+
+def apply_suppressions(results: dict[str, Result], ctx: AuditContext) -> list[SuppressionInfo]:
+    """Whole-check suppressions mark the result; path-scoped ones are applied by the executors
+    (via ctx.suppression_for) and only listed here."""
+    infos = []
+    for suppression in ctx.project.suppressions:
+        active = suppression.active(ctx.today)
+        matched = []
+        result = results.get(suppression.check)
+        if active and suppression.path is None and result is not None and result.status in (
+                Status.FAIL, Status.PARTIAL, Status.WARN, Status.ERROR):
+            result.suppressed_by = _describe(suppression)
+            matched.append(suppression.check)
+        infos.append(SuppressionInfo(**suppression.model_dump(), active=active, matched=matched))
+    return infos
+
+
+def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at: dt.datetime,
+                 finished_at: dt.datetime, suppressions: list[SuppressionInfo]) -> Report:
+    profile = ctx.profile
+    checks = {c.spec.id: ScoredCheck(c.spec.id, c.spec.title, c.spec.area, c.spec.level, c.spec.weight,
+                                     c.spec.severity) for c in plan.checks}
+    card = compute(checks, outcome.results, profile, waivers=True)
+    raw = compute(checks, outcome.results, profile, waivers=False)
+    results = []
+    for check in plan.checks:
+        spec, res = check.spec, outcome.results[check.spec.id]
+        results.append(CheckResult(
+            check_id=spec.id, title=spec.title, area=spec.area, level=spec.level, source=spec.source,
+            severity=spec.severity, weight=spec.weight, status=res.status, score=res.score,
+            message=ctx.redactor.redact(res.message) or "",
+            evidence=[_redacted_evidence(e, ctx.redactor) for e in res.evidence],
+            strength=res.strength, remediation=spec.remediation, rationale=spec.rationale,
+            references=spec.references, maps_to=spec.maps_to, duration_s=res.duration_s,
+            metrics=res.metrics, suppressed_by=res.suppressed_by))
+    skipped = {}
+    if "files" in ctx._shared and ctx._shared["files"][0]:
+        skipped = ctx._shared["files"][1].skipped_summary()
+    return Report(
+        target=Target(path=str(ctx.root) if ctx.root else None, url=ctx.url),
+        profile=ProfileInfo(name=profile.name, origin=profile.origin, description=profile.description,
+                            levels=[{"level": 0, "name": profile.level_name(0), "min_score": 0}]
+                            + [{"level": s.level, "name": s.name, "min_score": s.min_score}
+                               for s in sorted(profile.levels, key=lambda s: s.level)]),
+        started_at=started_at, finished_at=finished_at,
+        duration_s=round((finished_at - started_at).total_seconds(), 3),
+        complete=outcome.complete, incomplete_reason=outcome.incomplete_reason,
+        score=card.score, level=card.level, level_name=card.level_name, coverage=card.coverage,
+        without_waivers=WithoutWaivers(score=raw.score, level=raw.level, level_name=raw.level_name),
+        areas=card.areas, gates=card.gates, next_level=card.next_level, held_back_by=card.held_back_by,
+        roadmap=card.roadmap, counts=card.counts, suppressions=suppressions, results=results,
+        skipped_files=skipped, warnings=outcome.warnings,
+    )
+
+
+def _redacted_evidence(evidence, redactor: Redactor):
+    return evidence.model_copy(update={
+        "message": redactor.redact(evidence.message) or "",
+        "snippet": redactor.redact(evidence.snippet),
+        "url": redactor.redact(evidence.url),
+    })
+
+
+def audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: AuditOptions,
+          progress: Progress | None = None, cancel: threading.Event | None = None) -> Report:
+    """The whole audit: plan, run, suppress, score. Never raises for a check's failure."""
+    ctx = AuditContext(profile=profile, options=options, project=project)
+    if cancel is not None:
+        ctx.cancel = cancel
+    _ = ctx.api_key  # registers the key with the redactor before any check can echo it
+    plan = plan_audit(catalog, profile, options)
+    started_at = dt.datetime.now(dt.timezone.utc)
+    outcome = run_checks(plan, ctx, progress)
+    suppressions = apply_suppressions(outcome.results, ctx)
+    finished_at = dt.datetime.now(dt.timezone.utc)
+    return build_report(plan, outcome, ctx, started_at, finished_at, suppressions)
+
+
+def resolve_root(path: str | None) -> Path | None:
+    if path is None:
+        return None
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise ConfigError(path, "no such file or folder")
+    if not root.is_dir():
+        raise ConfigError(path, "is a file; give the folder of the service's repository")
+    return root.resolve()

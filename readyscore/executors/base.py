@@ -1,0 +1,152 @@
+"""The executor interface: one class per check `kind`, many checks per class.
+
+An executor validates its own `params` with a pydantic model (`Params`) and measures one check at
+a time. Work that several checks need (the bandit run, the parsed manifests, a probe's responses)
+goes through `ctx.shared(key, factory)`, which computes it once per audit even when checks run
+in parallel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from readyscore.config import AuditOptions, Profile, ProjectConfig, Suppression
+from readyscore.files import FileIndex, matches
+from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
+from readyscore.redact import Redactor
+
+T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuditCancelled(Exception):
+    """Raised inside a check when the audit was interrupted (Ctrl-C, SIGTERM, deadline)."""
+
+
+@dataclass
+class AuditContext:
+    """Everything a check may look at. Built once per audit by the engine."""
+
+    profile: Profile
+    options: AuditOptions
+    project: ProjectConfig = field(default_factory=ProjectConfig)
+    redactor: Redactor = field(default_factory=Redactor)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    today: dt.date = field(default_factory=dt.date.today)
+    _shared: dict[str, Any] = field(default_factory=dict)
+    _shared_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def root(self) -> Path | None:
+        return self.options.root
+
+    @property
+    def url(self) -> str | None:
+        return self.options.url
+
+    @property
+    def api_key(self) -> str | None:
+        """The target's key, from the environment only (never from the command line)."""
+        key = os.environ.get(self.options.api_key_env) or None
+        self.redactor.add(key)
+        return key
+
+    def shared(self, key: str, factory: Callable[[], T]) -> T:
+        """Compute `factory()` once per audit; concurrent callers wait for the first one.
+
+        An exception is cached too, so every check that needs the failed work reports the same
+        error instead of retrying it.
+        """
+        with self._guard:
+            lock = self._shared_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._shared:
+                try:
+                    self._shared[key] = (True, factory())
+                except Exception as exc:  # noqa: BLE001 - re-raised to every caller below
+                    self._shared[key] = (False, exc)
+            ok, value = self._shared[key]
+        if not ok:
+            raise value
+        return value
+
+    @property
+    def files(self) -> FileIndex:
+        if self.root is None:
+            raise RuntimeError("this check needs a source tree, and none was given")
+        return self.shared("files", lambda: FileIndex(self.root, self.project.exclude))
+
+    def suppression_for(self, check_id: str, path: str | None = None) -> Suppression | None:
+        """The active suppression of a finding, if any. Path-scoped ones need a matching path."""
+        for suppression in self.project.suppressions:
+            if suppression.check != check_id or not suppression.active(self.today):
+                continue
+            if suppression.path is None or (path is not None and matches(path, suppression.path)):
+                return suppression
+        return None
+
+    def check_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise AuditCancelled("the audit was interrupted")
+
+    def sleep(self, seconds: float) -> None:
+        """A sleep that ends early when the audit is cancelled."""
+        if self.cancel.wait(seconds):
+            raise AuditCancelled("the audit was interrupted")
+
+
+class Executor(ABC, Generic[P]):
+    """Implements one check `kind`. Subclasses set `kind`, `Params` and `run`."""
+
+    kind: ClassVar[str]
+    Params: ClassVar[type[BaseModel]] = NoParams
+    description: ClassVar[str] = ""
+    # Checks run phase by phase: files and gentle probes first (0), bursts that exhaust a rate
+    # limit next (1), the load test last (2), so one check cannot distort another's measurement.
+    phase: ClassVar[int] = 0
+
+    @classmethod
+    def parse_params(cls, params: dict[str, Any]) -> BaseModel:
+        return cls.Params.model_validate(params)
+
+    def timeout_s(self, params: P, ctx: AuditContext) -> float:
+        """How long one check may take before the engine gives up on it."""
+        return ctx.options.check_timeout_s
+
+    @abstractmethod
+    def run(self, spec: CheckSpec, params: P, ctx: AuditContext) -> Result:
+        """Measure one check. Raise freely: the engine turns exceptions into `error` results."""
+
+
+def result(spec: CheckSpec, status: Status, message: str, *, score: float | None = None,
+           evidence: list[Evidence] | None = None, strength: EvidenceStrength | None = None,
+           metrics: dict[str, Any] | None = None) -> Result:
+    """A Result with the conventional score for its status unless one is given."""
+    if score is None:
+        score = {Status.PASS: 1.0, Status.WARN: 1.0, Status.PARTIAL: 0.5}.get(status, 0.0)
+    return Result(check_id=spec.id, status=status, score=score, message=message,
+                  evidence=evidence or [], strength=strength, metrics=metrics or {})
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start

@@ -1,0 +1,158 @@
+"""Repository hygiene: which files a production-ready repository has, and which it must not have."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from readyscore.executors.base import AuditContext, Executor, result
+from readyscore.executors.registry import register
+from readyscore.files import matches
+from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
+
+MAX_EVIDENCE = 10
+
+
+class FilesPresentParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patterns: list[str] = Field(min_length=1, description="globs; any match is evidence")
+    what: str = Field(description="what the files are, for messages ('a test suite')")
+    # Optional: a regex one of the matched files must contain (e.g. '[tool.pytest' in pyproject).
+    contains: str | None = None
+    # Globs that are weaker evidence: a match only earns partial credit.
+    weaker_patterns: list[str] = Field(default_factory=list)
+    min_count: int = Field(default=1, ge=1)
+
+    @field_validator("contains")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
+@register
+class FilesPresent(Executor[FilesPresentParams]):
+    kind = "files_present"
+    Params = FilesPresentParams
+    description = "Passes when the tree has files matching the patterns (optionally containing a regex)."
+
+    def run(self, spec: CheckSpec, params: FilesPresentParams, ctx: AuditContext) -> Result:
+        files = ctx.files
+        found = [f.rel for f in files.glob(*params.patterns)]
+        if params.contains:
+            pattern = re.compile(params.contains, re.MULTILINE)
+            found = [rel for rel in found if (text := files.read_text(rel)) and pattern.search(text)]
+        if len(found) >= params.min_count:
+            evidence = [Evidence(message=f"{params.what}: found", path=rel, strength=EvidenceStrength.IMPLEMENTED)
+                        for rel in found[:MAX_EVIDENCE]]
+            more = f" (and {len(found) - MAX_EVIDENCE} more)" if len(found) > MAX_EVIDENCE else ""
+            return result(spec, Status.PASS, f"{params.what}: {len(found)} file(s){more}",
+                          evidence=evidence, strength=EvidenceStrength.IMPLEMENTED)
+        weaker = [f.rel for f in files.glob(*params.weaker_patterns)] if params.weaker_patterns else []
+        if weaker:
+            return result(spec, Status.PARTIAL, f"{params.what}: only weaker evidence found",
+                          evidence=[Evidence(message="weaker evidence", path=rel, strength=EvidenceStrength.DECLARED)
+                                    for rel in weaker[:MAX_EVIDENCE]],
+                          strength=EvidenceStrength.DECLARED)
+        wanted = ", ".join(params.patterns[:6])
+        return result(spec, Status.FAIL, f"no {params.what} found (looked for {wanted})")
+
+
+class FilesAbsentParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patterns: list[str] = Field(min_length=1)
+    allow: list[str] = Field(default_factory=list, description="globs that are fine (e.g. .env.example)")
+    what: str
+
+
+@register
+class FilesAbsent(Executor[FilesAbsentParams]):
+    kind = "files_absent"
+    Params = FilesAbsentParams
+    description = "Fails for every file matching the patterns (minus allowed ones); suppressions by path apply."
+
+    def run(self, spec: CheckSpec, params: FilesAbsentParams, ctx: AuditContext) -> Result:
+        offending, waived = [], []
+        for entry in ctx.files.glob(*params.patterns):
+            if any(matches(entry.rel, pattern) for pattern in params.allow):
+                continue
+            (waived if ctx.suppression_for(spec.id, entry.rel) else offending).append(entry.rel)
+        if not offending:
+            message = f"no {params.what}" + (f" ({len(waived)} suppressed)" if waived else "")
+            return result(spec, Status.PASS, message)
+        return result(spec, Status.FAIL, f"{len(offending)} {params.what} committed",
+                      evidence=[Evidence(message=f"{params.what} committed", path=rel) for rel in offending[:MAX_EVIDENCE]])
+
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+LOCK_FILES = ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "requirements.lock", "conda-lock.yml",
+              "package-lock.json", "yarn.lock", "pnpm-lock.yaml")
+
+
+def requirement_pins(text: str) -> tuple[int, int, list[str]]:
+    """(pinned, total, unpinned names) over a requirements file's requirement lines."""
+    pinned = total = 0
+    unpinned: list[str] = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith(("-", "--")) or "://" in line:
+            continue
+        match = _REQUIREMENT.match(line)
+        if not match:
+            continue
+        total += 1
+        spec = match.group(3).split(";", 1)[0]
+        if "==" in spec or "===" in spec:
+            pinned += 1
+        else:
+            unpinned.append(match.group(1))
+    return pinned, total, unpinned
+
+
+class PinningParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    requirement_patterns: list[str] = Field(default_factory=lambda: ["requirements*.txt", "requirements/*.txt"])
+    manifest_patterns: list[str] = Field(default_factory=lambda: ["pyproject.toml", "setup.py", "setup.cfg",
+                                                                     "Pipfile", "package.json"])
+
+
+@register
+class DependencyPinning(Executor[PinningParams]):
+    kind = "dependency_pinning"
+    Params = PinningParams
+    description = "A lock file, or requirements pinned with ==, so builds are reproducible (LLM03:2025)."
+
+    def run(self, spec: CheckSpec, params: PinningParams, ctx: AuditContext) -> Result:
+        files = ctx.files
+        locks = [f.rel for f in files.glob(*LOCK_FILES)]
+        if locks:
+            return result(spec, Status.PASS, f"lock file present: {', '.join(locks[:3])}",
+                          evidence=[Evidence(message="lock file", path=rel) for rel in locks[:MAX_EVIDENCE]],
+                          strength=EvidenceStrength.IMPLEMENTED)
+        pinned = total = 0
+        evidence: list[Evidence] = []
+        for entry in files.glob(*params.requirement_patterns):
+            text = files.read_text(entry.rel)
+            if text is None:
+                continue
+            p, t, unpinned = requirement_pins(text)
+            pinned, total = pinned + p, total + t
+            if unpinned:
+                evidence.append(Evidence(message=f"not pinned with ==: {', '.join(unpinned[:8])}", path=entry.rel))
+            elif t:
+                evidence.append(Evidence(message=f"all {t} requirements pinned", path=entry.rel))
+        if total:
+            share = pinned / total
+            status = Status.PASS if pinned == total else (Status.PARTIAL if pinned else Status.FAIL)
+            return result(spec, status, f"{pinned} of {total} requirements pinned, no lock file", score=share,
+                          evidence=evidence, strength=EvidenceStrength.DECLARED)
+        manifests = [f.rel for f in files.glob(*params.manifest_patterns)]
+        if manifests:
+            return result(spec, Status.FAIL, "dependencies are declared without a lock file or pins",
+                          evidence=[Evidence(message="manifest without lock file", path=rel) for rel in manifests[:5]])
+        return result(spec, Status.FAIL, "no dependency manifest or lock file found")

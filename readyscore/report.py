@@ -1,0 +1,163 @@
+"""report.json: the contract every other format renders from.
+
+`REPORT_SCHEMA_VERSION` changes whenever a field is renamed or removed or its meaning changes;
+adding an optional field is a minor change (the `x.y` minor part). `readyscore schema` prints the
+JSON Schema generated from these models; docs/report.schema.json is kept in step by a test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from readyscore import __version__
+from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
+from readyscore.scoring import AreaScore, GateOutcome, RoadmapItem
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+class ToolInfo(BaseModel):
+    name: str = "readyscore"
+    version: str = __version__
+
+
+class Target(BaseModel):
+    path: str | None = None
+    url: str | None = None
+
+
+class ProfileInfo(BaseModel):
+    name: str
+    origin: str
+    description: str = ""
+    levels: list[dict[str, Any]] = Field(default_factory=list,
+                                         description="the ladder: level, name, min_score")
+
+
+class SuppressionInfo(BaseModel):
+    check: str
+    path: str | None = None
+    reason: str
+    owner: str | None = None
+    expires: dt.date | None = None
+    active: bool
+    matched: list[str] = Field(default_factory=list, description="results it applied to")
+
+
+class CheckResult(BaseModel):
+    check_id: str
+    title: str
+    area: Area
+    level: int
+    source: Source
+    severity: Severity
+    weight: float
+    status: Status
+    score: float
+    message: str = ""
+    evidence: list[Evidence] = Field(default_factory=list)
+    strength: EvidenceStrength | None = None
+    remediation: str = ""
+    rationale: str = ""
+    references: list[Reference] = Field(default_factory=list)
+    maps_to: list[str] = Field(default_factory=list)
+    duration_s: float = 0.0
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    suppressed_by: str | None = None
+
+
+class WithoutWaivers(BaseModel):
+    score: float | None
+    level: int
+    level_name: str
+
+
+class Report(BaseModel):
+    schema_version: str = REPORT_SCHEMA_VERSION
+    tool: ToolInfo = Field(default_factory=ToolInfo)
+    target: Target
+    profile: ProfileInfo
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    duration_s: float
+    complete: bool = True
+    incomplete_reason: str | None = None
+    score: float | None = Field(description="0-100; null when nothing could be evaluated")
+    level: int
+    level_name: str
+    coverage: float = Field(description="share (0-1) of the readiness model's weight that was evaluated")
+    without_waivers: WithoutWaivers
+    areas: dict[str, AreaScore]
+    gates: list[GateOutcome]
+    next_level: int | None
+    held_back_by: list[str]
+    roadmap: list[RoadmapItem]
+    counts: dict[str, int]
+    suppressions: list[SuppressionInfo] = Field(default_factory=list)
+    results: list[CheckResult]
+    skipped_files: dict[str, int] = Field(default_factory=dict,
+                                          description="files the checks passed over, by reason")
+    # Family sections (load statistics, framework mappings ...) keyed by family name.
+    sections: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    def result(self, check_id: str) -> CheckResult | None:
+        return next((r for r in self.results if r.check_id == check_id), None)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"readyscore report, schema {REPORT_SCHEMA_VERSION}"
+    return schema
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class ReportLoadError(Exception):
+    pass
+
+
+def load_report(path: Path) -> Report:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportLoadError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportLoadError(f"{path}: not a readable JSON report ({exc})") from None
+    if not isinstance(data, dict):
+        raise ReportLoadError(f"{path}: not a readyscore report (expected a JSON object)")
+    version = str(data.get("schema_version", ""))
+    if version.split(".")[0] != REPORT_SCHEMA_VERSION.split(".")[0]:
+        raise ReportLoadError(f"{path}: report schema {version or '?'} is not supported by this "
+                              f"readyscore (schema {REPORT_SCHEMA_VERSION})")
+    try:
+        return Report.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ReportLoadError(f"{path}: field '{field}': {first['msg']}") from None

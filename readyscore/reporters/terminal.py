@@ -1,0 +1,97 @@
+"""The summary a person reads in ten seconds: score, level, what holds it back, what to fix first."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from readyscore.report import Report
+from readyscore.reporters.base import Reporter
+
+STATUS_STYLE = {
+    "pass": "green", "fail": "red", "partial": "yellow", "warn": "yellow",
+    "not_applicable": "dim", "not_evaluated": "dim", "error": "magenta",
+}
+GATE_STYLE = {"met": "green", "unmet": "red", "not_evaluated": "yellow"}
+
+
+def _score_text(score: float | None) -> str:
+    return "—" if score is None else f"{score:.0f}"
+
+
+def _bar(score: float | None, width: int = 20) -> Text:
+    if score is None:
+        return Text("not evaluated", style="dim")
+    filled = round(width * score / 100)
+    style = "green" if score >= 70 else "yellow" if score >= 50 else "red"
+    return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim") + Text(f" {score:5.1f}")
+
+
+def summary(report: Report, top: int = 5) -> Group:
+    parts = []
+    headline = Text()
+    headline.append(f"Score {_score_text(report.score)}/100", style="bold")
+    headline.append("   ")
+    headline.append(f"Level {report.level} · {report.level_name}", style="bold cyan")
+    headline.append(f"   coverage {report.coverage:.0%}", style="dim" if report.coverage >= 0.8 else "yellow")
+    if report.without_waivers.score != report.score or report.without_waivers.level != report.level:
+        headline.append(f"\nwithout waivers: {_score_text(report.without_waivers.score)} · "
+                        f"Level {report.without_waivers.level}", style="dim")
+    if not report.complete:
+        headline.append(f"\nINCOMPLETE: {report.incomplete_reason}", style="bold red")
+    target = " · ".join(t for t in (report.target.path, report.target.url) if t)
+    parts.append(Panel(headline, title=f"readyscore · {escape(target)}", subtitle=f"profile {report.profile.name}",
+                       expand=False))
+
+    areas = Table(title="Areas", show_edge=False, pad_edge=False)
+    areas.add_column("area")
+    areas.add_column("score")
+    areas.add_column("checks", justify="right")
+    for name, area in report.areas.items():
+        if area.total:
+            areas.add_row(name, _bar(area.score), f"{area.evaluated}/{area.total}")
+    parts.append(areas)
+
+    if report.next_level is not None:
+        gates = [g for g in report.gates if g.id in report.held_back_by and g.level == report.next_level]
+        if gates:
+            table = Table(title=f"Held back from Level {report.next_level} by", show_edge=False)
+            table.add_column("gate")
+            table.add_column("status")
+            table.add_column("why")
+            for gate in gates:
+                table.add_row(escape(gate.title), Text(gate.status.value, style=GATE_STYLE[gate.status.value]),
+                              escape(gate.reason))
+            parts.append(table)
+
+    if report.roadmap:
+        table = Table(title="Next steps", show_edge=False)
+        table.add_column("check")
+        table.add_column("status")
+        table.add_column("points", justify="right")
+        for item in report.roadmap[:top]:
+            mark = " ★" if item.unlocks_next_level else ""
+            table.add_row(escape(item.title) + mark, Text(item.status.value, style=STATUS_STYLE[item.status.value]),
+                          "?" if item.points is None else f"+{item.points:.1f}")
+        parts.append(table)
+    counts = " · ".join(f"{n} {s.replace('_', ' ')}" for s, n in report.counts.items() if n)
+    parts.append(Text(counts, style="dim"))
+    return Group(*parts)
+
+
+class TerminalReporter(Reporter):
+    name = "terminal"
+    filename = None
+
+    def render(self, report: Report) -> str:
+        buffer = io.StringIO()
+        Console(file=buffer, width=110, color_system=None).print(summary(report))
+        return buffer.getvalue()
+
+    def show(self, report: Report, console: Console) -> None:
+        console.print(summary(report))

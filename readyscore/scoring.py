@@ -1,0 +1,265 @@
+"""Results + profile -> scorecard. Pure: no I/O, no clocks, no knowledge of HTTP or files.
+
+The rules (DESIGN.md, "The readiness model"):
+- A check counts in its area's denominator only when it was evaluated (pass, fail, partial, warn).
+  Not applicable, not evaluated and error stay out and lower the coverage instead.
+- Area score = weighted share of its evaluated checks. Overall = the profile's area weights over
+  the areas that have any evaluated check. Nothing evaluated at all: no score (never 100).
+- Level = the highest level whose band the score reaches and whose gates, and every lower level's
+  gates, are met. A gate passes only on evaluated evidence; an unevaluated gate is not met.
+- A suppressed (waived) result is taken out of the denominator and meets any gate it is part of;
+  the scorecard is computed with and without waivers so the report can show both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from readyscore.config import GateSpec, Profile
+from readyscore.model import Area, Result, Severity, Status
+
+
+@dataclass(frozen=True)
+class ScoredCheck:
+    """What scoring needs to know of a check: no executor, no params."""
+
+    id: str
+    title: str
+    area: Area
+    level: int
+    weight: float
+    severity: Severity
+
+
+class GateStatus(StrEnum):
+    MET = "met"
+    UNMET = "unmet"
+    NOT_EVALUATED = "not_evaluated"
+
+
+class GateOutcome(BaseModel):
+    id: str
+    title: str
+    level: int
+    status: GateStatus
+    checks: list[str]
+    # The checks that hold the gate back (failed, or with no evidence), with their statuses.
+    blocking: dict[str, str] = Field(default_factory=dict)
+    reason: str = ""
+
+
+class AreaScore(BaseModel):
+    score: float | None = Field(description="0-100 over the evaluated checks; null when none was")
+    weight: float
+    evaluated: int
+    total: int
+    coverage: float = Field(description="share of the area's applicable check weight that was evaluated")
+
+
+class RoadmapItem(BaseModel):
+    check_id: str
+    title: str
+    area: Area
+    level: int
+    status: Status
+    points: float | None = Field(description="overall score gained if this check passed; null when unknown")
+    unlocks_next_level: bool
+    action: str
+
+
+class Scorecard(BaseModel):
+    score: float | None
+    level: int
+    level_name: str
+    coverage: float
+    areas: dict[str, AreaScore]
+    gates: list[GateOutcome]
+    next_level: int | None
+    held_back_by: list[str] = Field(description="ids of the unmet gates of the next level")
+    roadmap: list[RoadmapItem]
+    counts: dict[str, int]
+
+
+def _passed(result: Result | None, waivers: bool) -> bool:
+    if result is None:
+        return False
+    if waivers and result.suppressed_by:
+        return True
+    return result.status in (Status.PASS, Status.WARN)
+
+
+def _evaluated(result: Result | None, waivers: bool) -> bool:
+    if result is None:
+        return False
+    if waivers and result.suppressed_by:
+        return True
+    return result.status.evaluated
+
+
+def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waivers: bool = True) -> GateOutcome:
+    blocking: dict[str, str] = {}
+    any_evidence = False
+
+    def status_of(check_id: str) -> str:
+        result = results.get(check_id)
+        return result.status.value if result else "not_in_model"
+
+    for check_id in gate.all_of:
+        any_evidence |= _evaluated(results.get(check_id), waivers)
+        if not _passed(results.get(check_id), waivers):
+            blocking[check_id] = status_of(check_id)
+
+    if gate.any_of:
+        any_evidence |= any(_evaluated(results.get(c), waivers) for c in gate.any_of)
+        if not any(_passed(results.get(c), waivers) for c in gate.any_of):
+            blocking.update({c: status_of(c) for c in gate.any_of})
+
+    if gate.first_of:
+        decider = next((c for c in gate.first_of if _evaluated(results.get(c), waivers)), None)
+        if decider is None:
+            blocking.update({c: status_of(c) for c in gate.first_of})
+        else:
+            any_evidence = True
+            if not _passed(results.get(decider), waivers):
+                blocking[decider] = status_of(decider)
+
+    if not blocking:
+        status, reason = GateStatus.MET, ""
+    elif not any_evidence:
+        status, reason = GateStatus.NOT_EVALUATED, "no evidence was gathered for this gate"
+    else:
+        status = GateStatus.UNMET
+        reason = "; ".join(f"{check} is {state}" for check, state in blocking.items())
+    return GateOutcome(id=gate.id, title=gate.title, level=level, status=status,
+                       checks=gate.check_ids(), blocking=blocking, reason=reason)
+
+
+def _area_scores(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
+                 waivers: bool) -> dict[str, AreaScore]:
+    areas: dict[str, AreaScore] = {}
+    for area in Area:
+        members = [c for c in checks.values() if c.area == area]
+        applicable = [c for c in members if results.get(c.id) is None
+                      or results[c.id].status != Status.NOT_APPLICABLE]
+        scored = [c for c in applicable
+                  if _evaluated(results.get(c.id), waivers) and not (waivers and results[c.id].suppressed_by)]
+        covered = [c for c in applicable if _evaluated(results.get(c.id), waivers)]
+        weight_applicable = sum(c.weight for c in applicable)
+        weight_scored = sum(c.weight for c in scored)
+        score = (100.0 * sum(c.weight * results[c.id].score for c in scored) / weight_scored
+                 if weight_scored > 0 else None)
+        areas[area.value] = AreaScore(
+            score=None if score is None else round(score, 2),
+            weight=profile.area_weights.get(area, 0.0),
+            evaluated=len(covered),
+            total=len(members),
+            coverage=round(sum(c.weight for c in covered) / weight_applicable, 4) if weight_applicable else 0.0,
+        )
+    return areas
+
+
+def _overall(areas: dict[str, AreaScore]) -> float | None:
+    weighted = [(a.weight, a.score) for a in areas.values() if a.score is not None and a.weight > 0]
+    total = sum(w for w, _ in weighted)
+    if total == 0:
+        return None
+    return round(sum(w * s for w, s in weighted) / total, 2)
+
+
+def _coverage(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
+              waivers: bool) -> float:
+    """Share of the model's applicable weight that was evaluated, each check weighted by its
+    area's weight so coverage speaks the same language as the score."""
+    by_area: dict[Area, list[ScoredCheck]] = {}
+    for check in checks.values():
+        result = results.get(check.id)
+        if result is not None and result.status == Status.NOT_APPLICABLE:
+            continue
+        by_area.setdefault(check.area, []).append(check)
+    total = covered = 0.0
+    for area, members in by_area.items():
+        area_weight = profile.area_weights.get(area, 0.0)
+        area_total = sum(c.weight for c in members)
+        if area_weight <= 0 or area_total <= 0:
+            continue
+        total += area_weight
+        covered += area_weight * sum(c.weight for c in members
+                                     if _evaluated(results.get(c.id), waivers)) / area_total
+    return round(covered / total, 4) if total else 0.0
+
+
+def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: dict[str, AreaScore],
+             next_gate_checks: set[str], waivers: bool) -> list[RoadmapItem]:
+    total_area_weight = sum(a.weight for a in areas.values() if a.score is not None and a.weight > 0)
+    items: list[RoadmapItem] = []
+    for check in checks.values():
+        result = results.get(check.id)
+        if result is None or result.status == Status.NOT_APPLICABLE or _passed(result, waivers):
+            continue
+        area = areas[check.area.value]
+        points: float | None = None
+        if result.status.evaluated and total_area_weight > 0 and area.weight > 0:
+            area_weight_scored = sum(
+                c.weight for c in checks.values()
+                if c.area == check.area and _evaluated(results.get(c.id), waivers)
+                and not (waivers and results[c.id].suppressed_by))
+            if area_weight_scored > 0:
+                points = round(100.0 * (area.weight / total_area_weight)
+                               * check.weight * (1.0 - result.score) / area_weight_scored, 2)
+        if result.status.evaluated:
+            action = "fix"
+        elif result.status == Status.ERROR:
+            action = "make the check run"
+        else:
+            action = "gather evidence"
+        items.append(RoadmapItem(
+            check_id=check.id, title=check.title, area=check.area, level=check.level,
+            status=result.status, points=points, unlocks_next_level=check.id in next_gate_checks,
+            action=action))
+    items.sort(key=lambda i: (not i.unlocks_next_level, -(i.points or 0.0), i.level, i.check_id))
+    return items
+
+
+def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
+            waivers: bool = True) -> Scorecard:
+    areas = _area_scores(checks, results, profile, waivers)
+    score = _overall(areas)
+
+    gates: list[GateOutcome] = []
+    for level_spec in sorted(profile.levels, key=lambda s: s.level):
+        gates.extend(evaluate_gate(g, level_spec.level, results, waivers) for g in level_spec.gates)
+
+    level = 0
+    for level_spec in sorted(profile.levels, key=lambda s: s.level):
+        in_band = score is not None and score >= level_spec.min_score
+        gates_met = all(g.status == GateStatus.MET for g in gates if g.level == level_spec.level)
+        if not (in_band and gates_met):
+            break  # a level is earned only on top of every level below it
+        level = level_spec.level
+
+    top = max((s.level for s in profile.levels), default=0)
+    next_level = level + 1 if level < top else None
+    held_back = [g for g in gates if g.level == next_level and g.status != GateStatus.MET]
+    next_gate_checks = {c for g in held_back for c in g.blocking}
+
+    counts = {status.value: 0 for status in Status}
+    for check_id in checks:
+        if check_id in results:
+            counts[results[check_id].status.value] += 1
+    counts["suppressed"] = sum(1 for c in checks if c in results and results[c].suppressed_by)
+
+    return Scorecard(
+        score=score,
+        level=level,
+        level_name=profile.level_name(level),
+        coverage=_coverage(checks, results, profile, waivers),
+        areas=areas,
+        gates=gates,
+        next_level=next_level,
+        held_back_by=[g.id for g in held_back],
+        roadmap=_roadmap(checks, results, areas, next_gate_checks, waivers),
+        counts=counts,
+    )
