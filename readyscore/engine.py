@@ -265,7 +265,7 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
         without_waivers=WithoutWaivers(score=raw.score, level=raw.level, level_name=raw.level_name),
         areas=card.areas, gates=card.gates, next_level=card.next_level, held_back_by=card.held_back_by,
         roadmap=card.roadmap, counts=card.counts, suppressions=suppressions, results=results,
-        skipped_files=skipped, warnings=outcome.warnings,
+        skipped_files=skipped, sections=dict(ctx.sections), warnings=outcome.warnings,
     )
 
 

@@ -47,6 +47,9 @@ class AuditContext:
     redactor: Redactor = field(default_factory=Redactor)
     cancel: threading.Event = field(default_factory=threading.Event)
     today: dt.date = field(default_factory=dt.date.today)
+    # Family sections of the report (load statistics, framework coverage ...), keyed by family.
+    # A family sets its own key once, typically from inside a `shared` computation.
+    sections: dict[str, Any] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)
     _shared_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
