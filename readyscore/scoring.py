@@ -49,6 +49,9 @@ class GateOutcome(BaseModel):
     # The checks that hold the gate back (failed, or with no evidence), with their statuses.
     blocking: dict[str, str] = Field(default_factory=dict)
     reason: str = ""
+    # Where weaker evidence disagrees with the evidence that decided (a limiter in the code whose
+    # 429 never reaches the client): shown side by side, decided by the stronger evidence.
+    contradictions: list[str] = Field(default_factory=list)
 
 
 class AreaScore(BaseModel):
@@ -101,6 +104,7 @@ def _evaluated(result: Result | None, waivers: bool) -> bool:
 
 def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waivers: bool = True) -> GateOutcome:
     blocking: dict[str, str] = {}
+    contradictions: list[str] = []
     any_evidence = False
 
     def status_of(check_id: str) -> str:
@@ -123,8 +127,15 @@ def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waiver
             blocking.update({c: status_of(c) for c in gate.first_of})
         else:
             any_evidence = True
-            if not _passed(results.get(decider), waivers):
+            decided = _passed(results.get(decider), waivers)
+            if not decided:
                 blocking[decider] = status_of(decider)
+            weaker = gate.first_of[gate.first_of.index(decider) + 1:]
+            contradictions = [
+                f"{check} is {status_of(check)} but {decider} is {status_of(decider)}; {decider} decides"
+                for check in weaker
+                if _evaluated(results.get(check), waivers) and _passed(results.get(check), waivers) != decided
+            ]
 
     if not blocking:
         status, reason = GateStatus.MET, ""
@@ -134,7 +145,8 @@ def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waiver
         status = GateStatus.UNMET
         reason = "; ".join(f"{check} is {state}" for check, state in blocking.items())
     return GateOutcome(id=gate.id, title=gate.title, level=level, status=status,
-                       checks=gate.check_ids(), blocking=blocking, reason=reason)
+                       checks=gate.check_ids(), blocking=blocking, reason=reason,
+                       contradictions=contradictions)
 
 
 def _area_scores(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,

@@ -69,6 +69,11 @@ def summary(report: Report, top: int = 5) -> Group:
                               escape(gate.reason))
             parts.append(table)
 
+    contradictions = [c for gate in report.gates for c in gate.contradictions]
+    if contradictions:
+        parts.append(Text("Code and behaviour disagree (the stronger evidence decides):\n"
+                          + "\n".join(f"  - {c}" for c in contradictions), style="yellow"))
+
     if report.roadmap:
         table = Table(title="Next steps", show_edge=False)
         table.add_column("check")
