@@ -37,7 +37,8 @@ class ConfigError(Exception):
         """The first validation error, located in the file (other errors follow in the message)."""
         errors = exc.errors()
         first = errors[0]
-        loc = prefix + tuple(first["loc"])
+        # pydantic adds "[key]" when a dict key (not its value) is wrong; the key itself is the field.
+        loc = prefix + tuple(part for part in first["loc"] if part != "[key]")
         # pydantic puts the tag of a union or a validator name in loc; keep the parts that index data.
         field = ".".join(str(part) for part in loc) or None
         message = first["msg"]
