@@ -164,13 +164,17 @@ class TargetClient:
 
     def stream_lines(self, method: str, path: str, *, json_body: Any = None, credentials: str | None = "valid",
                      headers: dict[str, str] | None = None, timeout_s: float | None = None,
-                     max_bytes: int | None = None) -> Iterator[tuple[float, bytes] | Exchange]:
+                     max_bytes: int | None = None, exchange: Exchange | None = None,
+                     ) -> Iterator[tuple[float, bytes] | Exchange]:
         """Yield (perf_counter arrival time, raw line) of a streamed response, then its Exchange.
 
-        Stops at the byte cap; the caller bounds the total time with its own deadline.
+        Stops at the byte cap; the caller bounds the total time with its own deadline. Pass your own
+        `exchange` to see its status and headers even when you stop reading before the end.
         """
         url = self.url(path)
-        exchange = Exchange(method=method, url=self.redactor.redact(url) or url)
+        if exchange is None:
+            exchange = Exchange(method=method, url=url)
+        exchange.method, exchange.url = method, self.redactor.redact(url) or url
         cap = max_bytes or self.max_body
         started = time.perf_counter()
         try:
@@ -196,7 +200,11 @@ class TargetClient:
             exchange.error = f"timed out ({type(exc).__name__})"
         except httpx.HTTPError as exc:
             exchange.error = describe_network_error(exc)
-        exchange.elapsed_s = time.perf_counter() - started
+        except (UnicodeError, ValueError) as exc:
+            exchange.error = f"invalid response: {exc}"
+        finally:
+            # Also when the caller stops early (GeneratorExit): the timing is still worth keeping.
+            exchange.elapsed_s = time.perf_counter() - started
         yield exchange
 
 
