@@ -203,6 +203,15 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
     return code
 
 
+def _parse_sources(values: list[str]) -> list[SourceChoice]:
+    names = [s.strip() for item in values for s in item.split(",") if s.strip()]
+    valid = {c.value for c in SourceChoice}
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        fail_usage(f"--sources: unknown source {', '.join(unknown) or '(none)'}; choose from {', '.join(valid)}")
+    return [SourceChoice(n) for n in names]
+
+
 SOURCES_HELP = "Only these sources (repeat or comma-separate): static, deploy, live, load."
 
 
@@ -232,8 +241,7 @@ def audit(
     Writes report.json (the contract) and report.html to --output, prints a summary, and exits 1
     when --fail-under or --min-level is not met.
     """
-    chosen = [SourceChoice(s.strip()) for item in (sources or []) for s in item.split(",") if s.strip()] \
-        if sources else None
+    chosen = _parse_sources(sources) if sources else None
     code = run_audit(path, url, profile, chosen, list(checks_dir or []), output, _parse_formats(format),
                      fail_under, min_level, timeout, deadline, api_key_env, list(probe or []),
                      list(allow_load_on or []), processes, sweep, quiet, config)

@@ -95,11 +95,16 @@ class AuditContext:
         return self.shared("files", lambda: FileIndex(self.root, self.project.exclude))
 
     def suppression_for(self, check_id: str, path: str | None = None) -> Suppression | None:
-        """The active suppression of a finding, if any. Path-scoped ones need a matching path."""
+        """The active path-scoped suppression of a finding at `path`, if any.
+
+        Whole-check suppressions (no path) are not returned: the engine applies those to the
+        result, so the executor still reports what it found and the report can show both scores.
+        """
+        if path is None:
+            return None
         for suppression in self.project.suppressions:
-            if suppression.check != check_id or not suppression.active(self.today):
-                continue
-            if suppression.path is None or (path is not None and matches(path, suppression.path)):
+            if (suppression.check == check_id and suppression.path is not None
+                    and suppression.active(self.today) and matches(path, suppression.path)):
                 return suppression
         return None
 
