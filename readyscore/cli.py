@@ -69,6 +69,14 @@ class SourceChoice(StrEnum):
     load = "load"
 
 
+class SeverityChoice(StrEnum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
 def _parse_formats(value: str) -> list[str]:
     from readyscore.reporters import available_formats
 
@@ -137,7 +145,8 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
               checks_dirs: list[Path], output: Path, formats: list[str], fail_under: float | None,
               min_level: int | None, timeout: float, deadline: float, api_key_env: str, probes: list[str],
               allow_load_on: list[str], processes: int, sweep: bool, quiet: bool,
-              config_file: Path | None = None, extra_warnings: list[str] | None = None) -> int:
+              config_file: Path | None = None, extra_warnings: list[str] | None = None,
+              fail_on: str | None = None) -> int:
     """Shared by `audit` and `demo`: returns the exit code."""
     from readyscore import engine
     from readyscore.catalog import load_catalog
@@ -200,7 +209,22 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
     if min_level is not None and report.level < min_level:
         err.print(f"[red]gate failed:[/] Level {report.level} is below --min-level {min_level}")
         code = EXIT_GATE
+    if fail_on is not None:
+        blocking = failing_at_or_above(report, fail_on)
+        if blocking:
+            err.print(f"[red]gate failed:[/] {len(blocking)} failing check(s) of severity {fail_on} or higher: "
+                      + escape(", ".join(blocking)))
+            code = EXIT_GATE
     return code
+
+
+def failing_at_or_above(report, severity: str) -> list[str]:
+    """Ids of unsuppressed failing checks whose severity is at least `severity`."""
+    from readyscore.model import Severity, Status
+
+    floor = Severity(severity).rank
+    return [r.check_id for r in report.results
+            if r.status == Status.FAIL and not r.suppressed_by and r.severity.rank >= floor]
 
 
 def _parse_sources(values: list[str]) -> list[SourceChoice]:
@@ -234,6 +258,7 @@ def audit(
     allow_load_on: Annotated[Optional[list[str]], typer.Option("--allow-load-on", help="A non-loopback host you are allowed to load test (repeatable).")] = None,
     processes: Annotated[int, typer.Option("--processes", min=1, max=64, help="Locust worker processes for the load test.")] = 1,
     sweep: Annotated[bool, typer.Option("--sweep", help="Run a stepped load ramp to estimate the saturation point.")] = False,
+    fail_on: Annotated[Optional[SeverityChoice], typer.Option("--fail-on", help="Exit 1 when any unsuppressed check of this severity or higher fails.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no terminal summary.")] = False,
 ) -> None:
     """Audit a service: its source tree (PATH), its running instance (--url), or both.
@@ -244,7 +269,8 @@ def audit(
     chosen = _parse_sources(sources) if sources else None
     code = run_audit(path, url, profile, chosen, list(checks_dir or []), output, _parse_formats(format),
                      fail_under, min_level, timeout, deadline, api_key_env, list(probe or []),
-                     list(allow_load_on or []), processes, sweep, quiet, config)
+                     list(allow_load_on or []), processes, sweep, quiet, config,
+                     fail_on=fail_on.value if fail_on else None)
     raise typer.Exit(code)
 
 

@@ -57,6 +57,14 @@ def test_fail_under_and_min_level_exit_one_when_not_met(tidy_repo, tmp_path):
     assert readyscore(*args, "--fail-under", "1", "--min-level", "0").returncode == 0
 
 
+def test_fail_on_severity_gates_on_unsuppressed_failures(tidy_repo, tmp_path):
+    args = ("audit", str(tidy_repo), "-o", str(tmp_path / "o"), "-q", "--sources", "static")
+    assert readyscore(*args, "--fail-on", "high").returncode == 0
+    (tidy_repo / ".env").write_text("TOKEN=x\n")  # repo-no-env-file is high severity
+    failed = readyscore(*args, "--fail-on", "high")
+    assert failed.returncode == 1 and "repo-no-env-file" in failed.stderr
+
+
 @pytest.mark.parametrize("args, words", [
     (("audit", "/no/such/folder"), "no such file or folder"),
     (("audit",), "nothing to audit"),
