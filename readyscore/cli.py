@@ -274,6 +274,50 @@ def audit(
     raise typer.Exit(code)
 
 
+class PresetChoice(StrEnum):
+    level1 = "level1"
+    level2 = "level2"
+    level3 = "level3"
+    level4 = "level4"
+
+
+@app.command()
+def demo(
+    preset: Annotated[PresetChoice, typer.Option("--preset", help="How hardened the example service is: level1 (works, nothing more) to level4 (enterprise evidence).")] = PresetChoice.level3,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the demo's reports.")] = Path("reports/demo"),
+    format: Annotated[str, typer.Option("--format", "-f", help="Comma-separated report formats.")] = "terminal,json,html",
+    sources: Annotated[Optional[list[str]], typer.Option("--sources", help=SOURCES_HELP)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no terminal summary.")] = False,
+) -> None:
+    """See the whole tool work in one command, with no service of your own.
+
+    Starts the bundled example LLM service on a free loopback port, audits its source tree and the
+    running service (static, deploy, live probes and a short load test), writes the reports, and
+    stops the service again, also on Ctrl-C or failure.
+    """
+    from readyscore.demo.runner import DemoServer
+
+    tree = Path(__file__).resolve().parent / "demo" / "presets" / preset.value
+
+    formats = _parse_formats(format)
+    chosen = _parse_sources(sources) if sources else None
+    _check_output_dir(output)
+    err.print(f"starting the example service (preset {preset.value}) on loopback…")
+    with DemoServer(preset=preset.value) as server:
+        key_env = "READYSCORE_DEMO_AUDIT_KEY"
+        os.environ[key_env] = server.api_key or ""
+        try:
+            code = run_audit(str(tree), server.url, None, chosen, [], output, formats,
+                             None, None, timeout=120.0, deadline=300.0, api_key_env=key_env, probes=[],
+                             allow_load_on=[], processes=1, sweep=False, quiet=quiet)
+        finally:
+            os.environ.pop(key_env, None)
+    html = output / "report.html"
+    if html.exists():
+        err.print(f"open the report: [bold]{html.resolve()}[/]")
+    raise typer.Exit(code)
+
+
 @app.command()
 def report(
     report_json: Annotated[Path, typer.Argument(help="A report.json written by an earlier audit.")],
