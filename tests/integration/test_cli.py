@@ -208,3 +208,25 @@ def test_audit_of_readyscore_itself_writes_all_three_reports(tmp_path):
     assert proc.returncode in (0, 1), proc.stderr
     assert (out / "report.json").exists() and (out / "report.html").exists()
     assert "Level" in proc.stdout
+
+
+def test_a_path_scoped_suppression_waives_only_findings_at_that_path(tidy_repo, tmp_path):
+    (tidy_repo / "fixtures").mkdir()
+    (tidy_repo / "fixtures" / ".env").write_text("FAKE=1\n")
+    (tidy_repo / "readyscore.yaml").write_text(textwrap.dedent("""\
+        suppressions:
+          - check: repo-no-env-file
+            path: fixtures/**
+            reason: synthetic test data
+    """))
+    out = tmp_path / "o"
+    assert readyscore("audit", str(tidy_repo), "-o", str(out), "-q", "-f", "json").returncode == 0
+    result = next(r for r in json.loads((out / "report.json").read_text())["results"]
+                  if r["check_id"] == "repo-no-env-file")
+    assert result["status"] == "pass" and "1 suppressed" in result["message"]
+
+    (tidy_repo / ".env").write_text("REAL=1\n")  # outside the suppressed path: still a finding
+    assert readyscore("audit", str(tidy_repo), "-o", str(out), "-q", "-f", "json").returncode == 0
+    result = next(r for r in json.loads((out / "report.json").read_text())["results"]
+                  if r["check_id"] == "repo-no-env-file")
+    assert result["status"] == "fail" and [e["path"] for e in result["evidence"]] == [".env"]
