@@ -15,6 +15,8 @@ STATUS_LABELS = {
     "not_applicable": "not applicable", "not_evaluated": "not evaluated", "error": "error",
 }
 
+STATUS_ORDER = ["fail", "error", "partial", "warn", "pass", "not_evaluated", "not_applicable"]
+
 
 def _environment() -> Environment:
     env = Environment(
@@ -36,5 +38,7 @@ class HtmlReporter(Reporter):
     def render(self, report: Report) -> str:
         template = _environment().get_template("report.html.j2")
         sections = sorted(report.sections)
+        # Worst first, so a reader meets what needs doing before what is fine.
+        ordered = sorted(report.results, key=lambda r: (STATUS_ORDER.index(r.status.value), r.level, r.check_id))
         # A fresh nonce per file: only our own script may run (see the CSP in the template).
-        return template.render(report=report, r=report, section_names=sections, nonce=secrets.token_urlsafe(16))
+        return template.render(report=report, r=report, section_names=sections, ordered_results=ordered, nonce=secrets.token_urlsafe(16))

@@ -58,6 +58,10 @@ def summary(report: Report, top: int = 5) -> Group:
     parts.append(areas)
 
     if report.next_level is not None:
+        rung = next((lvl for lvl in report.profile.levels if lvl["level"] == report.next_level), None)
+        if rung and (report.score is None or report.score < rung["min_score"]):
+            parts.append(Text(f"Level {report.next_level} needs a score of at least {rung['min_score']:g} "
+                              f"(now {_score_text(report.score)})", style="yellow"))
         gates = [g for g in report.gates if g.id in report.held_back_by and g.level == report.next_level]
         if gates:
             table = Table(title=f"Held back from Level {report.next_level} by", show_edge=False)
