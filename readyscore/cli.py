@@ -37,6 +37,9 @@ checks_app = typer.Typer(help="Browse the check catalog.", no_args_is_help=True)
 profiles_app = typer.Typer(help="Browse the readiness profiles.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 app.add_typer(profiles_app, name="profiles")
+frameworks_app = typer.Typer(help="Browse the framework mappings (OWASP LLM Top 10, AWS GenAI Lens).",
+                             no_args_is_help=True)
+app.add_typer(frameworks_app, name="frameworks")
 
 out = Console()
 err = Console(stderr=True)
@@ -445,6 +448,53 @@ def profiles_show(name: Annotated[str, typer.Argument(help="Profile name or YAML
         out.print("\n[bold]Check overrides[/]")
         for check_id, override in profile.checks.items():
             out.print(f"  {check_id}: {escape(str(override.model_dump(exclude_defaults=True)))}")
+
+
+@frameworks_app.command("list")
+def frameworks_list() -> None:
+    """List the framework mappings: id, title, requirements and how many a check covers."""
+    from readyscore.frameworks import catalog_mappings, coverage, load_frameworks
+
+    table = Table(show_edge=False)
+    for column in ("framework", "version", "requirements", "covered", "title"):
+        table.add_column(column)
+    mapped = catalog_mappings()
+    for framework in load_frameworks():
+        covered = coverage(framework, mapped)["summary"]["covered"]
+        table.add_row(framework.id, escape(framework.version), str(len(framework.requirements)), str(covered),
+                      escape(framework.title))
+    out.print(table)
+
+
+@frameworks_app.command("show")
+def frameworks_show(
+    framework_id: Annotated[str, typer.Argument(help="A framework id, as `frameworks list` shows it.")],
+    report_json: Annotated[Optional[Path], typer.Option("--report", help="Show each requirement's status in this report.json.")] = None,
+) -> None:
+    """Show a framework's requirements and the checks mapped to each (with their status in a report)."""
+    from readyscore.frameworks import catalog_mappings, coverage, find_framework, load_frameworks
+
+    framework = find_framework(framework_id)
+    if framework is None:
+        fail_usage(f"no framework {framework_id!r}; known: {', '.join(f.id for f in load_frameworks())}")
+    results = catalog_mappings()
+    if report_json is not None:
+        from readyscore.report import ReportLoadError, load_report
+
+        try:
+            results = load_report(report_json).results
+        except ReportLoadError as exc:
+            fail_usage(str(exc))
+    view = coverage(framework, results)
+    out.print(f"[bold]{escape(framework.title)} {escape(framework.version)}[/]  [dim]{framework.id}[/]")
+    table = Table(show_edge=False)
+    for column in ("requirement", "title", "status" if report_json else "covered", "checks"):
+        table.add_column(column)
+    for row in view["requirements"]:
+        checks = ", ".join(f"{c['id']} ({c['status']})" if report_json else c["id"] for c in row["checks"])
+        state = row["status"].replace("_", " ") if report_json else ("yes" if row["covered"] else "no")
+        table.add_row(escape(row["id"]), escape(row["title"]), state, escape(checks or row["note"] or "—"))
+    out.print(table)
 
 
 def main() -> None:
