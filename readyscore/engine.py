@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from readyscore import frameworks
 from readyscore.catalog import Catalog
 from readyscore.config import AuditOptions, Profile, ProjectConfig, Suppression
 from readyscore.executors import registry
@@ -252,7 +253,7 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
     skipped = {}
     if "files" in ctx._shared and ctx._shared["files"][0]:
         skipped = ctx._shared["files"][1].skipped_summary()
-    return Report(
+    report = Report(
         target=Target(path=str(ctx.root) if ctx.root else None, url=ctx.url),
         profile=ProfileInfo(name=profile.name, origin=profile.origin, description=profile.description,
                             levels=[{"level": 0, "name": profile.level_name(0), "min_score": 0}]
@@ -267,6 +268,9 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
         roadmap=card.roadmap, counts=card.counts, suppressions=suppressions, results=results,
         skipped_files=skipped, sections=dict(ctx.sections), warnings=outcome.warnings,
     )
+    # Per requirement of each framework mapping (OWASP LLM Top 10, AWS GenAI Lens): covered, passed ...
+    report.sections["frameworks"] = frameworks.report_section(report.results)
+    return report
 
 
 def _redacted_evidence(evidence, redactor: Redactor):
