@@ -15,6 +15,9 @@ _FORMATS = {
     "terminal": "readyscore.reporters.terminal:TerminalReporter",
     "json": "readyscore.reporters.json_report:JsonReporter",
     "html": "readyscore.reporters.html:HtmlReporter",
+    "sarif": "readyscore.reporters.sarif:SarifReporter",
+    "junit": "readyscore.reporters.junit:JunitReporter",
+    "markdown": "readyscore.reporters.markdown:MarkdownReporter",
 }
 DEFAULT_FORMATS = ("terminal", "json", "html")
 
