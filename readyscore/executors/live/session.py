@@ -1,0 +1,207 @@
+"""One audit's connection to the running service, shared by every live probe.
+
+Built once per audit through `ctx.shared`: the configured `TargetClient`, the reachability verdict
+(checked once, so a target that is down gives every live check the same readable reason), the model
+to ask for, and a few answers several probes look at (a valid chat completion, an unauthenticated
+one, a path that cannot exist).
+"""
+
+from __future__ import annotations
+
+import secrets
+import ssl
+from abc import abstractmethod
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from readyscore.executors.base import AuditContext, Executor
+from readyscore.executors.live.openai import ChatAnswer, chat_body, parse_chat_answer
+from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result
+from readyscore.net import Exchange, TargetClient
+from readyscore.settings.live import LiveSettings
+
+P = TypeVar("P", bound=BaseModel)
+
+# Answers to 429 that the gentle probes wait out (bounded), so a limit hit by one probe does not
+# turn another probe's measurement into "429".
+MAX_429_RETRIES = 2
+MAX_RETRY_AFTER_S = 5.0
+# Headers worth showing in evidence when present.
+NOTABLE_HEADERS = ("content-type", "content-length", "location", "www-authenticate", "retry-after",
+                   "ratelimit", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy",
+                   "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+                   "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests",
+                   "access-control-allow-origin", "access-control-allow-credentials", "server", "x-powered-by",
+                   "x-request-id", "strict-transport-security")
+
+
+class TargetUnreachable(Exception):
+    """The service did not answer at all; every live check is then not evaluated."""
+
+
+class LiveSession:
+    def __init__(self, ctx: AuditContext):
+        if not ctx.url:
+            raise TargetUnreachable("no --url was given")
+        self.ctx = ctx
+        self.settings: LiveSettings = ctx.profile.live
+        self.base_url = ctx.url.rstrip("/")
+        self.api_key = ctx.api_key
+        self.redactor = ctx.redactor
+        self.nonce = secrets.token_hex(4)
+        self.client = TargetClient(
+            self.base_url, api_key=self.api_key, auth_header=self.settings.auth_header,
+            auth_scheme=self.settings.auth_scheme, timeout_s=self.settings.request_timeout_s,
+            max_body=self.settings.max_body_bytes, redactor=self.redactor, verify=self.verify)
+
+    @property
+    def verify(self) -> bool | ssl.SSLContext:
+        if not self.settings.verify_tls:
+            return False
+        if self.settings.ca_bundle:
+            return ssl.create_default_context(cafile=self.settings.ca_bundle)
+        return True
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    # ----------------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, credentials: str | None = "valid", retry_429: bool = True,
+                **kwargs: Any) -> Exchange:
+        """One request; a 429 is waited out (Retry-After, bounded) a couple of times first."""
+        exchange = self.client.request(method, path, credentials=credentials, **kwargs)
+        for _ in range(MAX_429_RETRIES if retry_429 else 0):
+            if exchange.status != 429:
+                break
+            self.ctx.sleep(min(retry_after_s(exchange) or 1.0, MAX_RETRY_AFTER_S))
+            exchange = self.client.request(method, path, credentials=credentials, **kwargs)
+        return exchange
+
+    def chat_request_body(self, **extra: Any) -> dict[str, Any]:
+        return chat_body(self.model, self.settings.prompt, max_tokens=extra.pop("max_tokens", self.settings.max_tokens),
+                         stream=extra.pop("stream", False), template=self.settings.sample_body, **extra)
+
+    def chat(self, *, credentials: str | None = "valid", **extra: Any) -> ChatAnswer:
+        exchange = self.request("POST", self.settings.chat_path, credentials=credentials,
+                                json_body=self.chat_request_body(**extra), follow_redirects=True)
+        return parse_chat_answer(exchange)
+
+    # ----------------------------------------------------------------------------------------
+    # Shared observations (computed once per audit)
+
+    @property
+    def model(self) -> str | None:
+        return self.ctx.shared("live.model", self._discover_model)
+
+    def _discover_model(self) -> str | None:
+        if self.settings.model:
+            return self.settings.model
+        if self.settings.sample_body and "model" in self.settings.sample_body:
+            return str(self.settings.sample_body["model"])
+        payload = self.request("GET", self.settings.models_path, follow_redirects=True).json()
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if isinstance(data, list):
+            for item in data:
+                if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+                    return item["id"][:200]
+        return None
+
+    def baseline_chat(self) -> ChatAnswer:
+        """A valid chat completion with the configured credentials."""
+        return self.ctx.shared("live.chat.valid", lambda: self.chat())
+
+    def anonymous_chat(self) -> ChatAnswer:
+        """The same request without any credentials."""
+        return self.ctx.shared("live.chat.anonymous", lambda: self.chat(credentials=None))
+
+    def not_found(self) -> Exchange:
+        """A path that cannot exist: tells a catch-all (SPA, proxy default page) from a real endpoint."""
+        return self.ctx.shared("live.not_found", lambda: self.request(
+            "GET", f"/readyscore-probe-{self.nonce}-does-not-exist", credentials=None))
+
+    def is_catch_all(self, exchange: Exchange) -> bool:
+        """Whether a 2xx answer is just what the server says for any path."""
+        other = self.not_found()
+        return (other.status is not None and 200 <= other.status < 300 and other.status == exchange.status
+                and other.body[:2048] == exchange.body[:2048])
+
+    def requires_auth(self) -> bool | None:
+        """True when the chat path turns away a request without credentials; None when unknown."""
+        status = self.anonymous_chat().exchange.status
+        if status is None:
+            return None
+        return status in (401, 403)
+
+    def evidence(self, exchange: Exchange, message: str, *, headers: tuple[str, ...] = NOTABLE_HEADERS,
+                 body: bool = True) -> Evidence:
+        return exchange_evidence(exchange, message, self.redactor, headers=headers, body=body)
+
+
+def session_of(ctx: AuditContext) -> LiveSession:
+    """The audit's live session, after checking once that the target answers at all."""
+    session = ctx.shared("live.session", lambda: LiveSession(ctx))
+    reason = ctx.shared("live.unreachable", lambda: _unreachable_reason(session))
+    if reason:
+        raise TargetUnreachable(reason)
+    return session
+
+
+def _unreachable_reason(session: LiveSession) -> str | None:
+    exchange = session.client.request("GET", "/", credentials=None)
+    if exchange.error is None:
+        return None
+    hint = ""
+    if exchange.error.startswith("TLS error") and session.settings.verify_tls:
+        hint = " (trust its CA with live.ca_bundle, or set live.verify_tls: false to probe anyway)"
+    return f"the service at {session.redactor.redact(session.base_url)} did not answer: {exchange.error}{hint}"
+
+
+def retry_after_s(exchange: Exchange) -> float | None:
+    """Retry-After in seconds (delta form; an HTTP date counts as unknown), else RateLimit reset."""
+    for name in ("retry-after", "ratelimit-reset", "x-ratelimit-reset-requests", "x-ratelimit-reset"):
+        value = exchange.header(name)
+        if not value:
+            continue
+        try:
+            seconds = float(value.strip().rstrip("s"))
+        except ValueError:
+            continue
+        # X-RateLimit-Reset is sometimes an epoch timestamp, which is no delay we can use.
+        if 0 <= seconds < 86_400:
+            return seconds
+    return None
+
+
+def exchange_evidence(exchange: Exchange, message: str, redactor, *, headers: tuple[str, ...] = NOTABLE_HEADERS,
+                      body: bool = True) -> Evidence:
+    """Evidence of one exchange: method, URL, status, the headers that matter, timing, a redacted excerpt."""
+    lines = [f"{exchange.method} {exchange.url} -> "
+             + (f"HTTP {exchange.status}" if exchange.status is not None else f"no answer ({exchange.error})")
+             + f" in {exchange.elapsed_s * 1000:.0f} ms"]
+    lines += [f"{name}: {exchange.headers[name][:200]}" for name in headers if name in exchange.headers]
+    if exchange.redirected_off_target:
+        lines.append(f"redirect off the target, not followed: {exchange.redirected_off_target[:200]}")
+    if body and exchange.body:
+        lines += ["", exchange.excerpt(redactor, limit=400)]
+        if exchange.truncated:
+            lines.append(f"[body cut at the {len(exchange.body)} byte cap]")
+    return Evidence(message=message, method=exchange.method, url=exchange.url, status=exchange.status,
+                    strength=EvidenceStrength.VERIFIED, snippet=redactor.redact("\n".join(lines)))
+
+
+class LiveExecutor(Executor[P]):
+    """Base of the live probes: the session, and one readable reason when the target is down."""
+
+    def run(self, spec: CheckSpec, params: P, ctx: AuditContext) -> Result:
+        try:
+            session = session_of(ctx)
+        except TargetUnreachable as exc:
+            return Result.not_evaluated(spec.id, str(exc))
+        return self.probe(spec, params, ctx, session)
+
+    @abstractmethod
+    def probe(self, spec: CheckSpec, params: P, ctx: AuditContext, session: LiveSession) -> Result:
+        """Measure one check against a target known to answer."""
