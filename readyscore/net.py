@@ -165,11 +165,13 @@ class TargetClient:
     def stream_lines(self, method: str, path: str, *, json_body: Any = None, credentials: str | None = "valid",
                      headers: dict[str, str] | None = None, timeout_s: float | None = None,
                      max_bytes: int | None = None, exchange: Exchange | None = None,
-                     ) -> Iterator[tuple[float, bytes] | Exchange]:
+                     deadline_s: float | None = None) -> Iterator[tuple[float, bytes] | Exchange]:
         """Yield (perf_counter arrival time, raw line) of a streamed response, then its Exchange.
 
         Stops at the byte cap; the caller bounds the total time with its own deadline. Pass your own
         `exchange` to see its status and headers even when you stop reading before the end.
+        `deadline_s` also stops (with `exchange.error` set) a body that trickles in without ever
+        completing a line, which a caller's per-line deadline cannot see.
         """
         url = self.url(path)
         if exchange is None:
@@ -194,7 +196,10 @@ class TargetClient:
                     if size > cap:
                         exchange.truncated = True
                         break
-                if buffer and not exchange.truncated:
+                    if deadline_s is not None and now - started > deadline_s:
+                        exchange.error = f"the response did not end within {deadline_s:g} s"
+                        break
+                if buffer and not exchange.truncated and exchange.error is None:
                     yield time.perf_counter(), buffer.rstrip(b"\r")
         except httpx.TimeoutException as exc:
             exchange.error = f"timed out ({type(exc).__name__})"
