@@ -1,0 +1,186 @@
+"""One connection to the model endpoint per audit: which model, which context window, whether a plain
+request works at all, and a bounded way to send each probe request.
+
+Built once through `ctx.shared`, so seven probes running in parallel do one model lookup and one
+baseline request between them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from readyscore.executors.base import AuditContext
+from readyscore.executors.live.openai import ChatAnswer, parse_chat_answer
+from readyscore.net import Exchange, TargetClient
+from readyscore.settings.llm import LlmSettings
+
+MAX_ANSWER_BYTES = 256 * 1024  # a chat answer to a probe is a few hundred bytes; anything past this is cut
+# Field names servers use for the context window in their model list (OpenAI-compatible servers
+# agree on nothing here: vLLM says max_model_len, others context_length or context_window).
+CONTEXT_FIELDS = ("context_window", "context_length", "max_model_len", "max_context_length", "context_size",
+                  "n_ctx", "max_position_embeddings")
+BASELINE_PROMPT = "Reply with the single word: ready"
+
+
+class BudgetSpent(Exception):
+    """The probe's request or time budget is used up; the remaining variants are not run."""
+
+
+@dataclass
+class Budget:
+    """Requests and wall-clock time one probe may spend."""
+
+    max_requests: int
+    deadline: float  # time.monotonic()
+    used: int = 0
+
+    @classmethod
+    def of(cls, settings: LlmSettings) -> Budget:
+        return cls(max_requests=settings.max_requests_per_probe,
+                   deadline=time.monotonic() + settings.max_seconds_per_probe)
+
+    @property
+    def remaining_s(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def take(self) -> None:
+        if self.used >= self.max_requests:
+            raise BudgetSpent(f"the probe's request budget ({self.max_requests}) is spent "
+                              "(llm.max_requests_per_probe)")
+        if self.remaining_s <= 0.5:
+            raise BudgetSpent("the probe's time budget is spent (llm.max_seconds_per_probe)")
+        self.used += 1
+
+
+@dataclass
+class LlmSession:
+    client: TargetClient
+    settings: LlmSettings
+    model: str | None = None
+    context_window: int | None = None
+    context_source: str = "unknown"  # config | /v1/models | assumed
+    send_seed: bool = True
+    # Why the endpoint cannot be probed at all (no answer to a plain request), with the status
+    # the probes should report: "error" (the target misbehaves) or "not_evaluated" (we cannot get in).
+    unusable: str | None = None
+    unusable_status: str = "error"
+    notes: list[str] = field(default_factory=list)
+
+    def body(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, **extra: Any) -> dict[str, Any]:
+        """A deterministic request: temperature 0, a fixed seed where accepted, a small max_tokens."""
+        body: dict[str, Any] = {"messages": messages, "temperature": 0,
+                                "max_tokens": max_tokens if max_tokens is not None else self.settings.max_tokens}
+        if self.model:
+            body["model"] = self.model
+        if self.send_seed and self.settings.seed is not None:
+            body["seed"] = self.settings.seed
+        body.update(extra)
+        return body
+
+    def send(self, body: dict[str, Any], budget: Budget | None = None, timeout_s: float | None = None) -> ChatAnswer:
+        """POST one chat request, bounded by the request timeout and the probe's remaining time
+        (wall clock: a server trickling bytes forever is cut at the deadline, not only at the cap)."""
+        if budget is not None:
+            budget.take()
+        limit = timeout_s or self.settings.request_timeout_s
+        if budget is not None:
+            limit = max(1.0, min(limit, budget.remaining_s))
+        return post_bounded(self.client, self.settings.chat_path, body, limit)
+
+
+def post_bounded(client: TargetClient, path: str, body: dict[str, Any], limit_s: float) -> ChatAnswer:
+    exchange = Exchange(method="POST", url=client.url(path))
+    lines: list[bytes] = []
+    size = 0
+    generator = client.stream_lines("POST", path, json_body=body, timeout_s=limit_s, max_bytes=MAX_ANSWER_BYTES,
+                                    exchange=exchange, deadline_s=limit_s)
+    try:
+        for item in generator:
+            if isinstance(item, Exchange):
+                break
+            lines.append(item[1])
+            size += len(item[1]) + 1
+    finally:
+        generator.close()
+    exchange.body = b"\n".join(lines)[:MAX_ANSWER_BYTES]
+    exchange.truncated = exchange.truncated or size > MAX_ANSWER_BYTES
+    return parse_chat_answer(exchange)
+
+
+def session(ctx: AuditContext) -> LlmSession:
+    return ctx.shared("llm.session", lambda: open_session(ctx))
+
+
+def open_session(ctx: AuditContext) -> LlmSession:
+    settings: LlmSettings = ctx.profile.llm
+    if not ctx.url:
+        raise RuntimeError("no --url was given")
+    client = TargetClient(ctx.url, api_key=ctx.api_key, redactor=ctx.redactor,
+                          timeout_s=settings.request_timeout_s, max_body=MAX_ANSWER_BYTES)
+    # The operator's canary must never reach a report, even if the model prints it.
+    ctx.redactor.add(settings.server_canary())
+    llm = LlmSession(client=client, settings=settings)
+    _discover_model(llm)
+    if settings.context_window:
+        llm.context_window, llm.context_source = settings.context_window, "config"
+    _baseline(llm, ctx)
+    return llm
+
+
+def _discover_model(llm: LlmSession) -> None:
+    exchange = llm.client.request("GET", llm.settings.models_path, timeout_s=llm.settings.request_timeout_s)
+    payload = exchange.json() if exchange.ok else None
+    entries = payload.get("data") if isinstance(payload, dict) else None
+    entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+    llm.model = llm.settings.model
+    if llm.model is None and entries and isinstance(entries[0].get("id"), str):
+        llm.model = entries[0]["id"][:200]
+    chosen = next((e for e in entries if e.get("id") == llm.model), entries[0] if entries else None)
+    window = context_window_of(chosen) if chosen else None
+    if window:
+        llm.context_window, llm.context_source = window, llm.settings.models_path
+    if not entries:
+        llm.notes.append(f"{llm.settings.models_path} listed no models"
+                         + (f" (HTTP {exchange.status})" if exchange.status else f" ({exchange.error})"))
+
+
+def context_window_of(entry: dict[str, Any]) -> int | None:
+    """The context window an entry of /v1/models declares, looking one level into nested objects."""
+    candidates = [entry] + [v for v in entry.values() if isinstance(v, dict)]
+    for candidate in candidates:
+        for name in CONTEXT_FIELDS:
+            value = candidate.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and 256 <= value <= 100_000_000:
+                return value
+    return None
+
+
+def _baseline(llm: LlmSession, ctx: AuditContext) -> None:
+    """A plain request must work before any verdict means something: a 400 to an attack prompt is
+    a refusal only if the same endpoint answers an ordinary request."""
+    body = llm.body([{"role": "user", "content": BASELINE_PROMPT}], max_tokens=8)
+    answer = llm.send(body)
+    status = answer.exchange.status
+    if status in (400, 422) and "seed" in body:
+        # Not every OpenAI-compatible server takes `seed`; determinism then rests on temperature 0.
+        llm.send_seed = False
+        answer = llm.send(llm.body([{"role": "user", "content": BASELINE_PROMPT}], max_tokens=8))
+        if answer.ok:
+            llm.notes.append("the endpoint rejects `seed`; probes rely on temperature 0 alone")
+        status = answer.exchange.status
+    if answer.ok:
+        return
+    if status in (401, 403):
+        llm.unusable_status = "not_evaluated"
+        llm.unusable = (f"the chat endpoint refused our credentials (HTTP {status}); put the API key in "
+                        f"${ctx.options.api_key_env}")
+    elif status == 404:
+        llm.unusable_status = "not_evaluated"
+        llm.unusable = (f"no chat endpoint at {llm.settings.chat_path} (HTTP 404); set llm.chat_path "
+                        "if the service uses another path")
+    elif status is not None and not 200 <= status < 300:
+        llm.unusable = f"a plain chat request failed with HTTP {status}: {answer.exchange.excerpt(ctx.redactor, 200)}"
+    else:
+        llm.unusable = f"a plain chat request got no usable answer: {answer.problem}"
