@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from readyscore.model import Strict
 
 
 class LlmSettings(Strict):
-    chat_path: str = Field(default="/v1/chat/completions", description="path of the chat-completions endpoint")
-    models_path: str = Field(default="/v1/models", description="path of the model list (model id, context window)")
-    model: str | None = Field(default=None, description="model id to send; default: the first of /v1/models")
+    # The API shape (paths, auth header, model, TLS) is the live section's: `live.chat_path`,
+    # `live.models_path`, `live.model`, `live.auth_header` ... The probes share its connection.
 
     # A canary the operator planted in the server-side system prompt, so a leak of the real prompt
     # can be detected. Given here (in the project config) or through an environment variable —
@@ -47,13 +46,6 @@ class LlmSettings(Strict):
     overflow_max_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
     # When the context window is neither configured nor published: assume this many tokens.
     assumed_context_window: int = Field(default=131_072, ge=256, le=10_000_000)
-
-    @field_validator("chat_path", "models_path")
-    @classmethod
-    def _is_a_path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must be a path starting with '/'")
-        return value
 
     def server_canary(self) -> str | None:
         """The server-side canary, from the config or the environment variable it names."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.live.openai import ChatAnswer, parse_chat_answer
+from readyscore.executors.live.session import TargetUnreachable, session_of
 from readyscore.net import Exchange, TargetClient
 from readyscore.settings.llm import LlmSettings
 
@@ -58,9 +59,10 @@ class Budget:
 class LlmSession:
     client: TargetClient
     settings: LlmSettings
+    chat_path: str
     model: str | None = None
     context_window: int | None = None
-    context_source: str = "unknown"  # config | /v1/models | assumed
+    context_source: str = "unknown"  # config | the models path | assumed
     send_seed: bool = True
     # Why the endpoint cannot be probed at all (no answer to a plain request), with the status
     # the probes should report: "error" (the target misbehaves) or "not_evaluated" (we cannot get in).
@@ -87,7 +89,7 @@ class LlmSession:
         limit = timeout_s or self.settings.request_timeout_s
         if budget is not None:
             limit = max(1.0, min(limit, budget.remaining_s))
-        return post_bounded(self.client, self.settings.chat_path, body, limit)
+        return post_bounded(self.client, self.chat_path, body, limit)
 
 
 def post_bounded(client: TargetClient, path: str, body: dict[str, Any], limit_s: float) -> ChatAnswer:
@@ -114,36 +116,33 @@ def session(ctx: AuditContext) -> LlmSession:
 
 
 def open_session(ctx: AuditContext) -> LlmSession:
+    """The live probes' connection (auth header, TLS, model), plus what only the LLM probes need."""
+    try:
+        live = session_of(ctx)
+    except TargetUnreachable as exc:
+        return LlmSession(client=None, settings=ctx.profile.llm, chat_path="", unusable=str(exc),  # type: ignore[arg-type]
+                          unusable_status="not_evaluated")
     settings: LlmSettings = ctx.profile.llm
-    if not ctx.url:
-        raise RuntimeError("no --url was given")
-    client = TargetClient(ctx.url, api_key=ctx.api_key, redactor=ctx.redactor,
-                          timeout_s=settings.request_timeout_s, max_body=MAX_ANSWER_BYTES)
     # The operator's canary must never reach a report, even if the model prints it.
     ctx.redactor.add(settings.server_canary())
-    llm = LlmSession(client=client, settings=settings)
-    _discover_model(llm)
+    llm = LlmSession(client=live.client, settings=settings, chat_path=live.settings.chat_path, model=live.model)
     if settings.context_window:
         llm.context_window, llm.context_source = settings.context_window, "config"
+    else:
+        _read_context_window(llm, live.settings.models_path)
     _baseline(llm, ctx)
     return llm
 
 
-def _discover_model(llm: LlmSession) -> None:
-    exchange = llm.client.request("GET", llm.settings.models_path, timeout_s=llm.settings.request_timeout_s)
+def _read_context_window(llm: LlmSession, models_path: str) -> None:
+    exchange = llm.client.request("GET", models_path, timeout_s=llm.settings.request_timeout_s)
     payload = exchange.json() if exchange.ok else None
     entries = payload.get("data") if isinstance(payload, dict) else None
     entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-    llm.model = llm.settings.model
-    if llm.model is None and entries and isinstance(entries[0].get("id"), str):
-        llm.model = entries[0]["id"][:200]
     chosen = next((e for e in entries if e.get("id") == llm.model), entries[0] if entries else None)
     window = context_window_of(chosen) if chosen else None
     if window:
-        llm.context_window, llm.context_source = window, llm.settings.models_path
-    if not entries:
-        llm.notes.append(f"{llm.settings.models_path} listed no models"
-                         + (f" (HTTP {exchange.status})" if exchange.status else f" ({exchange.error})"))
+        llm.context_window, llm.context_source = window, models_path
 
 
 def context_window_of(entry: dict[str, Any]) -> int | None:
@@ -178,7 +177,7 @@ def _baseline(llm: LlmSession, ctx: AuditContext) -> None:
                         f"${ctx.options.api_key_env}")
     elif status == 404:
         llm.unusable_status = "not_evaluated"
-        llm.unusable = (f"no chat endpoint at {llm.settings.chat_path} (HTTP 404); set llm.chat_path "
+        llm.unusable = (f"no chat endpoint at {llm.chat_path} (HTTP 404); set live.chat_path "
                         "if the service uses another path")
     elif status is not None and not 200 <= status < 300:
         llm.unusable = f"a plain chat request failed with HTTP {status}: {answer.exchange.excerpt(ctx.redactor, 200)}"
