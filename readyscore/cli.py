@@ -149,7 +149,8 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
               min_level: int | None, timeout: float, deadline: float, api_key_env: str, probes: list[str],
               allow_load_on: list[str], processes: int, sweep: bool, quiet: bool,
               config_file: Path | None = None, extra_warnings: list[str] | None = None,
-              fail_on: str | None = None) -> int:
+              fail_on: str | None = None, baseline: Path | None = None, fail_on_regression: bool = False,
+              history: Path | None = None) -> int:
     """Shared by `audit` and `demo`: returns the exit code."""
     from readyscore import engine
     from readyscore.catalog import load_catalog
@@ -160,6 +161,9 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
     root = engine.resolve_root(path) if path is not None else None
     if root is None and not url:
         fail_usage("nothing to audit: give a PATH (source tree), --url (running service), or both")
+    if fail_on_regression and baseline is None:
+        fail_usage("--fail-on-regression needs --baseline OLD.json (the report to compare with)")
+    old_report = _load_report_or_fail(baseline) if baseline is not None else None  # fail before auditing
     config_path = config_file or find_project_config(root)
     project = load_project_config(config_path) if config_path else ProjectConfig()
     profile = load_profile(profile_name or project.profile or "default")
@@ -194,6 +198,7 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
     report.warnings.extend(extra_warnings or [])
+    diff = _track_changes(report, old_report, baseline, history)
 
     shown = [f for f in formats if not (quiet and f == "terminal")]
     written = write_reports(report, shown, output)
@@ -218,7 +223,42 @@ def run_audit(path: str | None, url: str | None, profile_name: str | None, sourc
             err.print(f"[red]gate failed:[/] {len(blocking)} failing check(s) of severity {fail_on} or higher: "
                       + escape(", ".join(blocking)))
             code = EXIT_GATE
+    if diff is not None:
+        from readyscore.baseline import summary_lines
+
+        for line in summary_lines(diff):
+            err.print(escape(line))
+        if fail_on_regression and diff.regressed:
+            err.print("[red]gate failed:[/] regression since the baseline: " + escape("; ".join(diff.regressions)))
+            code = EXIT_GATE
     return code
+
+
+def _load_report_or_fail(path: Path):
+    from readyscore.report import ReportLoadError, load_report
+
+    try:
+        return load_report(path)
+    except ReportLoadError as exc:
+        fail_usage(str(exc))
+
+
+def _track_changes(report, old_report, baseline: Path | None, history: Path | None):
+    """Attach the diff against the baseline and the history trend to the report (both opt-in)."""
+    from readyscore import baseline as baselines
+    from readyscore.history import HistoryError, record
+
+    diff = None
+    if old_report is not None:
+        diff = baselines.diff_reports(old_report, report, baseline_name=baseline.name)
+        baselines.attach(report, diff)
+    if history is not None:
+        try:
+            record(history, report)
+        except HistoryError as exc:  # tracking is a convenience: never lose the audit over it
+            report.warnings.append(str(exc))
+            err.print(f"[yellow]history not updated:[/] {escape(str(exc))}")
+    return diff
 
 
 def failing_at_or_above(report, severity: str) -> list[str]:
@@ -262,6 +302,9 @@ def audit(
     processes: Annotated[int, typer.Option("--processes", min=1, max=64, help="Locust worker processes for the load test.")] = 1,
     sweep: Annotated[bool, typer.Option("--sweep", help="Run a stepped load ramp to estimate the saturation point.")] = False,
     fail_on: Annotated[Optional[SeverityChoice], typer.Option("--fail-on", help="Exit 1 when any unsuppressed check of this severity or higher fails.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier report.json: show the score and level change and the checks newly failing or fixed.")] = None,
+    fail_on_regression: Annotated[bool, typer.Option("--fail-on-regression", help="Exit 1 when the level or score dropped, or a check that passed in --baseline fails now.")] = False,
+    history: Annotated[Optional[Path], typer.Option("--history", help="Append this audit to a JSON Lines history file; the HTML report charts the trend.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no terminal summary.")] = False,
 ) -> None:
     """Audit a service: its source tree (PATH), its running instance (--url), or both.
@@ -273,7 +316,8 @@ def audit(
     code = run_audit(path, url, profile, chosen, list(checks_dir or []), output, _parse_formats(format),
                      fail_under, min_level, timeout, deadline, api_key_env, list(probe or []),
                      list(allow_load_on or []), processes, sweep, quiet, config,
-                     fail_on=fail_on.value if fail_on else None)
+                     fail_on=fail_on.value if fail_on else None, baseline=baseline,
+                     fail_on_regression=fail_on_regression, history=history)
     raise typer.Exit(code)
 
 
@@ -339,6 +383,69 @@ def report(
     _check_output_dir(directory)
     for file in write_reports(loaded, formats, directory):
         err.print(f"wrote {file}")
+
+
+class DiffFormat(StrEnum):
+    terminal = "terminal"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The baseline report.json (before).")],
+    new: Annotated[Path, typer.Argument(help="The report.json to compare (after).")],
+    format: Annotated[DiffFormat, typer.Option("--format", "-f", help="terminal, markdown (a PR comment) or json.")] = DiffFormat.terminal,
+    fail_on_regression: Annotated[bool, typer.Option("--fail-on-regression", help="Exit 1 when the level or score dropped, or a check that passed before fails now.")] = False,
+) -> None:
+    """Compare two reports: score and level change, checks newly failing and fixed."""
+    from readyscore.baseline import attach, diff_reports, summary_lines
+
+    before, after = _load_report_or_fail(old), _load_report_or_fail(new)
+    changes = diff_reports(before, after, baseline_name=old.name)
+    if format == DiffFormat.json:
+        out.print_json(changes.model_dump_json())
+    elif format == DiffFormat.markdown:
+        from readyscore.reporters.markdown import render_markdown
+
+        attach(after, changes)
+        sys.stdout.write(render_markdown(after))
+    else:
+        for line in summary_lines(changes, limit=50):
+            out.print(escape(line))
+    if changes.regressed:
+        err.print("[red]regression:[/] " + escape("; ".join(changes.regressions)))
+        if fail_on_regression:
+            raise typer.Exit(EXIT_GATE)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="The repository to write readyscore.yaml into.")] = Path("."),
+    profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Profile to name in the config (default: default).")] = None,
+    url: Annotated[Optional[str], typer.Option("--url", help="Base URL of the running service, for the live and load checks.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing project config.")] = False,
+    stdout: Annotated[bool, typer.Option("--stdout", help="Print the config instead of writing it.")] = False,
+) -> None:
+    """Write a commented readyscore.yaml for the repository, from what is in it."""
+    from readyscore.init_config import InitError, detect, render_config, write_config
+
+    if url and not url.startswith(("http://", "https://")):
+        fail_usage(f"--url {url!r}: give an http:// or https:// base URL")
+    if profile:
+        from readyscore.config import load_profile
+
+        load_profile(profile)  # an unknown profile is a usage error now, not at the first audit
+    if stdout:
+        if not path.is_dir():
+            fail_usage(f"{path}: not a folder")
+        sys.stdout.write(render_config(detect(path), profile, url))
+        return
+    try:
+        written = write_config(path, profile, url, force)
+    except InitError as exc:
+        fail_usage(str(exc))
+    err.print(f"wrote {written}; next: readyscore audit {path}")
 
 
 @app.command()
