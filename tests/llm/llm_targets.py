@@ -26,8 +26,9 @@ def completion(content: str, finish_reason: str = "stop", completion_tokens: int
 class TargetServer:
     """`with TargetServer("not_json") as url:` — the chat endpoint behaves as `mode` says."""
 
-    def __init__(self, mode: str, stop_after_s: float = 20.0):
+    def __init__(self, mode: str, stop_after_s: float = 20.0, publish_window: bool = True):
         self.mode = mode
+        self.models = MODELS if publish_window else {"object": "list", "data": [{"id": "plain-model"}]}
         self.stop = threading.Event()
         self.requests = 0
         self.stop_after_s = stop_after_s
@@ -48,7 +49,7 @@ class TargetServer:
 
             def do_GET(self):
                 if self.path == "/v1/models":
-                    self._send(200, json.dumps(MODELS).encode())
+                    self._send(200, json.dumps(server.models).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
 
@@ -68,7 +69,18 @@ class TargetServer:
 
     def handle_chat(self, handler, body: dict) -> None:
         mode = self.mode
-        if mode == "ok":
+        over_window = len(json.dumps(body)) > 4 * MODELS["data"][0]["context_length"]
+        if mode.startswith("overflow_") and not over_window:
+            mode = "ok"
+        if mode == "overflow_400":
+            handler._send(400, b'{"error": {"message": "too long", "code": "context_length_exceeded"}}')
+        elif mode == "overflow_500":
+            handler._send(500, b'{"error": {"message": "CUDA out of memory"}}')
+        elif mode == "overflow_200":  # silently truncated
+            handler._send(200, json.dumps(completion("12")).encode())
+        elif mode == "overflow_hang":
+            self.stop.wait(self.stop_after_s)
+        elif mode == "ok":
             handler._send(200, json.dumps(completion("Bonjour.")).encode())
         elif mode == "not_json":
             handler._send(200, b"<html><body>Service temporarily unavailable</body></html>", "text/html")
