@@ -39,6 +39,7 @@ class Faults:
     validation: bool = True
     open_admin: bool = False
     stream_no_done: bool = False  # the stream stops without finish_reason or [DONE]
+    echo_auth: bool = False  # error bodies echo the Authorization header (the key must still be redacted)
 
 
 class _Limiter:
@@ -62,6 +63,7 @@ class _Limiter:
 def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
         server_version = faults.server_header
         sys_version = ""
 
@@ -81,7 +83,10 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except OSError:  # the client stopped reading (a capped body): that is its right
+                    self.close_connection = True
 
         def common_headers(self) -> None:
             if faults.security_headers:
@@ -97,11 +102,14 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 self.send_header("Access-Control-Allow-Origin", "*")
 
         def error(self, status: int, message: str, detail: str = "") -> None:
+            if faults.echo_auth:
+                detail += f" (you sent {self.headers.get('Authorization')!r}; key {API_KEY})"
             if faults.markup_errors:
                 self.send(status, f"<html><body><h1>Error {status}</h1><p>{message}</p><p>{detail}</p></body></html>",
                           content_type="text/html; charset=utf-8")
             else:
-                self.send(status, {"error": {"message": message, "type": "invalid_request_error"}})
+                error = {"message": message, "type": "invalid_request_error"}
+                self.send(status, {"error": {**error, "detail": detail}} if detail else {"error": error})
 
         def leak(self, exc: str) -> None:
             trace = ("Traceback (most recent call last):\n"
@@ -227,15 +235,25 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
                 chunks.append({"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 2,
                                                         "total_tokens": 9}})
-            for chunk in chunks:
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-                time.sleep(0.01)
-            if not faults.stream_no_done:
-                self.wfile.write(b"data: [DONE]\n\n")
+            try:
+                for chunk in chunks:
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(0.01)
+                if not faults.stream_no_done:
+                    self.wfile.write(b"data: [DONE]\n\n")
+            except OSError:
+                pass
             self.close_connection = True
 
     return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up mid-answer is part of what these tests do
 
 
 class FaultServer:
@@ -245,9 +263,8 @@ class FaultServer:
         self.faults = faults or Faults()
         self.hits: dict[str, int] = {}
         self.api_key = API_KEY
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(
             self.faults, _Limiter(self.faults.limit, self.faults.window_s), self.hits))
-        self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
 
     def __enter__(self) -> FaultServer:

@@ -75,7 +75,7 @@ class ErrorHygieneProbe(LiveExecutor[HygieneParams]):
     def probe(self, spec: CheckSpec, params: HygieneParams, ctx: AuditContext, session: LiveSession) -> Result:
         tag = MARKUP_NONCE_TAG.format(nonce=session.nonce)
         failures, notes, inspected = [], [], 0
-        evidence = []
+        evidence, clean = [], []
         for what, exchange in error_exchanges(session):
             if exchange.status is None or exchange.status < 400:
                 continue
@@ -91,6 +91,8 @@ class ErrorHygieneProbe(LiveExecutor[HygieneParams]):
             elif content_type in HTML_TYPES and what != "an unknown path":
                 notes.append(f"{what}: an HTML error page from a JSON API")
                 evidence.append(session.evidence(exchange, f"{what}: HTML error page"))
+            elif len(clean) < 3:
+                clean.append(session.evidence(exchange, f"{what}: a clean error answer"))
         metrics = {"inspected": inspected, "leaks": len(failures)}
         if inspected == 0:
             return Result.not_evaluated(spec.id, "no request built to fail got an error answer to inspect")
@@ -101,5 +103,5 @@ class ErrorHygieneProbe(LiveExecutor[HygieneParams]):
             return result(spec, Status.PARTIAL, f"no leaks in {inspected} error answers, but {'; '.join(notes)}",
                           evidence=evidence, metrics=metrics, strength=EvidenceStrength.VERIFIED)
         return result(spec, Status.PASS, f"{inspected} error answers: no stack traces, internal paths, debug "
-                                         "pages or reflected markup", metrics=metrics,
+                                         "pages or reflected markup", metrics=metrics, evidence=clean,
                       strength=EvidenceStrength.VERIFIED)

@@ -209,7 +209,8 @@ def stream_chat(client: TargetClient, body: dict[str, Any], *, path: str = DEFAU
     stop_at = answer.started + deadline_s
     raw_lines: list[bytes] = []
     generator = client.stream_lines("POST", path, json_body=body, credentials=credentials,
-                                    timeout_s=timeout_s, max_bytes=max_bytes, exchange=answer.exchange)
+                                    timeout_s=timeout_s, max_bytes=max_bytes, exchange=answer.exchange,
+                                    deadline_s=deadline_s)
 
     def lines() -> Iterator[tuple[float, bytes]]:
         for item in generator:
@@ -234,6 +235,8 @@ def stream_chat(client: TargetClient, body: dict[str, Any], *, path: str = DEFAU
                 break
     finally:
         generator.close()
+    if answer.exchange.error and "did not end within" in answer.exchange.error:
+        answer.timed_out = True
     answer.truncated = answer.truncated or answer.exchange.truncated
     answer.content_type = answer.exchange.header("content-type")
     if not answer.exchange.body:

@@ -138,6 +138,9 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
         if auth and auth == outcome.sent:
             blocked = credentials_problem(outcome.first["4xx"].status, session)
             return Result.not_evaluated(spec.id, blocked or "every burst request was refused as unauthorised")
+        if outcome.count("3") == outcome.sent and outcome.sent:
+            return Result.not_evaluated(spec.id, f"every burst request was redirected ({summary}); "
+                                                 "point --url or live.chat_path at the real endpoint")
 
         if server_errors or timeouts:
             status = Status.FAIL

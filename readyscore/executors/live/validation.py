@@ -66,6 +66,8 @@ def judge_invalid(case: str, exchange: Exchange, session: LiveSession) -> CaseOu
         verdict = (None, f"HTTP {status}: refused as unauthorised before validation")
     elif status == 429:
         verdict = (None, "HTTP 429: rate limited")
+    elif 300 <= status < 400:
+        verdict = (None, f"HTTP {status}: redirected, so the request never reached validation here")
     elif status >= 500:
         verdict = (Status.FAIL, f"HTTP {status}: the bad input caused a server error instead of a 4xx")
     elif 400 <= status < 500:

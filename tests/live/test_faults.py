@@ -1,0 +1,85 @@
+"""Each fault a live probe exists to catch, on a real server on 127.0.0.1, with its verdict.
+
+The safe twin of every case is the well-behaved server in test_well_behaved.py, where the same
+check passes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from faultserver import FaultServer, Faults
+
+from conftest import explain, status_of
+
+CASES = [
+    # (fault, checks to run, {check: expected status}, words the message must contain)
+    (Faults(auth="any"), ["live-auth-*"],
+     {"live-auth-invalid-rejected": "fail", "live-auth-required": "pass"}, "any key is accepted"),
+    (Faults(auth="none"), ["live-auth-*"],
+     {"live-auth-required": "fail", "live-auth-invalid-rejected": "fail"}, "no authentication at all"),
+    (Faults(rate_limit="500"), ["live-rate-limit"], {"live-rate-limit": "fail"}, "no graceful degradation"),
+    (Faults(rate_limit="429-bare"), ["live-rate-limit"], {"live-rate-limit": "partial"}, "without Retry-After"),
+    (Faults(rate_limit="none"), ["live-rate-limit"], {"live-rate-limit": "fail"}, "every request was accepted"),
+    (Faults(leaky_errors=True), ["live-error-hygiene", "live-input-validation"],
+     {"live-error-hygiene": "fail", "live-input-validation": "fail"}, "Python stack trace"),
+    (Faults(markup_errors=True), ["live-error-hygiene"], {"live-error-hygiene": "fail"}, "reflected unescaped"),
+    (Faults(cors="reflect-credentials"), ["live-cors"], {"live-cors": "fail"}, "reflected with credentials"),
+    (Faults(cors="wildcard"), ["live-cors"], {"live-cors": "fail"}, "needs credentials"),
+    (Faults(slow_health_s=1.3), ["live-health", "live-readiness"],
+     {"live-health": "fail", "live-readiness": "fail"}, "orchestrator probes time out"),
+    (Faults(body_limit=False), ["live-body-size-limit"], {"live-body-size-limit": "fail"}, "no request size limit"),
+    (Faults(validation=False), ["live-input-validation"], {"live-input-validation": "fail"}, "nothing validated"),
+    (Faults(open_admin=True), ["live-exposed-endpoints"], {"live-exposed-endpoints": "fail"}, "/admin"),
+    (Faults(stream_no_done=True), ["live-streaming"], {"live-streaming": "fail"}, "without `[DONE]`"),
+    (Faults(security_headers=False, request_id=False, server_header="nginx/1.25.3"),
+     ["live-security-headers", "live-request-id", "live-version-leak"],
+     {"live-security-headers": "fail", "live-request-id": "fail", "live-version-leak": "fail"}, "nginx/1.25.3"),
+]
+
+
+@pytest.mark.parametrize("faults, probes, expected, words", CASES,
+                         ids=[",".join(f"{k}={v}" for k, v in vars(c[0]).items() if v != getattr(Faults(), k))
+                              for c in CASES])
+def test_fault_gets_its_verdict(live_audit, faults, probes, expected, words):
+    with FaultServer(faults) as server:
+        results = live_audit(server.url, server.api_key, probes)
+    assert {c: status_of(results, c) for c in expected} == expected, explain(results)
+    assert any(words in results[c].message for c in expected), explain(results)
+
+
+def test_a_redirect_off_the_target_is_never_followed(live_audit):
+    with FaultServer() as elsewhere, \
+            FaultServer(Faults(redirect_off_target=f"{elsewhere.url}/v1/chat/completions")) as server:
+        results = live_audit(server.url, server.api_key, ["live-chat-*", "live-input-*", "live-rate-limit"])
+        assert elsewhere.hits == {}  # neither our requests nor the key went to the other origin
+    assert status_of(results, "live-chat-completion") == "fail"
+    assert "redirects off the target" in results["live-chat-completion"].message
+    assert "not followed" in results["live-chat-completion"].evidence[0].snippet
+    # A redirect is not validation: those checks say they could not judge, not that the service failed.
+    assert status_of(results, "live-input-validation") == "not_evaluated"
+    assert status_of(results, "live-rate-limit") == "not_evaluated"
+
+
+def test_a_huge_body_is_capped_and_becomes_evidence(live_audit):
+    with FaultServer(Faults(huge_body_bytes=40_000_000)) as server:
+        started = time.perf_counter()
+        results = live_audit(server.url, server.api_key, ["live-chat-completion", "live-streaming"],
+                             max_body_bytes=256 * 1024)
+        elapsed = time.perf_counter() - started
+    assert status_of(results, "live-chat-completion") == "fail"
+    assert "truncated at the size cap" in results["live-chat-completion"].message
+    assert "byte cap" in results["live-chat-completion"].evidence[0].snippet
+    assert status_of(results, "live-streaming") == "fail"
+    assert elapsed < 10
+
+
+def test_missing_credentials_are_a_reason_not_a_verdict(live_audit):
+    with FaultServer() as server:
+        results = live_audit(server.url, None, ["live-chat-completion", "live-usage-reported", "live-rate-limit",
+                                                "live-auth-required"])
+    for check in ("live-chat-completion", "live-usage-reported", "live-rate-limit"):
+        assert status_of(results, check) == "not_evaluated", explain(results)
+        assert "environment variable" in results[check].message
+    assert status_of(results, "live-auth-required") == "pass"  # refusing us is exactly right there
