@@ -9,6 +9,7 @@ thread per connection, so a burst is really concurrent.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -39,6 +40,7 @@ class Faults:
     validation: bool = True
     open_admin: bool = False
     stream_no_done: bool = False  # the stream stops without finish_reason or [DONE]
+    redirect_root_to: str | None = None  # GET / answers 301 to this URL (an http->https redirect)
     echo_auth: bool = False  # error bodies echo the Authorization header (the key must still be redacted)
 
 
@@ -140,8 +142,13 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
             return False
 
         # -- routes --------------------------------------------------------------------------
-        def do_GET(self) -> None:
+        def count(self) -> None:
             hits[self.path] = hits.get(self.path, 0) + 1
+            if self.headers.get("Authorization"):
+                hits["<with Authorization>"] = hits.get("<with Authorization>", 0) + 1
+
+        def do_GET(self) -> None:
+            self.count()
             if self.path in ("/healthz", "/readyz"):
                 time.sleep(faults.slow_health_s)
                 if self.path == "/readyz":
@@ -154,6 +161,8 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                     self.send(200, {"object": "list", "data": [{"id": "fault-model", "object": "model"}]})
             elif self.path == "/admin" and faults.open_admin:
                 self.send(200, {"users": ["root"]})
+            elif self.path == "/" and faults.redirect_root_to:
+                self.send(301, b"", headers={"Location": faults.redirect_root_to})
             elif self.path == "/":
                 self.send(200, {"service": "fault-server"})
             else:
@@ -166,7 +175,7 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
             self.error(405, "method not allowed")
 
         def do_POST(self) -> None:
-            hits[self.path] = hits.get(self.path, 0) + 1
+            self.count()
             raw = self.read_body()
             if raw is None:
                 return
@@ -259,13 +268,15 @@ class _QuietServer(ThreadingHTTPServer):
 class FaultServer:
     """`with FaultServer(Faults(auth="any")) as srv: srv.url, srv.api_key, srv.hits`"""
 
-    def __init__(self, faults: Faults | None = None):
+    def __init__(self, faults: Faults | None = None, tls: ssl.SSLContext | None = None):
         self.faults = faults or Faults()
         self.hits: dict[str, int] = {}
         self.api_key = API_KEY
         self._server = _QuietServer(("127.0.0.1", 0), _handler(
             self.faults, _Limiter(self.faults.limit, self.faults.window_s), self.hits))
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._server.server_port}"
 
     def __enter__(self) -> FaultServer:
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()

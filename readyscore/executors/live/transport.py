@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+import warnings
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,8 +63,10 @@ def legacy_protocol_accepted(host: str, port: int) -> str | None:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        context.minimum_version = ssl.TLSVersion.TLSv1
-        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():  # deprecated on purpose: offering them is the test
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
         context.set_ciphers("DEFAULT:@SECLEVEL=0")
     except (ValueError, ssl.SSLError):
         return None  # this OpenSSL cannot even offer the old protocols
