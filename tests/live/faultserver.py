@@ -9,7 +9,9 @@ thread per connection, so a burst is really concurrent.
 from __future__ import annotations
 
 import json
+import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -41,6 +43,10 @@ class Faults:
     open_admin: bool = False
     stream_no_done: bool = False  # the stream stops without finish_reason or [DONE]
     redirect_root_to: str | None = None  # GET / answers 301 to this URL (an http->https redirect)
+    auth_header: str = "Authorization"  # or a named header such as X-API-Key carrying the bare key
+    slow_chat_s: float = 0.0  # the chat path answers after this long
+    reset_chat: bool = False  # the chat path drops the connection without an answer
+    stream_ignored: bool = False  # stream=true is answered with one JSON body, not server-sent events
     echo_auth: bool = False  # error bodies echo the Authorization header (the key must still be redacted)
 
 
@@ -132,6 +138,11 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
         def authorised(self) -> bool:
             if faults.auth == "none":
                 return True
+            if faults.auth_header != "Authorization":
+                if self.headers.get(faults.auth_header) == API_KEY:
+                    return True
+                self.send(401, {"error": {"message": f"missing or invalid {faults.auth_header}"}})
+                return False
             header = self.headers.get("Authorization", "")
             if faults.auth == "any" and header.startswith("Bearer ") and len(header) > 7:
                 return True
@@ -181,6 +192,11 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 return
             if self.path != "/v1/chat/completions":
                 return self.error(404, "no such route")
+            if faults.reset_chat:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return  # closing with linger 0 sends a TCP reset
+            time.sleep(faults.slow_chat_s)
             if faults.redirect_off_target:
                 return self.send(307, b"", headers={"Location": faults.redirect_off_target})
             if not self.authorised():
@@ -209,7 +225,7 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                                   detail=str(body.get("model", "")) if isinstance(body, dict) else "")
             if faults.huge_body_bytes:
                 return self.send(200, b'{"choices": [' + b" " * faults.huge_body_bytes)
-            if body.get("stream"):
+            if body.get("stream") and not faults.stream_ignored:
                 return self.stream(body)
             self.send(200, {"id": "c1", "object": "chat.completion", "model": "fault-model",
                             "choices": [{"index": 0, "message": {"role": "assistant", "content": "ready"},

@@ -83,3 +83,32 @@ def test_missing_credentials_are_a_reason_not_a_verdict(live_audit):
         assert status_of(results, check) == "not_evaluated", explain(results)
         assert "environment variable" in results[check].message
     assert status_of(results, "live-auth-required") == "pass"  # refusing us is exactly right there
+
+
+def test_an_api_with_a_named_key_header_is_probed_with_that_header(live_audit):
+    with FaultServer(Faults(auth_header="X-API-Key")) as server:
+        results = live_audit(server.url, server.api_key, ["live-chat-completion", "live-auth-*"],
+                             auth_header="X-API-Key", auth_scheme="")
+    assert {c: status_of(results, c) for c in ("live-chat-completion", "live-auth-required",
+                                               "live-auth-invalid-rejected")} == dict.fromkeys(
+        ("live-chat-completion", "live-auth-required", "live-auth-invalid-rejected"), "pass"), explain(results)
+    # Its safe twin's opposite: the default Bearer scheme is refused by this service.
+    with FaultServer(Faults(auth_header="X-API-Key")) as server:
+        results = live_audit(server.url, server.api_key, ["live-chat-completion"])
+    assert status_of(results, "live-chat-completion") == "not_evaluated"
+    assert "was refused" in results["live-chat-completion"].message
+
+
+def test_resets_slow_answers_and_a_stream_that_is_not_sse_become_evidence(live_audit):
+    with FaultServer(Faults(reset_chat=True)) as server:
+        reset = live_audit(server.url, server.api_key, ["live-chat-completion", "live-streaming"])
+    assert status_of(reset, "live-chat-completion") == "fail"
+    assert status_of(reset, "live-streaming") == "fail"
+    with FaultServer(Faults(slow_chat_s=2.5)) as server:
+        slow = live_audit(server.url, server.api_key, ["live-chat-completion"], request_timeout_s=1.0)
+    assert status_of(slow, "live-chat-completion") == "fail"
+    assert "timed out" in slow["live-chat-completion"].message
+    with FaultServer(Faults(stream_ignored=True)) as server:
+        plain = live_audit(server.url, server.api_key, ["live-streaming"])
+    assert status_of(plain, "live-streaming") == "fail"
+    assert "application/json" in plain["live-streaming"].message

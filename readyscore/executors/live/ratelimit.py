@@ -104,7 +104,7 @@ def wait_for_recovery(session: LiveSession, ctx: AuditContext, first_wait_s: flo
             return True, f"accepted requests again after {waited:.1f} s", last
         if waited >= bound:
             what = f"HTTP {last.status}" if last.status is not None else last.error
-            return False, f"still {what} {waited:.1f} s after the burst", last
+            return False, f"still failing ({what}) {waited:.1f} s after the burst", last
         ctx.sleep(min(retry_after_s(last) or 1.0, max(0.2, bound - waited)))
 
 
