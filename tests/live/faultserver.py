@@ -33,6 +33,7 @@ class Faults:
     markup_errors: bool = False  # text/html error pages that echo the request's fields unescaped
     cors: str = "none"  # none | reflect-credentials | wildcard
     slow_health_s: float = 0.0
+    readiness: str = "deps"  # deps (names what it checked) | plain ("ok") | 503 | missing
     redirect_off_target: str | None = None  # chat path answers 307 to this URL
     huge_body_bytes: int = 0  # chat path answers this many bytes of JSON-ish garbage
     security_headers: bool = True
@@ -160,9 +161,14 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
 
         def do_GET(self) -> None:
             self.count()
-            if self.path in ("/healthz", "/readyz"):
+            if self.path in ("/healthz", "/readyz") and not (self.path == "/readyz" and faults.readiness == "missing"):
                 time.sleep(faults.slow_health_s)
-                if self.path == "/readyz":
+                if self.path == "/readyz" and faults.readiness == "plain":
+                    self.send(200, b"ok", content_type="text/plain")
+                elif self.path == "/readyz" and faults.readiness == "503":
+                    self.send(503, {"status": "fail", "checks": {"model": [{"status": "fail"}]}},
+                              content_type="application/health+json")
+                elif self.path == "/readyz":
                     self.send(200, {"status": "pass", "checks": {"model": [{"status": "pass"}]}},
                               content_type="application/health+json")
                 else:

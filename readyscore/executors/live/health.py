@@ -6,6 +6,7 @@ Orchestrators call these without the API's credentials and give up after about a
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +18,7 @@ from readyscore.model import CheckSpec, EvidenceStrength, Result, Status
 from readyscore.net import Exchange
 
 HEALTH_TIMEOUT_S = 5.0
+HEALTH_WORKERS = 4
 # Body keys that show a readiness answer looked at its dependencies.
 DEPENDENCY_KEYS = ("checks", "components", "dependencies", "details", "services", "database", "db", "redis",
                    "model", "models", "backend", "backends", "upstream", "upstreams", "gpu", "engine", "cache",
@@ -35,15 +37,21 @@ def health_endpoints(session: LiveSession) -> dict[str, list[Exchange]]:
     def compute() -> dict[str, list[Exchange]]:
         settings = session.settings
         found: dict[str, list[Exchange]] = {"liveness": [], "readiness": [], "keyed": []}
-        for kind, paths in (("liveness", settings.liveness_paths), ("readiness", settings.readiness_paths)):
-            for path in paths:
-                exchange = session.request("GET", path, credentials=None, follow_redirects=True,
-                                           timeout_s=min(HEALTH_TIMEOUT_S, settings.request_timeout_s))
-                if exchange.status in (401, 403) and session.api_key:
-                    # Health behind the API key is unusual but still health; say so in the verdict.
-                    exchange = session.request("GET", path, follow_redirects=True,
-                                               timeout_s=min(HEALTH_TIMEOUT_S, settings.request_timeout_s))
-                    found["keyed"].append(exchange)
+        timeout = min(HEALTH_TIMEOUT_S, settings.request_timeout_s)
+
+        def get(kind_path: tuple[str, str]) -> tuple[str, Exchange]:
+            kind, path = kind_path
+            exchange = session.request("GET", path, credentials=None, follow_redirects=True, timeout_s=timeout)
+            if exchange.status in (401, 403) and session.api_key:
+                # Health behind the API key is unusual but still health; say so in the verdict.
+                exchange = session.request("GET", path, follow_redirects=True, timeout_s=timeout)
+                found["keyed"].append(exchange)
+            return kind, exchange
+
+        wanted = [("liveness", p) for p in settings.liveness_paths] + [("readiness", p) for p in settings.readiness_paths]
+        # A few at a time: a server that hangs on unknown paths still finishes in bounded time.
+        with ThreadPoolExecutor(max_workers=HEALTH_WORKERS) as pool:
+            for kind, exchange in pool.map(get, wanted):
                 found[kind].append(exchange)
         return found
     return session.ctx.shared("live.health", compute)
