@@ -16,7 +16,7 @@ from readyscore.model import Strict
 class BurstSettings(Strict):
     """The bounded burst of the rate-limit probe: it stops at whichever limit comes first."""
 
-    requests: int = Field(default=60, ge=1, le=2000, description="the most requests the burst sends")
+    requests: int = Field(default=100, ge=1, le=2000, description="the most requests the burst sends")
     concurrency: int = Field(default=8, ge=1, le=64)
     duration_s: float = Field(default=20.0, gt=0, le=300, description="the burst stops sending after this")
     # How long to wait (at most) for the service to recover afterwards; Retry-After is honoured

@@ -69,3 +69,20 @@ def test_chat_body_applies_a_sample_body_template_without_mutating_it():
     assert template == {"inputs": {"text": "hi"}, "stream": True}
     streamed = chat_body(None, "p", stream=True)
     assert streamed["stream"] is True and streamed["stream_options"] == {"include_usage": True}
+
+
+def test_retry_after_reads_seconds_http_dates_and_ratelimit_reset_but_not_epochs():
+    import email.utils
+    import time
+
+    from readyscore.executors.live.session import retry_after_s
+
+    def ex(**headers):
+        return Exchange(method="GET", url="u", status=429, headers=headers)
+
+    assert retry_after_s(ex(**{"retry-after": "3"})) == 3.0
+    in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
+    assert 8 <= retry_after_s(ex(**{"retry-after": in_ten})) <= 11
+    assert retry_after_s(ex(**{"ratelimit-reset": "7"})) == 7.0
+    assert retry_after_s(ex(**{"x-ratelimit-reset": str(int(time.time()) + 30)})) is None
+    assert retry_after_s(ex(**{"retry-after": "soon"})) is None

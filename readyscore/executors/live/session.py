@@ -8,6 +8,8 @@ one, a path that cannot exist).
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import secrets
 import ssl
 from abc import abstractmethod
@@ -168,11 +170,24 @@ def retry_after_s(exchange: Exchange) -> float | None:
         try:
             seconds = float(value.strip().rstrip("s"))
         except ValueError:
-            continue
+            seconds = _seconds_until_http_date(value) if name == "retry-after" else None
+            if seconds is None:
+                continue
         # X-RateLimit-Reset is sometimes an epoch timestamp, which is no delay we can use.
         if 0 <= seconds < 86_400:
             return seconds
     return None
+
+
+def _seconds_until_http_date(value: str) -> float | None:
+    """Retry-After may be an HTTP date (RFC 9110 section 10.2.3) instead of seconds."""
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def exchange_evidence(exchange: Exchange, message: str, redactor, *, headers: tuple[str, ...] = NOTABLE_HEADERS,
