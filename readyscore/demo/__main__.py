@@ -1,0 +1,5 @@
+import sys
+
+from readyscore.demo.serve import main
+
+sys.exit(main())
