@@ -83,6 +83,7 @@ class TargetClient:
         self.auth_header = auth_header
         self.auth_scheme = auth_scheme
         self.max_body = max_body
+        self.timeout_s = timeout_s
         self.redactor = redactor or Redactor()
         self.redactor.add(api_key)
         self._client = httpx.Client(
@@ -142,6 +143,10 @@ class TargetClient:
             kwargs["content"] = content
         if timeout_s is not None:
             kwargs["timeout"] = httpx.Timeout(timeout_s)
+        # httpx's timeouts are per read: a body that drips in a byte at a time never trips them.
+        # The whole exchange gets the same budget, measured on the wall clock.
+        budget = timeout_s if timeout_s is not None else self.timeout_s
+        started = time.perf_counter()
         try:
             with self._client.stream(method, url, **kwargs) as response:
                 exchange.status = response.status_code
@@ -152,6 +157,10 @@ class TargetClient:
                     size += len(chunk)
                     if size > self.max_body:
                         exchange.truncated = True
+                        break
+                    if time.perf_counter() - started > budget:
+                        exchange.truncated = True
+                        exchange.error = f"timed out (the response did not end within {budget:g} s)"
                         break
                 exchange.body = b"".join(chunks)[: self.max_body]
         except httpx.TimeoutException as exc:
