@@ -137,7 +137,8 @@ def conclude(spec: CheckSpec, tally: Tally, ctx: AuditContext, *, what: str,
     unfinished = errored + skipped
     tail = f"; not judged: {', '.join(unfinished)}" if unfinished else ""
     if failed:
-        message = f"{what}: {len(failed)} of {total} variant(s) failed ({', '.join(failed)}){tail}"
+        verb = "failed" if fail_status == Status.FAIL else "matched"
+        message = f"{what}: {len(failed)} of {total} variant(s) {verb} ({', '.join(failed)}){tail}"
         score = share if fail_status == Status.FAIL else None
         return result(spec, fail_status, message, score=score, evidence=evidence,
                       strength=EvidenceStrength.VERIFIED, metrics=metrics)
