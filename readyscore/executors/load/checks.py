@@ -1,0 +1,247 @@
+"""The `load` executor: one Locust run per audit, many checks scored from it.
+
+Each check names what it judges (`measure`); the thresholds come from the profile's `load.slo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from readyscore.executors.base import AuditContext, Executor, result
+from readyscore.executors.load.session import SHARED_KEY, LoadOutcome, budget_s, normal_meets_slo, run_load
+from readyscore.executors.registry import register
+from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
+
+Measure = Literal["latency_p95", "ttft_p95", "error_rate", "overload", "recovery", "capacity", "saturation"]
+MIN_SAMPLE = 5
+
+
+class LoadParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    measure: Measure
+
+
+@register
+class LoadExecutor(Executor[LoadParams]):
+    kind = "load"
+    Params = LoadParams
+    phase = 2
+    description = "Runs one headless Locust load test per audit and judges one aspect of it."
+
+    def timeout_s(self, params: LoadParams, ctx: AuditContext) -> float:
+        return max(ctx.options.check_timeout_s, budget_s(ctx))
+
+    def run(self, spec: CheckSpec, params: LoadParams, ctx: AuditContext) -> Result:
+        outcome: LoadOutcome = ctx.shared(SHARED_KEY, lambda: run_load(ctx))
+        if outcome.refused:
+            return Result.not_evaluated(spec.id, f"load test not run: {outcome.refused}")
+        if outcome.failed:
+            return result(spec, Status.ERROR, outcome.failed, metrics=_metrics(outcome, "normal"))
+        judged = VERDICTS[params.measure](spec, ctx, outcome)
+        if outcome.stopped and judged.status not in (Status.NOT_EVALUATED, Status.ERROR):
+            judged.message += f" (partial run: stopped early, {outcome.stopped})"
+        return judged
+
+
+def _metrics(outcome: LoadOutcome, stage: str) -> dict[str, Any]:
+    data = outcome.stage(stage)
+    keep = ("requests", "ok", "errors", "error_rate", "errors_by_kind", "status_counts", "e2e_latency_ms",
+            "ttft_ms", "itl_ms", "tpot_ms", "request_throughput_rps", "output_token_throughput_tps",
+            "goodput_rps", "slo_attainment", "mean_concurrency", "token_count_source", "window_s", "users")
+    return {"stage": stage, **{k: data.get(k) for k in keep if k in data}}
+
+
+def _evidence(message: str) -> list[Evidence]:
+    return [Evidence(message=message, strength=EvidenceStrength.VERIFIED)]
+
+
+def _breakdown(stage: dict[str, Any]) -> str:
+    kinds = stage.get("errors_by_kind") or {}
+    return ", ".join(f"{kind} x{count}" for kind, count in list(kinds.items())[:5]) or "none"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts
+
+
+def _latency(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    normal = outcome.stage("normal")
+    limit = ctx.profile.load.slo.e2e_p95_ms
+    e2e = normal.get("e2e_latency_ms") or {}
+    if not normal.get("ok"):
+        return result(spec, Status.FAIL, f"no request succeeded under load ({normal.get('requests', 0)} sent; "
+                                          f"errors: {_breakdown(normal)}), so no latency meets the SLO",
+                      metrics=_metrics(outcome, "normal"))
+    p95 = e2e["p95"]
+    status = Status.PASS if p95 <= limit else Status.FAIL
+    text = (f"p95 end-to-end latency {p95:.0f} ms at {normal.get('users')} users "
+            f"({'within' if status == Status.PASS else 'over'} the {limit:.0f} ms SLO; p50 {e2e['p50']:.0f} ms, "
+            f"p99 {e2e['p99']:.0f} ms, n={e2e['n']})")
+    return result(spec, status, text + _small(e2e["n"]), evidence=_evidence(text),
+                  strength=EvidenceStrength.VERIFIED, metrics=_metrics(outcome, "normal"))
+
+
+def _ttft(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    normal = outcome.stage("normal")
+    limit = ctx.profile.load.slo.ttft_p95_ms
+    ttft = normal.get("ttft_ms") or {}
+    if not normal.get("streamed"):
+        return Result.not_evaluated(spec.id, "no streamed request was sent (load.mix.stream_share is 0)")
+    if not ttft.get("n"):
+        return result(spec, Status.FAIL, f"no streamed request delivered a token under load "
+                                          f"(errors: {_breakdown(normal)})", metrics=_metrics(outcome, "normal"))
+    p95 = ttft["p95"]
+    status = Status.PASS if p95 <= limit else Status.FAIL
+    itl = normal.get("itl_ms") or {}
+    text = (f"p95 time to first token {p95:.0f} ms ({'within' if status == Status.PASS else 'over'} the "
+            f"{limit:.0f} ms SLO; p50 {ttft['p50']:.0f} ms, n={ttft['n']})")
+    if itl.get("n"):
+        text += f"; inter-token latency p50 {itl['p50']:.1f} ms, p95 {itl['p95']:.1f} ms"
+    return result(spec, status, text + _small(ttft["n"]), evidence=_evidence(text),
+                  strength=EvidenceStrength.VERIFIED, metrics=_metrics(outcome, "normal"))
+
+
+def _error_rate(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    normal = outcome.stage("normal")
+    limit = ctx.profile.load.slo.max_error_rate
+    if not normal.get("requests"):
+        return result(spec, Status.FAIL, "no request completed in the measurement window",
+                      metrics=_metrics(outcome, "normal"))
+    rate = normal["error_rate"]
+    status = Status.PASS if rate <= limit else Status.FAIL
+    text = (f"{normal['errors']} of {normal['requests']} requests failed under normal load ({rate:.2%}; "
+            f"limit {limit:.0%}); failures: {_breakdown(normal)}; goodput {normal.get('goodput_rps')} req/s, "
+            f"SLO attainment {(normal.get('slo_attainment') or 0):.0%}")
+    return result(spec, status, text, evidence=_evidence(text), strength=EvidenceStrength.VERIFIED,
+                  metrics=_metrics(outcome, "normal"))
+
+
+def _overload(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    settings = ctx.profile.load
+    if not settings.overload.enabled:
+        return Result.not_evaluated(spec.id, "the overload stage is disabled (load.overload.enabled: false)")
+    stage = outcome.stage("overload")
+    if not stage.get("requests"):
+        return Result.not_evaluated(spec.id, "no request was sent in the overload stage (the run ended early)")
+    n, bad, shed = stage["requests"], stage["bad"], stage["shed"]
+    polite = stage["shed_with_retry_after"]
+    e2e = stage.get("e2e_latency_ms") or {}
+    summary = (f"{stage['users']} users for {stage['planned_s']:g} s: {n} requests, {stage['ok']} served, "
+               f"{shed} shed ({polite} with Retry-After), {bad} bad (5xx, timeouts, resets, broken streams)")
+    metrics = _metrics(outcome, "overload") | {"shed": shed, "shed_with_retry_after": polite, "bad": bad}
+    if bad / n > settings.overload.max_bad_share:
+        text = f"under overload the service failed badly: {summary}; failures: {_breakdown(stage)}"
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics,
+                      strength=EvidenceStrength.VERIFIED)
+    if shed and polite < shed:
+        text = f"the service sheds load but not every refusal says when to retry: {summary}"
+        return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
+                      strength=EvidenceStrength.VERIFIED)
+    if not shed and e2e.get("p95") is not None and e2e["p95"] > settings.slo.e2e_p95_ms:
+        text = (f"the service queued instead of shedding load: p95 latency {e2e['p95']:.0f} ms over the "
+                f"{settings.slo.e2e_p95_ms:.0f} ms SLO and no 429/503; {summary}")
+        return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
+                      strength=EvidenceStrength.VERIFIED)
+    how = "shed the excess with 429/503 and Retry-After" if shed else "absorbed it within the latency SLO"
+    text = f"under overload the service {how}: {summary}"
+    return result(spec, Status.PASS, text, evidence=_evidence(text), metrics=metrics,
+                  strength=EvidenceStrength.VERIFIED)
+
+
+def _recovery(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    settings = ctx.profile.load
+    if not settings.overload.enabled:
+        return Result.not_evaluated(spec.id, "no overload stage, so nothing to recover from")
+    stage = outcome.stage("recovery")
+    series = outcome.section.get("timeseries") or []
+    bounds = {b["name"]: b for b in outcome.section.get("stage_bounds") or []}
+    if not stage.get("requests") or "recovery" not in bounds:
+        return Result.not_evaluated(spec.id, "no request was sent in the recovery stage (the run ended early)")
+    start = bounds["recovery"]["start_s"]
+    seconds = [p for p in series if p["t"] >= start and p["stage"] == "recovery"]
+    # Recovered from the first second after which every second is free of errors.
+    recovered_at = None
+    for index, point in enumerate(seconds):
+        if all(p["errors"] == 0 for p in seconds[index:]) and any(p["requests"] for p in seconds[index:]):
+            recovered_at = round(point["t"] - start, 1)
+            break
+    e2e = stage.get("e2e_latency_ms") or {}
+    p95 = e2e.get("p95")
+    summary = (f"recovery stage ({stage['users']} users, {stage['planned_s']:g} s): {stage['requests']} requests, "
+               f"{stage['ok']} served, {stage['throttled']} still throttled, {stage['bad']} bad; "
+               f"p95 latency {p95 if p95 is None else round(p95)} ms")
+    metrics = _metrics(outcome, "recovery") | {"recovered_after_s": recovered_at}
+    if stage["bad"] and recovered_at is None:
+        text = f"the service did not recover after the overload: {summary}; failures: {_breakdown(stage)}"
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+    if not stage["ok"]:
+        text = f"no request succeeded after the overload: {summary}"
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+    if recovered_at is None:
+        text = f"the service was still refusing requests when the recovery stage ended: {summary}"
+        return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
+                      strength=EvidenceStrength.VERIFIED)
+    if p95 is not None and p95 > settings.slo.e2e_p95_ms:
+        text = f"the service answers again but slower than the SLO: {summary}"
+        return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
+                      strength=EvidenceStrength.VERIFIED)
+    text = f"the service recovered {recovered_at:g} s after the overload ended: {summary}"
+    return result(spec, Status.PASS, text, evidence=_evidence(text), metrics=metrics,
+                  strength=EvidenceStrength.VERIFIED)
+
+
+def _capacity(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    plan = outcome.section.get("capacity") or {}
+    limit = ctx.profile.load.capacity.max_replicas
+    if plan.get("replicas") is None:
+        return result(spec, Status.FAIL, f"no capacity plan: {plan.get('reason', 'nothing measured')}",
+                      metrics={"capacity": plan})
+    text = (f"{plan['replicas']} replica(s) for {plan['target_rps']:g} req/s: W = Q·L/(U·C*) = "
+            f"{plan['target_rps']:g}·{plan['latency_s']:.3f}/({plan['utilization']:g}·{plan['replica_concurrency']:g})"
+            f" = {plan['replicas_exact']:g}; C* and L from {plan['source']}")
+    if limit is not None and plan["replicas"] > limit:
+        return result(spec, Status.FAIL, text + f"; more than the {limit} allowed (load.capacity.max_replicas)",
+                      evidence=_evidence(text), metrics={"capacity": plan})
+    return result(spec, Status.PASS, text, evidence=_evidence(text), strength=EvidenceStrength.VERIFIED,
+                  metrics={"capacity": plan})
+
+
+def _saturation(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
+    sweep = outcome.section.get("sweep")
+    if sweep is None:
+        return Result.not_evaluated(spec.id, "run with --sweep to ramp the load in steps and find the saturation point")
+    steps = [s for s in sweep.get("steps") or [] if s.get("requests")]
+    if not steps:
+        return result(spec, Status.ERROR, "the sweep produced no measurements", metrics={"sweep": sweep})
+    if sweep.get("knee_users") is None:
+        text = (f"even {steps[0]['users']} user(s) broke the SLOs "
+                f"(attainment {(steps[0].get('slo_attainment') or 0):.0%}); no load level is sustainable")
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics={"sweep": sweep})
+    if sweep.get("saturation_users") is None:
+        text = (f"not saturated up to {steps[-1]['users']} users: {sweep['max_rps']} req/s within the SLOs")
+    else:
+        text = (f"saturates at {sweep['saturation_users']} users ({sweep['saturation_reason']}); the SLOs hold up "
+                f"to {sweep['knee_users']} users = {sweep['knee_rps']} req/s at concurrency "
+                f"{sweep['knee_concurrency']}")
+    return result(spec, Status.PASS, text, evidence=_evidence(text), strength=EvidenceStrength.VERIFIED,
+                  metrics={"sweep": sweep})
+
+
+def _small(n: int) -> str:
+    return f"; only {n} samples, a rough figure" if n < MIN_SAMPLE else ""
+
+
+VERDICTS: dict[str, Callable[[CheckSpec, AuditContext, LoadOutcome], Result]] = {
+    "latency_p95": _latency,
+    "ttft_p95": _ttft,
+    "error_rate": _error_rate,
+    "overload": _overload,
+    "recovery": _recovery,
+    "capacity": _capacity,
+    "saturation": _saturation,
+}
+
+__all__ = ["LoadExecutor", "LoadParams", "normal_meets_slo"]

@@ -1,0 +1,244 @@
+"""Timing an OpenAI-compatible streamed chat completion from the raw bytes as they arrive.
+
+The caller feeds every read (`feed(chunk, arrived)`, `arrived` = `perf_counter()` taken right after
+the read returned) and ends with `close(ended)`. Definitions follow the reference notes
+(docs/load.md, "Definitions"):
+
+- TTFT = first content-bearing event - send. Content-bearing: a choice whose delta has non-empty
+  `content`, `reasoning_content`/`reasoning` or `tool_calls` (or a completions-style `text`). A
+  role-only chunk, a finish chunk, a usage chunk (`choices: []`) and keep-alive comments are not.
+- e2e = last content-bearing event - send (the stream end is kept apart as `end`).
+- gaps = the time between consecutive content-bearing events (ITL, pooled over requests later).
+- N = `usage.completion_tokens` when the server reports it, else the number of content events.
+
+Events that arrive in one read share its timestamp; an event split across reads is buffered until
+its blank line. Nothing here raises on bad input: a line over the cap, data that is not JSON, an
+error object inside the stream or a stream without `[DONE]`/finish_reason become fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_LINE_BYTES = 1024 * 1024  # one SSE line longer than this is garbage, not a token
+MAX_GAPS = 8192  # per request; a longer answer keeps its count and times but not every gap
+_decode = json.JSONDecoder().decode
+
+
+@dataclass
+class StreamTiming:
+    """What one streamed answer did, in seconds since the request was sent."""
+
+    started: float
+    ttft: float | None = None
+    last_content: float | None = None
+    end: float | None = None
+    content_events: int = 0
+    events: int = 0
+    gaps: list[float] = field(default_factory=list)
+    usage_tokens: int | None = None
+    prompt_tokens: int | None = None
+    finish_reason: str | None = None
+    done: bool = False
+    invalid_events: int = 0
+    error: str | None = None  # an error event inside the (HTTP 200) stream
+    oversized: bool = False
+
+    @property
+    def tokens(self) -> int:
+        return self.usage_tokens if self.usage_tokens is not None else self.content_events
+
+    @property
+    def token_count_source(self) -> str:
+        return "usage" if self.usage_tokens is not None else "events"
+
+    @property
+    def ended_properly(self) -> bool:
+        return (self.done or self.finish_reason is not None) and self.error is None and not self.oversized
+
+    def problem(self) -> tuple[str, str] | None:
+        """(kind, message) when the stream did not deliver a complete answer."""
+        if self.error is not None:
+            return "stream_error", f"error event in the stream: {self.error}"
+        if self.oversized:
+            return "invalid", "an SSE line exceeded the size cap"
+        if self.events == 0:
+            return "invalid", "no server-sent events"
+        if self.content_events == 0 and self.invalid_events and not self.ended_properly:
+            return "invalid", "the events are not JSON"
+        if not (self.done or self.finish_reason is not None):
+            return "truncated", "the stream stopped without [DONE] or a finish_reason"
+        return None
+
+
+class StreamTimer:
+    """Incremental SSE parser plus the chat-completion bookkeeping on top of it."""
+
+    __slots__ = ("timing", "_buffer", "_data", "_event")
+
+    def __init__(self, started: float):
+        self.timing = StreamTiming(started=started)
+        self._buffer = b""
+        self._data: list[bytes] = []
+        self._event = b""
+
+    def feed(self, chunk: bytes, arrived: float) -> None:
+        if not chunk:
+            return
+        if not self._buffer and not self._data and chunk.endswith(b"\n\n") and b"\r" not in chunk:
+            # Fast path (most reads): whole events only. One `data: ` line per event is handed to
+            # the JSON step directly; anything else goes through the line-by-line grammar.
+            for block in chunk.split(b"\n\n"):
+                if not block:
+                    continue
+                if block.startswith(b"data: ") and b"\n" not in block:
+                    self._event = b""
+                    self._payload(block[6:], b"", arrived)
+                else:
+                    for line in block.split(b"\n"):
+                        self._line(line, arrived)
+                    if self._data:
+                        self._dispatch(arrived)
+            return
+        buffer = self._buffer + chunk if self._buffer else chunk
+        start = 0
+        while True:
+            newline = buffer.find(b"\n", start)
+            if newline < 0:
+                break
+            line = buffer[start:newline]
+            start = newline + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            self._line(line, arrived)
+        self._buffer = buffer[start:]
+        if len(self._buffer) > MAX_LINE_BYTES:
+            self.timing.oversized = True
+            self._buffer = b""
+
+    def close(self, ended: float) -> StreamTiming:
+        """The body ended (or the read stopped): flush an event that had no final blank line."""
+        if self._buffer:
+            line = self._buffer.rstrip(b"\r")
+            self._buffer = b""
+            self._line(line, ended)
+        if self._data:
+            self._dispatch(ended)
+        self.timing.end = ended - self.timing.started
+        return self.timing
+
+    # ------------------------------------------------------------------------------------------
+
+    def _line(self, line: bytes, arrived: float) -> None:
+        if not line:
+            if self._data:
+                self._dispatch(arrived)
+            return
+        if line[:1] == b":":
+            return  # keep-alive comment
+        name, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value)
+        elif name == b"event":
+            self._event = value
+        # id:, retry: and unknown fields are ignored, as the SSE grammar says
+
+    def _dispatch(self, arrived: float) -> None:
+        data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
+        event = self._event
+        self._data = []
+        self._event = b""
+        self._payload(data, event, arrived)
+
+    def _payload(self, data: bytes, event: bytes, arrived: float) -> None:
+        timing = self.timing
+        timing.events += 1
+        try:
+            payload = _decode(data.decode("utf-8", "replace"))
+        except ValueError:
+            if data.strip() == b"[DONE]":
+                timing.done = True
+            else:
+                timing.invalid_events += 1
+            return
+        if type(payload) is not dict:
+            timing.invalid_events += 1
+            return
+        if event == b"error" or payload.get("error"):
+            error = payload.get("error", payload)
+            message = error.get("message") if isinstance(error, dict) else error
+            timing.error = str(message)[:200]
+            return
+        usage = payload.get("usage")
+        if usage:
+            _read_usage(timing, usage)
+        choices = payload.get("choices")
+        if not choices or type(choices) is not list:
+            return
+        content = False
+        for choice in choices:
+            if type(choice) is not dict:
+                continue
+            if not content and _has_content(choice):
+                content = True
+            reason = choice.get("finish_reason")
+            if reason is not None and isinstance(reason, str):
+                timing.finish_reason = reason
+        if content:
+            offset = arrived - timing.started
+            if timing.ttft is None:
+                timing.ttft = offset
+            elif len(timing.gaps) < MAX_GAPS:
+                timing.gaps.append(offset - timing.last_content)
+            timing.last_content = offset
+            timing.content_events += 1
+
+
+def _read_usage(timing: StreamTiming, usage: Any) -> None:
+    if not isinstance(usage, dict):
+        return
+    completion = usage.get("completion_tokens")
+    if isinstance(completion, int) and not isinstance(completion, bool) and completion >= 0:
+        timing.usage_tokens = completion
+    prompt = usage.get("prompt_tokens")
+    if isinstance(prompt, int) and not isinstance(prompt, bool) and prompt >= 0:
+        timing.prompt_tokens = prompt
+
+
+def _has_content(choice: dict[str, Any]) -> bool:
+    delta = choice.get("delta")
+    if type(delta) is dict:
+        value = delta.get("content")
+        if value and isinstance(value, str):
+            return True
+        for key in ("reasoning_content", "reasoning"):
+            value = delta.get(key)
+            if value and isinstance(value, str):
+                return True
+        if delta.get("tool_calls"):
+            return True
+    text = choice.get("text")
+    return bool(text) and isinstance(text, str)
+
+
+def read_usage_tokens(body: bytes) -> tuple[int | None, bool, str | None]:
+    """(completion tokens, has a choice, error) of a non-streamed completion body."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None, False, "the body is not JSON"
+    if not isinstance(payload, dict):
+        return None, False, "the body is not a JSON object"
+    if payload.get("error"):
+        error = payload["error"]
+        return None, False, str(error.get("message") if isinstance(error, dict) else error)[:200]
+    usage = payload.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+        tokens = None
+    choices = payload.get("choices")
+    return tokens, isinstance(choices, list) and bool(choices), None
