@@ -39,7 +39,7 @@ REPEAT_REQUEST = re.compile(
     r"|\b(?:reply|respond|answer) with exactly the following(?: text)?[^:\n]{0,40}:\s*", re.IGNORECASE)
 
 _QUOTE = "[\"'`“”‘’]?"
-_OBJECT = r"(?:the\s+)?(?:single\s+)?(?:code|word|text|string|nonce|token|phrase|value)?\s*:?\s*"
+_OBJECT = r"(?:the\s+)?(?:single\s+)?(?:(?:code|word|text|string|nonce|token|phrase|value)\b)?\s*:?\s*"
 JOINED_INSTRUCTION = re.compile(
     r"\b(?:reply|respond|answer|output|print)\s+(?:only\s+)?with\s+(?:only\s+)?(?:just\s+)?" + _OBJECT + _QUOTE
     + r"([A-Za-z0-9][\w-]*)" + _QUOTE + r"\s+followed\s+(?:immediately\s+|directly\s+)?by\s+(?:the\s+code\s+)?"
@@ -68,8 +68,8 @@ ANSI_OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 PII_PATTERNS = (
-    re.compile(r"\b(?:\d[ -]?){12,18}\d\b"),  # payment card numbers
     re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b"),  # US social security numbers
+    re.compile(r"\b\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7}\b"),  # payment card numbers (13-19 digits)
     re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # e-mail addresses
     re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids
 )
