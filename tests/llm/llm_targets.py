@@ -30,7 +30,8 @@ class TargetServer:
         self.mode = mode
         self.models = MODELS if publish_window else {"object": "list", "data": [{"id": "plain-model"}]}
         self.stop = threading.Event()
-        self.requests = 0
+        self.requests = 0  # POSTs (chat requests)
+        self.gets = 0
         self.stop_after_s = stop_after_s
         server = self
 
@@ -48,6 +49,7 @@ class TargetServer:
                 self.wfile.write(body)
 
             def do_GET(self):
+                server.gets += 1
                 if self.path == "/v1/models":
                     self._send(200, json.dumps(server.models).encode())
                 else:
