@@ -1,0 +1,156 @@
+"""The one pass over the tree that the syntax-tree and secrets checks share.
+
+Each Python file is parsed once; from that tree come the capability facts, the hazards and the
+secret-named literals. Every other text file is scanned for secrets. Each file's outcome is cached
+by content hash, so a warm run reads the cache instead of parsing. Findings are positions, not
+values: the values are read back from the file text in memory and registered with the audit's
+redactor, so no report format can show them.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from readyscore.executors.base import AuditContext
+from readyscore.executors.static.cache import ResultCache, namespace
+from readyscore.executors.static.hazards import find_hazards
+from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
+from readyscore.executors.static.secret_rules import scan_python, scan_text
+from readyscore.executors.static.sources import SourceFile, SourceSet, shared_sources
+from readyscore.redact import mask
+
+# Bump when what a file's analysis contains changes: old cache entries are then ignored.
+ANALYSER_VERSION = 3
+DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
+MAX_NODES = 2_000_000  # a pathological module (deeply nested, generated) is not analysed
+
+
+@dataclass
+class FileAnalysis:
+    source: SourceFile
+    data: dict[str, Any]
+    _lines: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.data.get("facts") or {}
+
+    @property
+    def hazards(self) -> list[dict[str, Any]]:
+        return self.data.get("hazards") or []
+
+    @property
+    def secrets(self) -> list[dict[str, Any]]:
+        return self.data.get("secrets") or []
+
+    def line_text(self, line: int) -> str:
+        if self._lines is None:
+            self._lines = self.source.text.split("\n")  # the numbering the scanners use
+        return self._lines[line - 1].rstrip("\r") if 0 < line <= len(self._lines) else ""
+
+    def secret_value(self, finding: dict[str, Any]) -> str:
+        return self.line_text(finding["line"])[finding["start"]:finding["end"]]
+
+    def snippet(self, line: int, secrets: list[str] | None = None) -> str:
+        text = self.line_text(line).strip()
+        for value in secrets or []:
+            text = text.replace(value, mask(value))
+        return text[:200]
+
+
+@dataclass
+class Analysis:
+    files: list[FileAnalysis] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+    def code(self) -> list[FileAnalysis]:
+        return [f for f in self.files if f.source.is_code]
+
+    def python_code(self) -> list[FileAnalysis]:
+        return [f for f in self.files if f.source.is_code and f.source.is_python and "facts" in f.data]
+
+    def all_secret_values(self) -> list[str]:
+        return [f.secret_value(s) for f in self.files for s in f.secrets]
+
+
+def _file_kind(source: SourceFile) -> str:
+    if source.is_python:
+        return "python"
+    return "doc" if source.rel.lower().endswith(DOC_SUFFIXES) else "structured"
+
+
+def analyse_text(source: SourceFile) -> dict[str, Any]:
+    kind = _file_kind(source)
+    if kind != "python":
+        return {"secrets": scan_text(source.text, structured=kind == "structured")}
+    secrets = scan_text(source.text, structured=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences in audited code are not ours to report
+            tree = ast.parse(source.text, filename=source.rel)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        line = getattr(exc, "lineno", None)
+        return {"secrets": secrets, "error": f"does not parse: {type(exc).__name__}" + (f" at line {line}" if line else "")}
+    try:
+        nodes = Nodes(tree)  # walked once; every analyser reads the node types it needs
+        if nodes.count > MAX_NODES:
+            return {"secrets": secrets, "error": "too many syntax nodes to analyse"}
+        data = {"secrets": sorted(secrets + scan_python(nodes, source.text), key=lambda f: (f["line"], f["start"]))}
+        if source.is_code:
+            aliases = Aliases(nodes)
+            data["facts"] = extract_facts(tree, aliases, nodes)
+            data["hazards"] = find_hazards(tree, aliases, nodes, source.rel)
+        return data
+    except RecursionError:
+        return {"secrets": secrets, "error": "nested too deeply to analyse"}
+
+
+def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
+    started = time.monotonic()
+    analysis = Analysis(skipped=Counter(sources.skipped))
+    cache = ResultCache.default(ctx.profile.static.cache)
+    try:
+        keys = {id(s): f"{_file_kind(s)}:{int(s.is_code)}:{s.digest}" for s in sources.files}
+        ns = namespace("analysis", ANALYSER_VERSION)
+        cached = cache.get_many(ns, list(keys.values()))
+        fresh: dict[str, Any] = {}
+        for source in sources.files:
+            ctx.check_cancelled()
+            key = keys[id(source)]
+            data = cached.get(key)
+            if data is None:
+                data = analyse_text(source)
+                fresh[key] = data
+            else:
+                analysis.cache_hits += 1
+            if data.get("error"):
+                analysis.skipped[f"python that {data['error'].split(':')[0]}"] += 1
+            analysis.files.append(FileAnalysis(source, data))
+        cache.put_many(ns, fresh)
+    finally:
+        cache.close()
+    for value in analysis.all_secret_values():
+        ctx.redactor.add(value)
+    analysis.seconds = time.monotonic() - started
+    return analysis
+
+
+def shared_analysis(ctx: AuditContext) -> Analysis:
+    def compute() -> Analysis:
+        analysis = run_analysis(ctx, shared_sources(ctx))
+        ctx.sections.setdefault("static", {})["analysis"] = {
+            "files_read": len(analysis.files),
+            "python_files_analysed": len(analysis.python_code()),
+            "cache_hits": analysis.cache_hits,
+            "skipped": dict(analysis.skipped),
+            "seconds": round(analysis.seconds, 2),
+        }
+        return analysis
+    return ctx.shared("static.analysis", compute)

@@ -1,0 +1,201 @@
+"""Run bandit over the service's Python files: in parallel, in batches, through its command line.
+
+bandit's maintainers call the command line its only stable interface, so readyscore runs
+`python -m bandit -f json -q FILE...` over batches of files, as many processes at a time as there
+are cores, and keeps each file's result in the content-hash cache: a re-run on an unchanged tree
+starts no bandit process at all. bandit reports every severity and confidence; the checks filter
+afterwards, so changing a threshold never invalidates the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+from readyscore.executors.base import AuditCancelled, AuditContext
+from readyscore.executors.static.bandit_config import BanditConfig, find_bandit_config
+from readyscore.executors.static.cache import ResultCache, namespace
+from readyscore.executors.static.sources import SourceFile, shared_sources
+from readyscore.settings.static import StaticSettings
+
+MAX_ARGV_BYTES = 96 * 1024  # well under every platform's command-line limit
+KEPT_FIELDS = ("line_number", "issue_severity", "issue_confidence", "test_id", "test_name", "issue_text",
+               "issue_cwe", "more_info")
+
+
+@dataclass
+class BanditRun:
+    version: str
+    config: BanditConfig
+    issues: list[dict[str, Any]] = field(default_factory=list)  # each with "path"
+    loc: int = 0
+    scanned: int = 0
+    errors: dict[str, str] = field(default_factory=dict)  # path -> why bandit could not scan it
+    excluded: int = 0
+    cache_hits: int = 0
+    processes: int = 0
+    workers: int = 0
+    seconds: float = 0.0
+
+    def section(self) -> dict[str, Any]:
+        return {"bandit_version": self.version, "bandit_config": self.config.source,
+                "bandit_config_problem": self.config.problem, "files_scanned": self.scanned,
+                "lines_of_code": self.loc, "files_bandit_could_not_scan": len(self.errors),
+                "excluded_by_bandit_config": self.excluded, "cache_hits": self.cache_hits,
+                "bandit_processes": self.processes, "workers": self.workers,
+                "seconds": round(self.seconds, 2)}
+
+
+def bandit_version() -> str:
+    try:
+        return metadata.version("bandit")
+    except metadata.PackageNotFoundError:
+        raise RuntimeError("bandit is not installed in readyscore's environment") from None
+
+
+def worker_count(settings: StaticSettings) -> int:
+    if settings.workers:
+        return settings.workers
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_batches(files: list[SourceFile], workers: int, max_files: int) -> list[list[SourceFile]]:
+    """Longest-first onto the lightest batch: bandit's time grows with a file's size, so batches of
+    similar bytes finish together. At least two batches per worker leave room to even out."""
+    if not files:
+        return []
+    count = max(min(len(files), 2 * workers), -(-len(files) // max_files))
+    batches: list[list[SourceFile]] = [[] for _ in range(count)]
+    weights = [0] * count
+    argv = [0] * count
+    for source in sorted(files, key=lambda f: len(f.text), reverse=True):
+        order = sorted(range(count), key=lambda i: weights[i])
+        target = next((i for i in order if len(batches[i]) < max_files and argv[i] + len(source.rel) + 3 < MAX_ARGV_BYTES),
+                      None)
+        if target is None:
+            batches.append([])
+            weights.append(0)
+            argv.append(0)
+            target = len(batches) - 1
+        batches[target].append(source)
+        weights[target] += len(source.text) + 2000  # a per-file fixed cost
+        argv[target] += len(source.rel) + 3
+    return [batch for batch in batches if batch]
+
+
+def _arg(rel: str) -> str:
+    return f"./{rel}"  # never mistaken for an option, whatever the file is called
+
+
+def _unarg(name: str) -> str:
+    name = name.replace("\\", "/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
+def _run_batch(batch: list[SourceFile], config: BanditConfig, ctx: AuditContext, deadline: float) -> dict[str, Any]:
+    """bandit over one batch: per-file {"loc", "issues", "error"}."""
+    command = [sys.executable, "-m", "bandit", "-f", "json", "-q", "--exit-zero", *config.args,
+               *(_arg(f.rel) for f in batch)]
+    process = subprocess.Popen(command, cwd=str(ctx.root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    out = err = b""
+    while True:
+        try:
+            out, err = process.communicate(timeout=0.25)
+            break
+        except subprocess.TimeoutExpired:
+            if ctx.cancel.is_set() or time.monotonic() > deadline:
+                process.kill()
+                process.communicate()
+                if ctx.cancel.is_set():
+                    raise AuditCancelled("the audit was interrupted") from None
+                return {f.rel: {"error": "bandit timed out"} for f in batch}
+    try:
+        report = json.loads(out.decode("utf-8", "replace"))
+    except ValueError:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return {f.rel: {"error": f"bandit failed (exit {process.returncode}): {tail[0][:200]}"} for f in batch}
+    per_file: dict[str, Any] = {f.rel: {"loc": 0, "issues": [], "error": None} for f in batch}
+    for name, metrics in (report.get("metrics") or {}).items():
+        rel = _unarg(name)
+        if rel in per_file and isinstance(metrics, dict):
+            per_file[rel]["loc"] = int(metrics.get("loc") or 0)
+    for issue in report.get("results") or []:
+        rel = _unarg(str(issue.get("filename", "")))
+        if rel in per_file:
+            kept = {key: issue.get(key) for key in KEPT_FIELDS}
+            if isinstance(kept.get("issue_cwe"), dict):
+                kept["issue_cwe"] = kept["issue_cwe"].get("id")
+            per_file[rel]["issues"].append(kept)
+    for error in report.get("errors") or []:
+        rel = _unarg(str(error.get("filename", "")))
+        if rel in per_file:
+            per_file[rel]["error"] = str(error.get("reason", "bandit could not scan it"))[:300]
+    return per_file
+
+
+def run_bandit(ctx: AuditContext) -> BanditRun:
+    started = time.monotonic()
+    settings: StaticSettings = ctx.profile.static
+    run = BanditRun(version=bandit_version(), config=find_bandit_config(ctx.root))
+    sources = shared_sources(ctx)
+    files = []
+    for source in sources.python_code:
+        if run.config.excludes(source.rel):
+            run.excluded += 1
+        else:
+            files.append(source)
+    ns = namespace("bandit", run.version, sys.version_info[:2], run.config.fingerprint, run.config.args)
+    cache = ResultCache.default(settings.cache)
+    try:
+        cached = cache.get_many(ns, [f.digest for f in files])
+        missing = [f for f in files if f.digest not in cached]
+        run.cache_hits = len(files) - len(missing)
+        results: dict[str, Any] = {f.rel: cached[f.digest] for f in files if f.digest in cached}
+        if missing:
+            run.workers = worker_count(settings)
+            batches = make_batches(missing, run.workers, settings.batch_files)
+            run.processes = len(batches)
+            deadline = time.monotonic() + settings.bandit_timeout_s
+            fresh: dict[str, Any] = {}
+            with ThreadPoolExecutor(max_workers=run.workers, thread_name_prefix="bandit") as pool:
+                for per_file in pool.map(lambda b: _run_batch(b, run.config, ctx, deadline), batches):
+                    fresh.update(per_file)
+            results.update(fresh)
+            digests = {f.rel: f.digest for f in missing}
+            # Timeouts and crashes are not cached: they say nothing about the file.
+            cache.put_many(ns, {digests[rel]: value for rel, value in fresh.items()
+                                if not str(value.get("error") or "").startswith("bandit ")})
+    finally:
+        cache.close()
+    for source in files:
+        value = results.get(source.rel) or {"error": "no result"}
+        if value.get("error"):
+            run.errors[source.rel] = value["error"]
+            continue
+        run.scanned += 1
+        run.loc += int(value.get("loc") or 0)
+        for issue in value.get("issues") or []:
+            run.issues.append({**issue, "path": source.rel})
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def shared_bandit(ctx: AuditContext) -> BanditRun:
+    def compute() -> BanditRun:
+        run = run_bandit(ctx)
+        ctx.sections.setdefault("static", {})["bandit"] = run.section()
+        return run
+    return ctx.shared("static.bandit", compute)

@@ -1,0 +1,110 @@
+"""Executors over the shared analysis: syntax-tree hazards and hard-coded secrets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from readyscore.executors.base import AuditContext, Executor, result
+from readyscore.executors.registry import register
+from readyscore.executors.static.analysis import shared_analysis
+from readyscore.executors.static.hazards import HAZARDS
+from readyscore.model import CheckSpec, Evidence, Result, Status
+from readyscore.redact import mask
+
+MAX_EVIDENCE = 20
+HazardName = Literal["cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
+                     "eval-request-data", "bind-all-interfaces"]
+assert set(HazardName.__args__) == set(HAZARDS)
+
+
+class HazardParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hazard: HazardName
+    what: str = Field(description="what a finding is, for messages ('outbound HTTP calls without a timeout')")
+
+
+@register
+class CodeHazard(Executor[HazardParams]):
+    kind = "code_hazard"
+    Params = HazardParams
+    description = "Fails on an LLM-service hazard found in the syntax tree of the service's Python code."
+
+    def run(self, spec: CheckSpec, params: HazardParams, ctx: AuditContext) -> Result:
+        analysis = shared_analysis(ctx)
+        modules = analysis.python_code()
+        if not modules:
+            return Result.not_applicable(spec.id, "no Python source of the service's own to analyse")
+        findings, waived = [], 0
+        for module in modules:
+            for hazard in module.hazards:
+                if hazard["hazard"] != params.hazard:
+                    continue
+                if ctx.suppression_for(spec.id, module.source.rel):
+                    waived += 1
+                    continue
+                findings.append((module, hazard))
+        metrics = {"findings": len(findings), "suppressed": waived, "files_analysed": len(modules)}
+        if not findings:
+            extra = f" ({waived} suppressed)" if waived else ""
+            return result(spec, Status.PASS, f"no {params.what} in {len(modules)} Python file(s){extra}", metrics=metrics)
+        secrets = analysis.all_secret_values()
+        evidence = [Evidence(message=hazard["message"], path=module.source.rel, line=hazard["line"],
+                             snippet=module.snippet(hazard["line"], secrets))
+                    for module, hazard in findings[:MAX_EVIDENCE]]
+        worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
+        files = len({module.source.rel for module, _ in findings})
+        return result(spec, Status.FAIL, f"{len(findings)} {params.what} in {files} file(s){worst}",
+                      evidence=evidence, metrics=metrics)
+
+
+class SecretsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Literal["code", "tests"] = Field(description="the service's files, or test fixtures only")
+    finding: Literal["secret", "weak"] = Field(description="real-looking secrets, or well-known weak defaults")
+    what: str
+
+
+@register
+class SecretsScan(Executor[SecretsParams]):
+    kind = "secrets_scan"
+    Params = SecretsParams
+    description = ("Fails on hard-coded provider keys, private keys and literal secrets (or weak defaults) in code, "
+                   "config, .env, YAML, Dockerfiles and manifests; values are masked and redacted everywhere.")
+
+    def run(self, spec: CheckSpec, params: SecretsParams, ctx: AuditContext) -> Result:
+        analysis = shared_analysis(ctx)
+        if params.scope == "tests":
+            files = [f for f in analysis.files if f.source.is_test]
+        else:
+            files = [f for f in analysis.files if not f.source.is_test]
+        if not files:
+            where = "test fixture" if params.scope == "tests" else "text"
+            return Result.not_applicable(spec.id, f"no {where} files to scan")
+        findings, waived = [], 0
+        for module in files:
+            for secret in module.secrets:
+                if secret["kind"] != params.finding:
+                    continue
+                if ctx.suppression_for(spec.id, module.source.rel):
+                    waived += 1
+                    continue
+                findings.append((module, secret))
+        metrics = {"findings": len(findings), "suppressed": waived, "files_scanned": len(files),
+                   "rules": sorted({s["rule"] for _, s in findings})}
+        if not findings:
+            extra = f" ({waived} suppressed)" if waived else ""
+            return result(spec, Status.PASS, f"no {params.what} in {len(files)} file(s){extra}", metrics=metrics)
+        values = analysis.all_secret_values()
+        evidence = []
+        for module, secret in findings[:MAX_EVIDENCE]:
+            value = module.secret_value(secret)
+            how = {"fallback": " (an environment fallback)", "default": " (a parameter default)"}.get(secret.get("how"), "")
+            evidence.append(Evidence(message=f"{secret['label']}{how}: {mask(value)}", path=module.source.rel,
+                                     line=secret["line"], snippet=module.snippet(secret["line"], values)))
+        files_hit = len({module.source.rel for module, _ in findings})
+        return result(spec, Status.FAIL, f"{len(findings)} {params.what} in {files_hit} file(s)",
+                      evidence=evidence, metrics=metrics)

@@ -1,0 +1,336 @@
+"""LLM-service hazards found in the syntax tree (not by matching text).
+
+One walk over a parsed module finds every hazard kind; each finding names its kind, line and what
+was seen. The kinds, and what makes their safe twin safe:
+
+- cors-wildcard: CORS open to any origin (`allow_origins=["*"]`, flask-cors with no origins, a
+  literal `Access-Control-Allow-Origin: *`); worse with credentials. Safe: listed origins.
+- debug-mode: debug switched on by a literal (`app.run(debug=True)`, `FastAPI(debug=True)`,
+  `app.debug = True`, `DEBUG = True` in settings). Safe: read from configuration.
+- http-timeout: outbound HTTP that can wait forever or for minutes: requests without `timeout`,
+  httpx with `timeout=None`, aiohttp sessions and OpenAI/Anthropic clients without a timeout
+  (their defaults are 5 and 10 minutes), `urlopen` without one. Safe: a timeout set.
+- sql-injection: SQL built by formatting (f-string, %, +, .format) passed to execute/text/read_sql,
+  directly or through a variable. Safe: bound parameters.
+- unsafe-deserialization: pickle/dill/joblib/marshal/shelve loads, `yaml.load` without a safe
+  loader, `torch.load` without `weights_only=True`, `numpy.load(allow_pickle=True)`.
+- eval-request-data: eval/exec of data that comes from the request or from model output.
+- bind-all-interfaces: a development server bound to every interface (Flask's `app.run(host=
+  "0.0.0.0")`, uvicorn with reload, the standard library's HTTP servers).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from readyscore.executors.static.pyfacts import Aliases, Nodes, dotted
+
+HAZARDS = ("cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
+           "eval-request-data", "bind-all-interfaces")
+MAX_PER_FILE = 50
+
+HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
+LLM_CLIENTS = {"openai.OpenAI", "openai.AsyncOpenAI", "openai.AzureOpenAI", "openai.AsyncAzureOpenAI",
+               "anthropic.Anthropic", "anthropic.AsyncAnthropic", "anthropic.AnthropicBedrock",
+               "anthropic.AnthropicVertex", "anthropic.AsyncAnthropicBedrock", "anthropic.AsyncAnthropicVertex"}
+PICKLE_LOADS = {"pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load", "_pickle.loads", "cPickle.load",
+                "cPickle.loads", "dill.load", "dill.loads", "joblib.load", "marshal.load", "marshal.loads",
+                "shelve.open", "pandas.read_pickle", "jsonpickle.decode", "cloudpickle.load", "cloudpickle.loads"}
+SAFE_YAML_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
+SQL_SINKS = {"execute", "executemany", "executescript", "raw", "read_sql", "read_sql_query", "exec_driver_sql"}
+SQL_WORDS = re.compile(r"(?i)\b(select|insert\s+into|update|delete\s+from|create\s+table|drop\s+table|alter\s+table|"
+                       r"where|values|replace\s+into|merge\s+into)\b")
+WILDCARD_REGEXES = {".*", "^.*$", ".+", "^.+$", "*", "^.*", "https?://.*"}
+ANY_HOST = {"0.0.0.0", "::", ""}
+DEBUG_CALLS = {"run", "FastAPI", "Starlette", "Quart", "Sanic", "run_simple", "Application", "Flask"}
+STDLIB_SERVERS = {"http.server.HTTPServer", "http.server.ThreadingHTTPServer", "socketserver.TCPServer",
+                  "socketserver.ThreadingTCPServer", "wsgiref.simple_server.make_server"}
+REQUEST_ATTRS = {"args", "form", "json", "data", "values", "files", "GET", "POST", "body", "query_params",
+                 "path_params", "cookies", "headers", "get_json", "query", "match_info", "text"}
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket"}
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _has_star_kwargs(call: ast.Call) -> bool:
+    return any(keyword.arg is None for keyword in call.keywords)
+
+
+def _is_const(node: ast.AST | None, value: Any) -> bool:
+    """A literal of exactly this value and type (so `1` is not `True`)."""
+    return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
+
+
+def _strings(node: ast.AST | None) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return []
+
+
+def _tail(node: ast.AST) -> str:
+    name = dotted(node) or ""
+    return name.rsplit(".", 1)[-1]
+
+
+def _const_str_parts(node: ast.AST) -> str:
+    return " ".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def dynamic_sql(node: ast.AST) -> bool:
+    """A string built by formatting, whose literal parts look like SQL."""
+    dynamic = False
+    if isinstance(node, ast.JoinedStr):
+        dynamic = any(isinstance(v, ast.FormattedValue) for v in node.values)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
+        dynamic = not (isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant))
+        dynamic = dynamic and any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(node))
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        dynamic = isinstance(node.func.value, ast.Constant) and bool(node.args or node.keywords)
+    return dynamic and bool(SQL_WORDS.search(_const_str_parts(node)))
+
+
+class _Finder:
+    def __init__(self, aliases: Aliases):
+        self.aliases = aliases
+        self.found: list[dict[str, Any]] = []
+        self.sessions: set[str] = set()  # names bound to requests.Session()
+        self.safe_loaders: set[str] = set()  # this module's subclasses of yaml.SafeLoader
+
+    def add(self, hazard: str, node: ast.AST, message: str, severity: str | None = None) -> None:
+        if len(self.found) < MAX_PER_FILE:
+            entry = {"hazard": hazard, "line": getattr(node, "lineno", 0), "message": message}
+            if severity:
+                entry["severity"] = severity
+            self.found.append(entry)
+
+    # -- calls ----------------------------------------------------------------------------------
+    def call(self, node: ast.Call) -> None:
+        qual = self.aliases.qualify(node.func) or ""
+        tail = _tail(node.func)
+        self._cors_call(node, qual)
+        self._debug_call(node, qual, tail)
+        self._timeout_call(node, qual, tail)
+        self._sql_call(node, qual, tail)
+        self._deserialize_call(node, qual)
+        self._bind_call(node, qual, tail)
+
+    def _cors_call(self, node: ast.Call, qual: str) -> None:
+        credentials = _is_const(_kw(node, "allow_credentials"), True) or _is_const(_kw(node, "supports_credentials"), True)
+        worse = " with credentials allowed" if credentials else ""
+        origins = _kw(node, "allow_origins")
+        regex = _kw(node, "allow_origin_regex")
+        if "*" in _strings(origins) or any(s in WILDCARD_REGEXES for s in _strings(regex)):
+            self.add("cors-wildcard", node, f"CORS allows any origin{worse}", "high" if credentials else None)
+            return
+        if qual in ("flask_cors.CORS", "flask_cors.cross_origin"):
+            given = _kw(node, "origins")
+            resources = _kw(node, "resources")
+            if given is None and resources is None and not _has_star_kwargs(node):
+                self.add("cors-wildcard", node, f"flask-cors without origins allows any origin{worse}",
+                         "high" if credentials else None)
+            elif "*" in _strings(given):
+                self.add("cors-wildcard", node, f"flask-cors origins='*'{worse}", "high" if credentials else None)
+            elif isinstance(resources, ast.Dict):
+                for value in resources.values:
+                    if isinstance(value, ast.Dict):
+                        keys = {k.value: v for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)}
+                        if "origins" not in keys or "*" in _strings(keys.get("origins")):
+                            self.add("cors-wildcard", node, f"flask-cors resource open to any origin{worse}",
+                                     "high" if credentials else None)
+                            break
+
+    def _debug_call(self, node: ast.Call, qual: str, tail: str) -> None:
+        if tail in DEBUG_CALLS and (_is_const(_kw(node, "debug"), True) or _is_const(_kw(node, "use_debugger"), True)):
+            self.add("debug-mode", node, f"{tail}(debug=True): debug mode switched on by a literal")
+        elif tail == "update" and isinstance(node.func, ast.Attribute) and _tail(node.func.value) == "config" \
+                and _is_const(_kw(node, "DEBUG"), True):
+            self.add("debug-mode", node, "config.update(DEBUG=True)")
+
+    def _timeout_call(self, node: ast.Call, qual: str, tail: str) -> None:
+        if _has_star_kwargs(node):
+            return  # the timeout may well be in **kwargs
+        timeout = _kw(node, "timeout")
+        receiver = dotted(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        if (qual.startswith("requests.") and tail in HTTP_VERBS) or (receiver in self.sessions and tail in HTTP_VERBS):
+            if timeout is None:
+                self.add("http-timeout", node, f"requests .{tail}() without a timeout waits forever on a stalled server")
+            elif _is_const(timeout, None):
+                self.add("http-timeout", node, f"requests .{tail}(timeout=None) waits forever")
+        elif qual.startswith("httpx.") and _is_const(timeout, None):
+            self.add("http-timeout", node, f"{qual}(timeout=None) switches httpx's timeout off")
+        elif qual == "aiohttp.ClientSession" and timeout is None:
+            self.add("http-timeout", node, "aiohttp.ClientSession() without a timeout: 5 minutes per request")
+        elif qual == "aiohttp.ClientTimeout" and (not node.args and not node.keywords or _is_const(_kw(node, "total"), None)):
+            self.add("http-timeout", node, "aiohttp.ClientTimeout without a total limit")
+        elif qual in LLM_CLIENTS:
+            if timeout is None:
+                self.add("http-timeout", node, f"{qual}() without a timeout: the SDK waits up to 10 minutes")
+            elif _is_const(timeout, None):
+                self.add("http-timeout", node, f"{qual}(timeout=None) waits forever")
+        elif qual == "urllib.request.urlopen" and timeout is None and len(node.args) < 3:
+            self.add("http-timeout", node, "urlopen() without a timeout waits forever")
+
+    def _sql_call(self, node: ast.Call, qual: str, tail: str) -> None:
+        is_text = qual in ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
+        if (tail in SQL_SINKS or is_text) and node.args and dynamic_sql(node.args[0]):
+            self.add("sql-injection", node, f"SQL built by string formatting passed to {tail}()")
+
+    def _deserialize_call(self, node: ast.Call, qual: str) -> None:
+        if qual in PICKLE_LOADS:
+            self.add("unsafe-deserialization", node, f"{qual}() runs code from the data it loads")
+        elif qual in ("yaml.load", "yaml.load_all"):
+            loader = _kw(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
+            if loader is None or _tail(loader) not in SAFE_YAML_LOADERS | self.safe_loaders:
+                self.add("unsafe-deserialization", node, f"{qual}() without a safe loader; use yaml.safe_load")
+        elif qual in ("yaml.unsafe_load", "yaml.unsafe_load_all"):
+            self.add("unsafe-deserialization", node, f"{qual}() constructs arbitrary Python objects")
+        elif qual == "torch.load" and not _is_const(_kw(node, "weights_only"), True):
+            self.add("unsafe-deserialization", node, "torch.load() without weights_only=True unpickles arbitrary code")
+        elif qual in ("numpy.load",) and _is_const(_kw(node, "allow_pickle"), True):
+            self.add("unsafe-deserialization", node, "numpy.load(allow_pickle=True) unpickles arbitrary code")
+
+    def _bind_call(self, node: ast.Call, qual: str, tail: str) -> None:
+        host = _kw(node, "host")
+        if host is None and tail == "run" and node.args and isinstance(node.args[0], ast.Constant):
+            host = node.args[0]
+        host_any = isinstance(host, ast.Constant) and host.value in ANY_HOST and host.value is not None
+        if tail == "run" and host_any:
+            if qual.startswith("uvicorn"):
+                if _is_const(_kw(node, "reload"), True):
+                    self.add("bind-all-interfaces", node, "uvicorn with reload (a development server) on every interface")
+            elif not qual.startswith(("gunicorn", "hypercorn", "waitress")):
+                self.add("bind-all-interfaces", node, f"development server .run(host={host.value!r}) on every interface")
+        elif qual in STDLIB_SERVERS and node.args:
+            first = node.args[0]
+            address = first.elts[0] if isinstance(first, ast.Tuple) and first.elts else first
+            if isinstance(address, ast.Constant) and address.value in ANY_HOST:
+                self.add("bind-all-interfaces", node, f"{qual} on every interface")
+
+    # -- assignments ----------------------------------------------------------------------------
+    def assign(self, targets: list[ast.expr], value: ast.expr, module_level: bool) -> None:
+        for target in targets:
+            if isinstance(value, ast.Call) and self.aliases.qualify(value.func) in ("requests.Session", "requests.session"):
+                name = dotted(target)
+                if name:
+                    self.sessions.add(name)
+            if _is_const(value, True):
+                if isinstance(target, ast.Attribute) and target.attr == "debug":
+                    self.add("debug-mode", target, f"{dotted(target)} = True")
+                elif (isinstance(target, ast.Subscript) and _tail(target.value) == "config"
+                      and _is_const(target.slice, "DEBUG")):
+                    self.add("debug-mode", target, "config['DEBUG'] = True")
+                elif module_level and isinstance(target, ast.Name) and target.id == "DEBUG" and self.is_settings:
+                    self.add("debug-mode", target, "DEBUG = True in the settings module")
+            if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+                    and str(target.slice.value).lower() == "access-control-allow-origin" and _is_const(value, "*"):
+                self.add("cors-wildcard", target, "Access-Control-Allow-Origin: * set by hand")
+
+    is_settings = False  # a Django-style settings module, where DEBUG = True means debug mode
+
+
+def _route_params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters of a web handler: everything the client sends (FastAPI/Flask route arguments)."""
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _tail(target) in ROUTE_DECORATORS:
+            return {a.arg for a in [*func.args.args, *func.args.kwonlyargs]} - {"self", "request", "db", "session"}
+    return set()
+
+
+def _is_source(node: ast.AST) -> str | None:
+    """Request data or model output, seen from an expression."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute):
+            name = dotted(sub) or ""
+            parts = name.split(".")
+            if len(parts) >= 2 and parts[0] in ("request", "req") and parts[1] in REQUEST_ATTRS:
+                return "request data"
+            if sub.attr in ("content", "text") and ("choices" in parts or "message" in parts):
+                return "model output"
+            if sub.attr in ("output_text", "completion"):
+                return "model output"
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and dotted(sub.func.value) in ("request", "req") and sub.func.attr in ("json", "body", "get_json", "form"):
+            return "request data"
+    return None
+
+
+def _eval_in_function(func: ast.FunctionDef | ast.AsyncFunctionDef, finder: _Finder) -> None:
+    tainted: dict[str, str] = {name: "request data" for name in _route_params(func)}
+    assigns = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr))]
+    for _ in range(3):  # a short fixed point: x = request.args; y = x["q"]; eval(y)
+        for node in assigns:
+            value = node.value
+            if value is None:
+                continue
+            why = _is_source(value) or next((tainted[n.id] for n in ast.walk(value)
+                                             if isinstance(n, ast.Name) and n.id in tainted), None)
+            if why:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            tainted.setdefault(name.id, why)
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec") \
+                and node.args:
+            why = _is_source(node.args[0]) or next((tainted[n.id] for n in ast.walk(node.args[0])
+                                                    if isinstance(n, ast.Name) and n.id in tainted), None)
+            if why:
+                finder.add("eval-request-data", node, f"{node.func.id}() of {why}")
+
+
+def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = "") -> list[dict[str, Any]]:
+    finder = _Finder(aliases)
+    name = rel.rsplit("/", 1)[-1]
+    finder.is_settings = (name.startswith("settings") or "/settings/" in f"/{rel}"
+                          or any(m.startswith("django") for m in aliases.imports))
+    module_statements = {id(s) for s in tree.body}
+    sql_vars: dict[str, int] = {}
+    calls: list[ast.Call] = []
+    has_eval = False
+    for node in nodes.of(ast.ClassDef):
+        if any(_tail(base) in SAFE_YAML_LOADERS for base in node.bases):
+            finder.safe_loaders.add(node.name)
+    for node in nodes.of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+            if isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
+                has_eval = True
+        elif isinstance(node, ast.Assign):
+            finder.assign(node.targets, node.value, id(node) in module_statements)
+            if dynamic_sql(node.value):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        sql_vars[target.id] = node.lineno
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            finder.assign([node.target], node.value, id(node) in module_statements)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and str(key.value).lower() == "access-control-allow-origin" \
+                        and _is_const(value, "*"):
+                    finder.add("cors-wildcard", node, "Access-Control-Allow-Origin: * set by hand")
+    # Calls after the assignments: `q = f"SELECT ..."` may sit deeper in the tree than `execute(q)`.
+    for node in calls:
+        finder.call(node)
+        if _tail(node.func) in SQL_SINKS and node.args and isinstance(node.args[0], ast.Name) \
+                and node.args[0].id in sql_vars:
+            finder.add("sql-injection", node, f"SQL built by string formatting (line {sql_vars[node.args[0].id]}) "
+                                              f"passed to {_tail(node.func)}()")
+    if has_eval:
+        for node in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                _eval_in_function(node, finder)
+    unique: dict[tuple[str, int], dict[str, Any]] = {}
+    for finding in finder.found:  # nested functions are walked twice; report each line once
+        unique.setdefault((finding["hazard"], finding["line"]), finding)
+    return sorted(unique.values(), key=lambda f: (f["line"], f["hazard"]))

@@ -1,0 +1,167 @@
+"""Facts about one parsed Python module, for the capability checks.
+
+Capability checks are data (which imports, which qualified names, which keyword arguments ...);
+this module extracts, in one pass over the syntax tree, everything they may ask about, in a
+JSON-serialisable form that the result cache can keep. Names are resolved through the module's
+imports, so `from fastapi.security import HTTPBearer as B` makes `B()` a use of
+`fastapi.security.HTTPBearer`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+MAX_FACTS = 4000  # per kind and file: a generated module must not bloat the cache
+
+
+class Nodes:
+    """Every node of a module, walked once and grouped by type, so each analyser visits only the
+    node types it cares about. Expression contexts (Load/Store) are not nodes worth visiting."""
+
+    def __init__(self, tree: ast.AST):
+        order: list[ast.AST] = [tree]
+        index = 0
+        while index < len(order):
+            node = order[index]
+            index += 1
+            for name in node._fields:
+                if name == "ctx":
+                    continue
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    order.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    order.append(value)
+        self.count = len(order)
+        self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
+        for node in order:
+            self._by_type[type(node)].append(node)
+
+    def of(self, *types: type) -> Iterator[Any]:
+        for kind in types:
+            yield from self._by_type.get(kind, ())
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class Aliases:
+    """What each imported name stands for in this module."""
+
+    def __init__(self, nodes: Nodes):
+        self.names: dict[str, str] = {}
+        self.imports: dict[str, int] = {}
+        for node in nodes.of(ast.Import, ast.ImportFrom):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.imports.setdefault(alias.name, node.lineno)
+                    if alias.asname:
+                        self.names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.names[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                self.imports.setdefault(node.module, node.lineno)
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def qualify(self, node: ast.AST) -> str | None:
+        """The fully qualified name a Name/Attribute chain refers to, when it starts at an import."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        base = self.names.get(head)
+        if base is None:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+
+def _put(bucket: dict[str, int], key: str, line: int) -> None:
+    if key not in bucket and len(bucket) < MAX_FACTS:
+        bucket[key] = line
+
+
+def extract_facts(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str, Any]:
+    refs: dict[str, int] = {}
+    keywords: dict[str, int] = {}
+    kwcalls: dict[str, dict[str, int]] = {}
+    idents: dict[str, int] = {}
+    headers: dict[str, int] = {}
+    module_dicts: dict[str, int] = {}
+
+    names = aliases.names
+    for node in nodes.of(ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.FunctionDef, ast.AsyncFunctionDef,
+                         ast.ClassDef, ast.Dict):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Name):
+            if node.id in names:
+                _put(refs, names[node.id], line)
+            if isinstance(node.ctx, ast.Store):
+                _put(idents, node.id.lower(), line)
+        elif isinstance(node, ast.Attribute):
+            qual = aliases.qualify(node)
+            if qual:
+                _put(refs, qual, line)
+            _put(idents, node.attr.lower(), line)
+        elif isinstance(node, ast.Call):
+            qual = aliases.qualify(node.func)
+            for keyword in node.keywords:
+                if keyword.arg:
+                    _put(keywords, keyword.arg.lower(), line)
+                    if qual:
+                        per_call = kwcalls.setdefault(qual, {})
+                        if keyword.arg not in per_call and len(per_call) < 64:
+                            per_call[keyword.arg] = line
+            # request.headers.get("X-API-Key"): the service reads a credential header itself.
+            if (isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args
+                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "headers"
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                _put(headers, node.args[0].value.lower(), line)
+        elif isinstance(node, ast.Subscript):
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and len(key.value) <= 80:
+                _put(idents, key.value.lower(), line)
+                if isinstance(node.value, ast.Attribute) and node.value.attr == "headers" \
+                        and isinstance(node.ctx, ast.Load):
+                    _put(headers, key.value.lower(), line)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _put(idents, node.name.lower(), line)
+            if not isinstance(node, ast.ClassDef):
+                for arg in [*node.args.args, *node.args.kwonlyargs]:
+                    _put(idents, arg.arg.lower(), arg.lineno)
+        elif isinstance(node, ast.Dict):
+            for key in node.keys:
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and len(key.value) <= 80:
+                    _put(idents, key.value.lower(), line)
+
+    # State kept in module-level dicts is lost on restart and not shared between replicas.
+    for statement in tree.body:
+        target, value = None, None
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign):
+            target, value = statement.target, statement.value
+        if isinstance(target, ast.Name) and value is not None and not target.id.isupper():
+            is_dict = isinstance(value, ast.Dict) and not value.keys
+            is_call = (isinstance(value, ast.Call) and not value.args
+                       and (dotted(value.func) or "").split(".")[-1] in ("dict", "defaultdict", "OrderedDict"))
+            if is_dict or is_call or (isinstance(value, ast.Call) and dotted(value.func) in (
+                    "defaultdict", "collections.defaultdict")):
+                _put(module_dicts, target.id, statement.lineno)
+
+    return {"imports": dict(list(aliases.imports.items())[:MAX_FACTS]), "refs": refs, "keywords": keywords,
+            "kwcalls": kwcalls, "idents": idents, "headers": headers, "module_dicts": module_dicts}

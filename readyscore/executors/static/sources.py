@@ -1,0 +1,105 @@
+"""Which files of the audited tree the static checks read, read once and hashed.
+
+`ctx.files` already skips symlinks, .git, virtual environments and node_modules. On top of that,
+the static settings say what is not the service's own code (tests, vendored and generated code):
+bandit and the syntax-tree checks skip it. The secrets scan still reads tests, marking them as test
+fixtures so their keys are reported at a lower severity.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from readyscore.executors.base import AuditContext
+from readyscore.executors.static.cache import content_hash
+from readyscore.files import matches
+from readyscore.settings.static import StaticSettings
+
+PYTHON_SUFFIXES = (".py", ".pyw")
+# Files that cannot hold a hand-written secret, or hold only hashes and generated noise.
+NOT_SCANNED_FOR_SECRETS = (
+    ".lock", ".min.js", ".map", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".pdf", ".zip",
+    ".gz", ".tgz", ".whl", ".so", ".pyc", ".woff", ".woff2", ".ttf", ".eot", ".mo", ".db", ".sqlite",
+    ".sqlite3", ".parquet", ".bin", ".pt", ".onnx", ".safetensors", ".npy", ".npz", ".pkl",
+    "package-lock.json", "pnpm-lock.yaml", "poetry.lock", "uv.lock", "Pipfile.lock", "yarn.lock",
+)
+
+
+@dataclass
+class SourceFile:
+    rel: str
+    text: str
+    digest: str
+    is_python: bool
+    is_code: bool  # the service's own code (not tests, not vendored)
+    is_test: bool
+
+
+@dataclass
+class SourceSet:
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+    @property
+    def code(self) -> list[SourceFile]:
+        return [f for f in self.files if f.is_code]
+
+    @property
+    def python_code(self) -> list[SourceFile]:
+        return [f for f in self.files if f.is_code and f.is_python]
+
+
+def _dirs(rel: str) -> list[str]:
+    return rel.split("/")[:-1]
+
+
+def is_test_path(rel: str, settings: StaticSettings) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return (any(part in settings.test_dirs for part in _dirs(rel))
+            or any(matches(name, glob) for glob in ("test_*.py", "*_test.py", "conftest.py")))
+
+
+def is_skipped_code(rel: str, settings: StaticSettings) -> bool:
+    """Not the service's own code: under a skipped folder, or a skipped file name."""
+    name = rel.rsplit("/", 1)[-1]
+    return (any(part in settings.skip_dirs for part in _dirs(rel))
+            or any(matches(name, glob) or matches(rel, glob) for glob in settings.skip_globs))
+
+
+def _vendored(rel: str, settings: StaticSettings) -> bool:
+    """Skipped for every static check, secrets included: skipped folders that are not tests."""
+    return any(part in settings.skip_dirs and part not in settings.test_dirs for part in _dirs(rel))
+
+
+def collect_sources(ctx: AuditContext) -> SourceSet:
+    settings: StaticSettings = ctx.profile.static
+    index = ctx.files
+    sources = SourceSet()
+    for entry in index.files:
+        ctx.check_cancelled()
+        rel = entry.rel
+        is_python = rel.endswith(PYTHON_SUFFIXES)
+        if not is_python and rel.endswith(NOT_SCANNED_FOR_SECRETS):
+            continue
+        if _vendored(rel, settings):
+            sources.skipped["vendored or generated"] += 1
+            continue
+        if entry.size > settings.max_file_bytes:
+            sources.skipped["too large"] += 1
+            continue
+        text = index.read_text(rel, limit=settings.max_file_bytes)
+        if text is None:  # binary, undecodable or unreadable: counted by the file index
+            sources.skipped["unreadable, binary or not UTF-8"] += 1
+            continue
+        is_code = not is_skipped_code(rel, settings)
+        if is_python and not is_code:
+            sources.skipped["python outside the service's code (tests, vendored)"] += 1
+        sources.files.append(SourceFile(rel=rel, text=text, digest=content_hash(text.encode("utf-8", "surrogatepass")),
+                                        is_python=is_python, is_code=is_code,
+                                        is_test=is_test_path(rel, settings)))
+    return sources
+
+
+def shared_sources(ctx: AuditContext) -> SourceSet:
+    return ctx.shared("static.sources", lambda: collect_sources(ctx))
