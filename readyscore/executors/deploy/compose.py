@@ -1,0 +1,137 @@
+"""Rules over Docker Compose services, each citing the service's key or the field at fault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readyscore.executors.deploy.findings import RuleOutcome
+from readyscore.executors.deploy.inventory import ComposeFile, Inventory
+from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
+from readyscore.executors.deploy.yamldoc import YMap, dig, line_at
+
+NO_COMPOSE = "no Compose file in the tree"
+RESTART_OK = {"always", "unless-stopped", "on-failure"}
+
+
+def _services(inv: Inventory, outcome: RuleOutcome):
+    if not inv.compose:
+        outcome.not_applicable = NO_COMPOSE
+    for compose in inv.compose:
+        for name, service in compose.services.items():
+            if isinstance(service, YMap):
+                yield compose, str(name), service
+
+
+def _line(compose: ComposeFile, name: str, *path: Any) -> int | None:
+    return line_at(compose.data, "services", name, *path)
+
+
+def rule_healthcheck(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="services")
+    for compose, name, service in _services(inv, outcome):
+        check = service.get("healthcheck")
+        if isinstance(check, dict) and not check.get("disable") and check.get("test") not in (None, ["NONE"], "NONE"):
+            outcome.good(compose.path, _line(compose, name, "healthcheck"), f"service {name}: healthcheck")
+        else:
+            outcome.bad(compose.path, _line(compose, name, "healthcheck") if check else _line(compose, name),
+                        f"service {name}: no healthcheck")
+    return outcome
+
+
+def rule_restart(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="services")
+    for compose, name, service in _services(inv, outcome):
+        policy = service.get("restart")
+        swarm = dig(service, "deploy", "restart_policy", "condition")
+        if str(policy) in RESTART_OK or swarm in ("any", "on-failure"):
+            outcome.good(compose.path, _line(compose, name, "restart"), f"service {name}: restart {policy or swarm}")
+        else:
+            where = _line(compose, name, "restart") if policy is not None else _line(compose, name)
+            outcome.bad(compose.path, where, f"service {name}: restart policy {policy or 'not set (no)'}: "
+                                             "a crashed service stays down")
+    return outcome
+
+
+def rule_resources(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="services")
+    for compose, name, service in _services(inv, outcome):
+        limits = dig(service, "deploy", "resources", "limits")
+        memory = (isinstance(limits, dict) and limits.get("memory")) or service.get("mem_limit")
+        if memory:
+            outcome.good(compose.path, _line(compose, name, "deploy") or _line(compose, name, "mem_limit"),
+                         f"service {name}: memory limit {memory}")
+        else:
+            outcome.bad(compose.path, _line(compose, name), f"service {name}: no memory limit "
+                                                            "(deploy.resources.limits.memory or mem_limit)")
+    return outcome
+
+
+def rule_no_privileged(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="services")
+    for compose, name, service in _services(inv, outcome):
+        faults = []
+        if service.get("privileged") is True:
+            faults.append(("privileged", "privileged: true"))
+        for key in ("network_mode", "pid", "ipc"):
+            if str(service.get(key, "")) == "host":
+                faults.append((key, f"{key}: host"))
+        for cap in service.get("cap_add") or []:
+            if str(cap).upper() in ("ALL", "SYS_ADMIN", "NET_ADMIN"):
+                faults.append(("cap_add", f"cap_add {cap}"))
+        for volume in service.get("volumes") or []:
+            if isinstance(volume, str) and volume.split(":", 1)[0] in ("/var/run/docker.sock", "/run/docker.sock"):
+                faults.append(("volumes", "mounts the Docker socket (root on the host)"))
+        for key, message in faults:
+            outcome.bad(compose.path, _line(compose, name, key), f"service {name}: {message}")
+        if not faults:
+            outcome.good(compose.path, _line(compose, name), f"service {name}: no privileged mode or host namespaces")
+    return outcome
+
+
+def _environment(service: YMap) -> list[tuple[str, Any, int | None]]:
+    env = service.get("environment")
+    out = []
+    if isinstance(env, YMap):
+        out = [(str(k), v, env.line_of(k)) for k, v in env.items()]
+    elif isinstance(env, list):
+        for index, item in enumerate(env):
+            if isinstance(item, str):
+                key, _, value = item.partition("=")
+                out.append((key, value if "=" in item else None, env.line_of(index)))
+    return out
+
+
+def rule_no_inline_secrets(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="services")
+    for compose, name, service in _services(inv, outcome):
+        faults = 0
+        for key, value, line in _environment(service):
+            if (is_secret_name(key) and isinstance(value, str | int) and str(value).strip()
+                    and not is_reference(str(value)) and "${" not in str(value)):
+                faults += 1
+                outcome.bad(compose.path, line, f"service {name}: {key} is written inline ({mask(str(value))}); "
+                                                "use an env_file kept out of git, `secrets:` or ${VAR}")
+        if not faults:
+            outcome.good(compose.path, _line(compose, name), f"service {name}: no inline credentials")
+    return outcome
+
+
+def rule_depends_healthy(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="dependencies")
+    for compose, name, service in _services(inv, outcome):
+        depends = service.get("depends_on")
+        if isinstance(depends, list):
+            for index, other in enumerate(depends):
+                outcome.bad(compose.path, depends.line_of(index),
+                            f"service {name} depends on {other} only being started, not healthy")
+        elif isinstance(depends, YMap):
+            for other, spec in depends.items():
+                condition = spec.get("condition") if isinstance(spec, dict) else None
+                if condition in ("service_healthy", "service_completed_successfully"):
+                    outcome.good(compose.path, depends.line_of(other), f"service {name} waits for {other}: {condition}")
+                else:
+                    outcome.bad(compose.path, depends.line_of(other),
+                                f"service {name} depends on {other} with condition {condition or 'service_started'}")
+    if outcome.not_applicable is None and not outcome.findings:
+        outcome.not_applicable = "no Compose service depends on another"
+    return outcome

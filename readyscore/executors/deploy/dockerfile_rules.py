@@ -1,0 +1,251 @@
+"""Rules over parsed Dockerfiles. Each cites the instruction's line (or the final FROM when one is missing).
+
+Only the stages that end up in the shipped image matter for runtime rules (user, healthcheck, caches):
+the final stage and the stages it is built FROM. Builder stages may run as root and keep caches.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+
+from readyscore.executors.deploy.dockerfile import Dockerfile, Stage
+from readyscore.executors.deploy.findings import RuleOutcome
+from readyscore.executors.deploy.inventory import Inventory
+from readyscore.executors.deploy.k8s import containers, judge_image, serving_workloads
+from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
+from readyscore.model import EvidenceStrength
+
+NO_DOCKERFILE = "no Dockerfile in the tree (deploy-containerized reports that once)"
+_ROOT_USERS = {"root", "0"}
+_REMOTE = re.compile(r"^(https?|ftp)://|^git@|\.git(#|$)", re.IGNORECASE)
+
+
+def _dockerfiles(inv: Inventory, outcome: RuleOutcome) -> list[Dockerfile]:
+    usable = [d for d in inv.dockerfiles if d.final is not None]
+    if not usable:
+        outcome.not_applicable = NO_DOCKERFILE
+    return usable
+
+
+def _shipped(dockerfile: Dockerfile) -> list[Stage]:
+    return dockerfile.lineage(dockerfile.final)
+
+
+def rule_base_pinned(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="base images")
+    for dockerfile in _dockerfiles(inv, outcome):
+        for stage in dockerfile.stages:
+            if stage.image_resolved.lower() == "scratch" or dockerfile.stage_named(stage.image_resolved) is not None:
+                continue
+            if not stage.resolved:
+                outcome.unknown(dockerfile.path, stage.line, f"FROM {stage.image}: a build argument without a default")
+                continue
+            verdict, score, message = judge_image(stage.image_resolved)
+            if verdict == "ok":
+                outcome.good(dockerfile.path, stage.line, f"FROM: {message}", score=score)
+            elif verdict == "bad":
+                outcome.bad(dockerfile.path, stage.line, f"FROM: {message}")
+            else:
+                outcome.unknown(dockerfile.path, stage.line, f"FROM: {message}")
+    return outcome
+
+
+def _user_of(value: str) -> str:
+    return value.strip().split(":", 1)[0].strip()
+
+
+def rule_non_root(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="Dockerfiles")
+    for dockerfile in _dockerfiles(inv, outcome):
+        # The final stage's last USER wins; without one, the user of the stage it is built FROM.
+        last = next((stage.all("USER")[-1] for stage in _shipped(dockerfile) if stage.all("USER")), None)
+        base = _shipped(dockerfile)[-1]
+        if last is None:
+            if re.search(r"[:-]nonroot\b", base.image_resolved):
+                outcome.good(dockerfile.path, base.line, f"base image {base.image_resolved} runs as nonroot",
+                             strength=EvidenceStrength.DECLARED)
+            else:
+                outcome.bad(dockerfile.path, dockerfile.final.line, "no USER instruction: the container runs as root")
+            continue
+        value, resolved = last.resolved()
+        user = _user_of(value)
+        if not resolved:
+            outcome.unknown(dockerfile.path, last.line, f"USER {last.value}: set by a build argument without a default")
+        elif user.lower() in _ROOT_USERS or not user:
+            outcome.bad(dockerfile.path, last.line, f"USER {last.value} resolves to root")
+        else:
+            shown = user if user == last.value.strip() else f"{last.value.strip()} -> {user}"
+            outcome.good(dockerfile.path, last.line, f"runs as USER {shown}")
+    return outcome
+
+
+def _orchestrator_probes(inv: Inventory) -> str | None:
+    """A health check defined where the container runs makes an image HEALTHCHECK unnecessary."""
+    for obj in serving_workloads(inv):
+        for container, _ in containers(obj):
+            if isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict):
+                return f"{obj.path} ({obj.where} has probes)"
+    for compose in inv.compose:
+        for name, service in compose.services.items():
+            if isinstance(service, dict) and isinstance(service.get("healthcheck"), dict):
+                return f"{compose.path} (service {name} has a healthcheck)"
+    return None
+
+
+def rule_healthcheck(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="Dockerfiles")
+    elsewhere = None
+    for dockerfile in _dockerfiles(inv, outcome):
+        checks = [i for stage in _shipped(dockerfile) for i in stage.all("HEALTHCHECK")]
+        if checks and checks[0].value.strip().upper() != "NONE":
+            outcome.good(dockerfile.path, checks[0].line, "HEALTHCHECK defined")
+            continue
+        elsewhere = elsewhere or _orchestrator_probes(inv)
+        if elsewhere:
+            outcome.good(dockerfile.path, dockerfile.final.line,
+                         f"no HEALTHCHECK, but the orchestrator checks health: {elsewhere}")
+        else:
+            outcome.bad(dockerfile.path, (checks[0].line if checks else dockerfile.final.line),
+                        "no HEALTHCHECK and no orchestrator probe: a hung server is never restarted")
+    return outcome
+
+
+def rule_multistage(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="Dockerfiles")
+    for dockerfile in _dockerfiles(inv, outcome):
+        copies_from = [i for i in dockerfile.final.all("COPY") if "--from=" in i.value]
+        if len(dockerfile.stages) > 1 and (copies_from or dockerfile.stage_named(dockerfile.final.image_resolved)):
+            outcome.good(dockerfile.path, dockerfile.final.line, f"{len(dockerfile.stages)} stages")
+        else:
+            outcome.bad(dockerfile.path, dockerfile.final.line,
+                        "single-stage build: compilers and build caches ship in the image")
+    return outcome
+
+
+def _assignments(value: str) -> list[tuple[str, str]]:
+    """KEY=VALUE pairs of an ENV or ARG (also the legacy `ENV KEY value`)."""
+    try:
+        parts = shlex.split(value, posix=True)
+    except ValueError:
+        parts = value.split()
+    if parts and "=" not in parts[0]:
+        return [(parts[0], " ".join(parts[1:]))]
+    return [(p.split("=", 1)[0], p.split("=", 1)[1] if "=" in p else "") for p in parts]
+
+
+def rule_no_secrets(inv: Inventory) -> RuleOutcome:
+    """Build arguments and ENV values persist in the image history: credentials never belong there."""
+    outcome = RuleOutcome(what="Dockerfiles")
+    for dockerfile in _dockerfiles(inv, outcome):
+        faults = 0
+        for stage in dockerfile.stages:
+            for instruction in stage.instructions:
+                if instruction.name not in ("ENV", "ARG"):
+                    continue
+                for key, value in _assignments(instruction.value):
+                    if not is_secret_name(key):
+                        continue
+                    if instruction.name == "ENV" and (not value or is_reference(value)):
+                        detail = f"ENV {key} copies a build argument into the image"
+                    elif instruction.name == "ENV":
+                        detail = f"ENV {key} holds a literal value ({mask(value)})"
+                    else:
+                        detail = (f"ARG {key}" + (f" defaults to a literal value ({mask(value)})" if value
+                                                  else " passes a credential as a build argument"))
+                    faults += 1
+                    outcome.bad(dockerfile.path, instruction.line,
+                                f"{detail}; use `RUN --mount=type=secret` or inject it at run time")
+        if not faults:
+            outcome.good(dockerfile.path, dockerfile.final.line, "no credentials in ENV or ARG")
+    return outcome
+
+
+def _copies_whole_context(dockerfile: Dockerfile) -> int | None:
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            if instruction.name not in ("COPY", "ADD") or "--from=" in instruction.value:
+                continue
+            args = [a for a in instruction.value.split() if not a.startswith("--")]
+            if len(args) >= 2 and any(src in (".", "./", "*") for src in args[:-1]):
+                return instruction.line
+    return None
+
+
+def rule_dockerignore(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="Dockerfiles that copy the whole build context")
+    contexts = {posixpath.dirname(p) for p in inv.dockerignores}
+    for compose in inv.compose:  # a Compose build context other than the Dockerfile's folder
+        for service in compose.services.values():
+            build = service.get("build") if isinstance(service, dict) else None
+            if isinstance(build, dict) and isinstance(build.get("context"), str):
+                folder = posixpath.normpath(posixpath.join(posixpath.dirname(compose.path), build["context"]))
+                if folder in contexts or (folder == "." and "" in contexts):
+                    contexts.add(posixpath.dirname(compose.path))
+    for dockerfile in _dockerfiles(inv, outcome):
+        line = _copies_whole_context(dockerfile)
+        if line is None:
+            continue
+        folder = posixpath.dirname(dockerfile.path)
+        own = f"{dockerfile.path}.dockerignore"
+        if folder in contexts or own in inv.dockerignores or "" in contexts:
+            outcome.good(dockerfile.path, line, "copies the whole context, filtered by a .dockerignore")
+        else:
+            outcome.bad(dockerfile.path, line, "copies the whole build context with no .dockerignore "
+                                               "(.git, .env and local secrets end up in the image)")
+    if outcome.not_applicable is None and not outcome.findings:
+        outcome.not_applicable = "no Dockerfile copies the whole build context"
+    return outcome
+
+
+def rule_no_remote_add(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="Dockerfiles")
+    for dockerfile in _dockerfiles(inv, outcome):
+        faults = 0
+        for stage in dockerfile.stages:
+            for instruction in stage.all("ADD"):
+                args = instruction.value.split()
+                sources = [a for a in args if not a.startswith("--")][:-1]
+                if "--checksum=" in instruction.value:
+                    continue  # BuildKit verifies the download
+                for source in sources:
+                    if _REMOTE.search(source):
+                        faults += 1
+                        outcome.bad(dockerfile.path, instruction.line,
+                                    f"ADD {source}: a remote download with no checksum; use "
+                                    "`ADD --checksum=` or a verified RUN step")
+        if not faults:
+            outcome.good(dockerfile.path, dockerfile.final.line, "no unverified remote ADD")
+    return outcome
+
+
+_CACHE_RULES = (
+    (re.compile(r"\bapt(-get)?\s+(-\S+\s+)*install\b"), re.compile(r"/var/lib/apt/lists"),
+     "apt-get install without removing /var/lib/apt/lists in the same RUN"),
+    (re.compile(r"\bapk\s+(-\S+\s+)*add\b"), re.compile(r"--no-cache|/var/cache/apk"), "apk add without --no-cache"),
+    (re.compile(r"\b(yum|dnf|microdnf)\s+(-\S+\s+)*install\b"), re.compile(r"\bclean\s+all\b|/var/cache/(yum|dnf)"),
+     "yum/dnf install without `clean all`"),
+    (re.compile(r"\bpip3?\s+(-\S+\s+)*install\b"), re.compile(r"--no-cache-dir"), "pip install without --no-cache-dir"),
+)
+
+
+def rule_cache_clean(inv: Inventory) -> RuleOutcome:
+    outcome = RuleOutcome(what="Dockerfiles")
+    for dockerfile in _dockerfiles(inv, outcome):
+        faults = 0
+        for stage in _shipped(dockerfile):
+            for instruction in stage.all("RUN"):
+                if "--mount=type=cache" in instruction.value:
+                    continue  # a cache mount never lands in a layer
+                text = instruction.value
+                for installs, cleans, message in _CACHE_RULES:
+                    if not installs.search(text) or cleans.search(text):
+                        continue
+                    if "pip" in message and (instruction.variables.get("PIP_NO_CACHE_DIR") not in (None, "", "0", "false")):
+                        continue
+                    faults += 1
+                    outcome.bad(dockerfile.path, instruction.line, f"{message}: the cache ships in the layer")
+        if not faults:
+            outcome.good(dockerfile.path, dockerfile.final.line, "package caches cleaned in the shipped stages")
+    return outcome

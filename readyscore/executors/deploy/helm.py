@@ -1,0 +1,160 @@
+"""Read a Helm template as far as it can be read without helm.
+
+We never run helm (nor any template engine) on an audited tree. Instead a template is reduced to
+YAML line by line, using the chart's own values.yaml:
+
+- `{{ .Values.a.b }}` (optionally `| default X`, `| quote`) becomes the value from values.yaml;
+- a line that is only `{{ toYaml .Values.x | nindent N }}` becomes that value dumped as YAML;
+- `{{ if .Values.x }}` / `{{ if not .Values.x }}` / `else` / `end` are decided from values.yaml
+  when the condition is a plain value; any other condition keeps its body (and says so);
+- whatever else (`include`, `tpl`, functions) becomes the placeholder `TEMPLATED`, which the
+  checks report as "could not be evaluated" rather than as a pass or a fail.
+
+The result is honest about what it could not do: `RenderedTemplate.unresolved` lists it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+TEMPLATED = "TEMPLATED"
+_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
+_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.DOTALL)
+_VALUES_PATH = re.compile(r"^\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)$")
+_DEFAULT = re.compile(r"^default\s+(.+)$")
+_TOYAML = re.compile(r"^toYaml\s+(\S+)(?:\s*\|\s*(?:nindent|indent)\s+(\d+))?\s*$")
+_CONTROL = re.compile(r"^(if|else if|else|end|range|with|define|block)\b\s*(.*)$")
+_MAX_TEMPLATE_LINES = 20_000
+_MISSING = object()
+
+
+@dataclass
+class RenderedTemplate:
+    text: str
+    unresolved: list[str] = field(default_factory=list)  # what could not be evaluated, with lines
+
+
+def values_lookup(values: Any, expression: str) -> Any:
+    """The value of `.Values.a.b` in values.yaml, or _MISSING."""
+    match = _VALUES_PATH.match(expression.strip())
+    if not match:
+        return _MISSING
+    node = values
+    for part in [p for p in match.group(1).split(".") if p]:
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _pipeline_value(expression: str, values: Any) -> Any:
+    """Evaluate `.Values.x | default y | quote` style pipelines; _MISSING when we cannot."""
+    stages = [stage.strip() for stage in expression.split("|")]
+    value = values_lookup(values, stages[0])
+    for stage in stages[1:]:
+        default = _DEFAULT.match(stage)
+        if default:
+            if value is _MISSING or value in (None, "", [], {}):
+                try:
+                    value = yaml.safe_load(default.group(1))
+                except yaml.YAMLError:
+                    return _MISSING
+        elif stage in ("quote", "squote", "toString", "trim", "lower", "upper"):
+            continue
+        else:
+            return _MISSING
+    return value
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _condition(expression: str, values: Any) -> bool | None:
+    """True/False for `.Values.x`, `not .Values.x`, `eq .Values.x "y"`; None when undecidable."""
+    negate = False
+    expression = expression.strip()
+    if expression.startswith("not "):
+        negate, expression = True, expression[4:].strip()
+    eq = re.match(r'^(eq|ne)\s+(\S+)\s+"([^"]*)"$', expression)
+    if eq:
+        value = values_lookup(values, eq.group(2))
+        if value is _MISSING:
+            return None
+        same = _scalar_text(value) == eq.group(3)
+        return (same if eq.group(1) == "eq" else not same) != negate
+    value = values_lookup(values, expression)
+    if value is _MISSING:
+        return None
+    return bool(value) != negate
+
+
+def render(text: str, values: Any) -> RenderedTemplate:
+    """Reduce a Helm template to YAML (see the module docstring)."""
+    out: list[str] = []
+    unresolved: list[str] = []
+    # Each open block: (emitting?, decided?) - a decided False block drops its lines.
+    stack: list[list[bool]] = []
+    text = _COMMENT.sub("", text)
+    for number, line in enumerate(text.splitlines()[:_MAX_TEMPLATE_LINES], start=1):
+        stripped = line.strip()
+        actions = _ACTION.findall(stripped)
+        only_action = bool(actions) and _ACTION.sub("", stripped).strip() == ""
+        emitting = all(frame[0] for frame in stack)
+        if only_action and len(actions) == 1 and (control := _CONTROL.match(actions[0])):
+            word, rest = control.group(1), control.group(2)
+            if word in ("if", "with"):
+                decided = _condition(rest, values)
+                if decided is None:
+                    unresolved.append(f"line {number}: condition `{rest[:60]}` kept as if true")
+                stack.append([decided is not False, decided is not None])
+            elif word in ("range", "define", "block"):
+                if word == "range":
+                    unresolved.append(f"line {number}: `range` body read once")
+                stack.append([word == "range", True])
+            elif word in ("else", "else if") and stack:
+                frame = stack[-1]
+                if frame[1]:  # a decided condition: the other branch is its opposite
+                    frame[0] = not frame[0]
+                # undecided: keep reading both branches
+            elif word == "end" and stack:
+                stack.pop()
+            continue
+        if not emitting:
+            continue
+        if only_action and len(actions) == 1:
+            to_yaml = _TOYAML.match(actions[0])
+            indent = len(line) - len(line.lstrip())
+            if to_yaml:
+                value = values_lookup(values, to_yaml.group(1))
+                pad = " " * (int(to_yaml.group(2)) if to_yaml.group(2) else indent)
+                if value is not _MISSING and value not in (None, {}, []):
+                    dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False)
+                    out.extend(pad + row for row in dumped.splitlines())
+                elif value is _MISSING:
+                    unresolved.append(f"line {number}: `{actions[0][:60]}`")
+                    out.append(f"{pad}{TEMPLATED}: true")
+                continue  # an empty value renders nothing, as helm does
+            unresolved.append(f"line {number}: `{actions[0][:60]}`")
+            nindent = re.search(r"\bn?indent\s+(\d+)", actions[0])
+            pad = " " * (int(nindent.group(1)) if nindent else indent)
+            out.append(f"{pad}{TEMPLATED}: true")
+            continue
+
+        def substitute(match: re.Match[str], number: int = number) -> str:
+            value = _pipeline_value(match.group(1), values)
+            if value is _MISSING or isinstance(value, (dict, list)):
+                unresolved.append(f"line {number}: `{match.group(1)[:60]}`")
+                return TEMPLATED
+            return _scalar_text(value)
+
+        out.append(_ACTION.sub(substitute, line))
+    return RenderedTemplate("\n".join(out) + "\n", unresolved)
