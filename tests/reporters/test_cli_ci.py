@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from report_factory import BAD_TREE, CHECKS_DIR, GOOD_TREE, PROFILE, write_tree
+from typer.testing import CliRunner
+
+from readyscore.cli import app
 
 
 def readyscore(*args: str, cwd: Path | None = None, env: dict | None = None):
@@ -78,13 +81,16 @@ def test_diff_prints_the_change_and_gates_only_when_asked(good_json, tmp_path):
     assert "newly failing (" in shown.stdout and "fx-no-env" in shown.stdout and "regression" in shown.stderr
     assert readyscore("diff", str(good_json), str(new), "--fail-on-regression").returncode == 1
     assert readyscore("diff", str(new), str(good_json), "--fail-on-regression").returncode == 0  # fixed
-    assert readyscore("diff", str(good_json), str(good_json), "--fail-on-regression").returncode == 0
-
-    as_json = json.loads(readyscore("diff", str(good_json), str(new), "-f", "json").stdout)
-    assert as_json["level_before"] > as_json["level_after"] and as_json["regressions"]
-    as_md = readyscore("diff", str(good_json), str(new), "-f", "markdown").stdout
-    assert "❌ **Newly failing** (" in as_md and "`fx-no-env`" in as_md
     assert readyscore("diff", str(good_json), str(tmp_path / "nope.json")).returncode == 2
+
+    # The other output formats, in-process (the same command, without another interpreter start).
+    runner = CliRunner()
+    same = runner.invoke(app, ["diff", str(good_json), str(good_json), "--fail-on-regression"])
+    assert same.exit_code == 0 and "regression" not in same.output
+    as_json = json.loads(runner.invoke(app, ["diff", str(good_json), str(new), "-f", "json"]).stdout)
+    assert as_json["level_before"] > as_json["level_after"] and as_json["regressions"]
+    as_md = runner.invoke(app, ["diff", str(good_json), str(new), "-f", "markdown"]).stdout
+    assert "❌ **Newly failing** (" in as_md and "`fx-no-env`" in as_md
 
 
 def test_history_builds_a_trend_across_audits(tmp_path):
