@@ -6,7 +6,7 @@ from a Helm value we could not resolve). `to_result` then applies one policy to 
 
 - no relevant artefact at all -> not_applicable (the missing artefact is its own check);
 - every item good -> pass (score = mean strength of the good items, so a tag pin scores below a digest);
-- some items at fault -> fail, scored by the share of good items, citing each fault's file and line;
+- any item at fault -> fail, scored by the share of good items, citing each fault's file and line;
 - nothing at fault but some items unknown -> partial, saying what could not be evaluated.
 """
 
@@ -74,7 +74,8 @@ def to_result(spec: CheckSpec, ctx: AuditContext, outcome: RuleOutcome) -> Resul
 
     if bad:
         more = f" (first {MAX_EVIDENCE} shown)" if len(bad) > MAX_EVIDENCE else ""
-        summary = outcome.summary or f"{len(bad)} of {total} {outcome.what} at fault{more}"
+        passing = f"; {len(good)} pass" if good else ""
+        summary = outcome.summary or f"{len(bad)} problem(s) in {outcome.what}{passing}{more}"
         return result(spec, Status.FAIL, summary + waived_note, score=len(good) / total,
                       evidence=evidence(bad, None) + evidence(unknown), metrics=metrics)
     if unknown:

@@ -4,17 +4,19 @@ We never run helm (nor any template engine) on an audited tree. Instead a templa
 YAML line by line, using the chart's own values.yaml:
 
 - `{{ .Values.a.b }}` (optionally `| default X`, `| quote`) becomes the value from values.yaml;
-- a line that is only `{{ toYaml .Values.x | nindent N }}` becomes that value dumped as YAML;
+- a line that is only `{{ toYaml .Values.x | nindent N }}` becomes that value in flow style;
 - `{{ if .Values.x }}` / `{{ if not .Values.x }}` / `else` / `end` are decided from values.yaml
   when the condition is a plain value; any other condition keeps its body (and says so);
 - whatever else (`include`, `tpl`, functions) becomes the placeholder `TEMPLATED`, which the
   checks report as "could not be evaluated" rather than as a pass or a fail.
 
-The result is honest about what it could not do: `RenderedTemplate.unresolved` lists it.
+Line N of the result is line N of the template, so findings cite the template's own lines. The
+result is honest about what it could not do: `RenderedTemplate.unresolved` lists it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +69,15 @@ def _pipeline_value(expression: str, values: Any) -> Any:
             continue
         else:
             return _MISSING
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """YMap/YList back to dict/list so PyYAML's SafeDumper can write them."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value
 
 
@@ -127,8 +138,10 @@ def render(text: str, values: Any) -> RenderedTemplate:
                 # undecided: keep reading both branches
             elif word == "end" and stack:
                 stack.pop()
+            out.append("")  # keep line numbers aligned with the template
             continue
         if not emitting:
+            out.append("")
             continue
         if only_action and len(actions) == 1:
             to_yaml = _TOYAML.match(actions[0])
@@ -137,12 +150,15 @@ def render(text: str, values: Any) -> RenderedTemplate:
                 value = values_lookup(values, to_yaml.group(1))
                 pad = " " * (int(to_yaml.group(2)) if to_yaml.group(2) else indent)
                 if value is not _MISSING and value not in (None, {}, []):
-                    dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False)
-                    out.extend(pad + row for row in dumped.splitlines())
+                    # JSON is YAML flow style: the value stays on this one line, so every line of
+                    # the reduced text is the same line of the template and findings cite it.
+                    out.append(pad + json.dumps(_plain(value)))
                 elif value is _MISSING:
                     unresolved.append(f"line {number}: `{actions[0][:60]}`")
                     out.append(f"{pad}{TEMPLATED}: true")
-                continue  # an empty value renders nothing, as helm does
+                else:
+                    out.append("")  # an empty value renders nothing, as helm does
+                continue
             unresolved.append(f"line {number}: `{actions[0][:60]}`")
             nindent = re.search(r"\bn?indent\s+(\d+)", actions[0])
             pad = " " * (int(nindent.group(1)) if nindent else indent)

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from readyscore.executors.deploy import hcl, helm
 from readyscore.executors.deploy.dockerfile import Dockerfile, parse_dockerfile
 from readyscore.executors.deploy.yamldoc import YMap, load_documents
@@ -135,7 +137,7 @@ class Inventory:
 
 def is_dockerfile(rel: str) -> bool:
     name = posixpath.basename(rel).lower()
-    if name.endswith((".md", ".txt", ".rst", ".sh", ".py")):
+    if name.endswith((".md", ".txt", ".rst", ".sh", ".py", ".dockerignore")):
         return False
     return (name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile."))
             or name.endswith((".dockerfile", ".containerfile")))
@@ -228,7 +230,11 @@ class _Builder:
             if "{{" in text and "}}" in text:
                 self.inv.notes.append(Note(rel, "templated YAML ({{ }}) outside a Helm chart: not evaluable"))
                 continue
-            source = "kustomize-patch" if rel in kustomize_patches else "manifest"
+            source = "manifest"
+            if rel in kustomize_patches:
+                source = "kustomize-patch"
+                self.inv.notes.append(Note(rel, "a Kustomize patch: merged by kustomize at build time, so its "
+                                                "fields are not judged on their own (the base is)"))
             self._classify(rel, self.load_yaml(rel, text), source)
         return self.inv
 
@@ -313,7 +319,11 @@ class _Builder:
         text = self.read(rel)
         if text is None:
             return
-        rendered = helm.render(text, values)
+        try:
+            rendered = helm.render(text, values)
+        except (ValueError, TypeError, RecursionError, yaml.YAMLError) as exc:
+            self.inv.notes.append(Note(rel, f"Helm template not evaluable without helm: {type(exc).__name__}"))
+            return
         before = len(self.inv.notes)
         documents = self.load_yaml(rel, rendered.text)
         if len(self.inv.notes) > before:

@@ -197,9 +197,11 @@ def rule_replicas(inv: Inventory, minimum: int) -> RuleOutcome:
     scalers = _scalers(inv)
     overrides = {}
     for kustomization in inv.kustomizations:
-        for item in kustomization.data.get("replicas") or []:
+        items = kustomization.data.get("replicas")
+        for index, item in enumerate(items if isinstance(items, list) else []):
             if isinstance(item, dict) and isinstance(item.get("count"), int):
-                overrides[str(item.get("name"))] = (item["count"], kustomization.path)
+                overrides[str(item.get("name"))] = (item["count"], kustomization.path,
+                                                    line_at(kustomization.data, "replicas", index, "count"))
     for obj in serving_workloads(inv):
         if obj.kind not in REPLICATED_KINDS:
             continue
@@ -208,8 +210,8 @@ def rule_replicas(inv: Inventory, minimum: int) -> RuleOutcome:
             count, source = scaler
             where, path, line = f"{obj.where}: {source.kind} {source.name} keeps at least {count}", source.path, source.line
         elif obj.name in overrides:
-            count, kpath = overrides[obj.name]
-            where, path, line = f"{obj.where}: kustomize sets {count} replicas", kpath, None
+            count, kpath, kline = overrides[obj.name]
+            where, path, line = f"{obj.where}: kustomize sets {count} replicas", kpath, kline
         else:
             raw = dig(obj.body, "spec", "replicas")
             if templated(raw):
