@@ -168,7 +168,7 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
 
 def render_sarif(report: Report) -> dict[str, Any]:
     checks = sorted(report.results, key=lambda c: c.check_id)
-    base_id = "SRCROOT" if report.target.path else None
+    base_id = "SRCROOT" if report.target.path and Path(report.target.path).is_absolute() else None
     results = [r for check in checks if check.status in FINDING_STATUSES
                for r in _results_for(check, base_id, report.target.url)]
     run: dict[str, Any] = {
@@ -192,7 +192,7 @@ def render_sarif(report: Report) -> dict[str, Any]:
             "coverage": report.coverage, "profile": report.profile.name, "complete": report.complete,
         },
     }
-    if report.target.path:
+    if report.target.path and Path(report.target.path).is_absolute():
         # Evidence paths are relative to the audited tree; this says where that tree was.
         root_uri = Path(report.target.path).as_uri().rstrip("/") + "/"
         run["originalUriBaseIds"] = {"SRCROOT": {"uri": root_uri}}

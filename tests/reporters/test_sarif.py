@@ -152,3 +152,15 @@ def test_schema_validation_really_rejects_a_broken_log(bad):
     del log["runs"][0]["tool"]["driver"]["name"]
     with pytest.raises(AssertionError):
         assert_valid(log)
+
+
+def test_a_url_only_or_hand_edited_report_still_renders_valid_sarif(bad):
+    from readyscore.report import Target
+
+    for target in (Target(url="http://127.0.0.1:8000"), Target(path="relative/checkout")):
+        log = sarif(bad.model_copy(update={"target": target}))
+        assert_valid(log)
+        assert_github_accepts(log)
+        assert "originalUriBaseIds" not in log["runs"][0]
+        env = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "fx-no-env")
+        assert env["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": ".env"}
