@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from readyscore.executors.live.health import names_dependencies
+from readyscore.executors.live.health import health_json_problem, names_dependencies
 from readyscore.executors.live.headers import hsts_problem
 from readyscore.executors.live.hygiene import leaks_in
 from readyscore.executors.live.transport import is_private_host
@@ -53,3 +53,9 @@ def test_readiness_dependencies_are_named_keys_only():
 def test_private_hosts():
     assert all(is_private_host(h) for h in ("127.0.0.1", "localhost", "10.1.2.3", "::1", "api.svc.cluster.local"))
     assert not any(is_private_host(h) for h in ("8.8.8.8", "api.example.com", None))
+
+
+def test_health_json_needs_a_status():
+    assert health_json_problem({"status": "pass", "checks": {}}) is None
+    assert "not pass/warn/fail" in health_json_problem({"state": "green"})
+    assert health_json_problem("ok") == "the body is not a JSON object"

@@ -74,6 +74,17 @@ def names_dependencies(payload: Any) -> list[str]:
     return [key for key in payload if isinstance(key, str) and key.lower() in DEPENDENCY_KEYS]
 
 
+def health_json_problem(payload: Any) -> str | None:
+    """What is wrong with a body that claims the health+json format (draft-inadarei-api-health-check:
+    an object whose required `status` is pass, fail or warn; ok/up/down are accepted aliases)."""
+    if not isinstance(payload, dict):
+        return "the body is not a JSON object"
+    status = payload.get("status")
+    if not isinstance(status, str) or status.lower() not in ("pass", "fail", "warn", "ok", "up", "down"):
+        return f"its `status` is {status!r}, not pass/warn/fail"
+    return None
+
+
 @register
 class HealthProbe(LiveExecutor[HealthParams]):
     kind = "live_health"
@@ -111,7 +122,12 @@ class HealthProbe(LiveExecutor[HealthParams]):
             notes.append("it needs the API key, which orchestrator probes do not send")
         content_type = (best.header("content-type") or "").split(";")[0].strip()
         if content_type == "application/health+json":
-            notes.append("uses application/health+json")
+            problem = health_json_problem(best.json())
+            if problem is None:
+                notes.append("uses application/health+json")
+            else:
+                notes.append(f"declares application/health+json but {problem}")
+                status = Status.PARTIAL if status is Status.PASS else status
         if params.probe == "readiness" and best.ok:
             dependencies = names_dependencies(best.json())
             if dependencies:
