@@ -211,6 +211,8 @@ def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: 
         result = results.get(check.id)
         if result is None or result.status == Status.NOT_APPLICABLE or _passed(result, waivers):
             continue
+        if result.status == Status.NOT_EVALUATED and check.id not in next_gate_checks:
+            continue  # missing input is shown as coverage; only gate-blocking gaps are steps to take
         area = areas[check.area.value]
         points: float | None = None
         if result.status.evaluated and total_area_weight > 0 and area.weight > 0:
