@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import socket
 import sys
 
@@ -83,5 +84,9 @@ def main(argv: list[str] | None = None) -> int:
 
     config = uvicorn.Config(app, log_config=None, access_log=not settings.json_logs, server_header=False,
                             timeout_graceful_shutdown=3, lifespan="on")
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler that
+    # was there before it: make that a clean exit, not a death by signal or a KeyboardInterrupt.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
     AnnouncingServer(config).run(sockets=[sock])
     return 0

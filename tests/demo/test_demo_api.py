@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from demo_helpers import TIMEOUT, answer_text, chat, demo_pool, headers, stream  # noqa: E402,F401
+from demo_helpers import CLIENT, answer_text, chat, demo_pool, headers, stream, warm_servers  # noqa: E402,F401
+
+SLOW = {"ttft_ms": 300, "token_delay_ms": 60}
+SERVERS = [("level3", {}), ("level3", SLOW)]
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +21,7 @@ def server(demo_pool):  # noqa: F811
 
 
 def test_models_lists_one_model_with_its_context_window(server):
-    response = httpx.get(server.url + "/v1/models", headers=headers(server), timeout=TIMEOUT)
+    response = CLIENT.get(server.url + "/v1/models", headers=headers(server))
     assert response.status_code == 200
     data = response.json()["data"]
     assert [m["id"] for m in data] == ["readyscore-demo"]
@@ -71,7 +73,7 @@ def test_a_stream_without_include_usage_has_no_usage_chunk(server):
 
 
 def test_legacy_completions_answer_in_both_modes(server):
-    response = httpx.post(server.url + "/v1/completions", headers=headers(server), timeout=TIMEOUT,
+    response = CLIENT.post(server.url + "/v1/completions", headers=headers(server),
                           json={"model": "readyscore-demo", "prompt": "Once upon a time", "max_tokens": 5})
     body = response.json()
     assert body["object"] == "text_completion"
@@ -90,20 +92,20 @@ def test_n_choices_are_served_up_to_the_cap(server):
 
 
 def test_unknown_paths_and_methods_get_json_errors(server):
-    missing = httpx.get(server.url + "/nope", timeout=TIMEOUT)
+    missing = CLIENT.get(server.url + "/nope")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"
-    wrong = httpx.delete(server.url + "/v1/chat/completions", headers=headers(server), timeout=TIMEOUT)
+    wrong = CLIENT.delete(server.url + "/v1/chat/completions", headers=headers(server))
     assert wrong.status_code == 405 and "error" in wrong.json()
 
 
 def test_ttft_and_token_delay_are_honoured(demo_pool):  # noqa: F811
-    slow = demo_pool.get("level3", ttft_ms=300, token_delay_ms=60)
+    slow = demo_pool.get("level3", **SLOW)
     _, events = stream(slow, {"messages": [{"role": "user", "content": "Go"}], "max_tokens": 6})
     first_content, last_content = events[1][0], events[6][0]
     assert 0.25 <= first_content < 2.0
     gaps = [b[0] - a[0] for a, b in zip(events[1:6], events[2:7])]
     assert all(gap >= 0.03 for gap in gaps), gaps  # each token arrives on its own (flushed per event)
     assert 0.25 <= last_content - first_content < 2.0
-    started = httpx.post(slow.url + "/v1/chat/completions", headers=headers(slow), timeout=TIMEOUT,
+    started = CLIENT.post(slow.url + "/v1/chat/completions", headers=headers(slow),
                          json={"messages": [{"role": "user", "content": "Go"}], "max_tokens": 6})
     assert 0.55 <= started.elapsed.total_seconds() < 3.0  # 300 ms + 5 x 60 ms

@@ -1,0 +1,116 @@
+"""`python -m readyscore.demo` and `DemoServer`: the LISTENING line, loopback only, strict options,
+and no process or file left behind — also when the block raises."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from demo_helpers import CLIENT  # noqa: E402
+
+from readyscore.demo.runner import DemoServer, DemoServerError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie is gone in all but name: it runs nothing and holds no port.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" in status.read_text()
+
+
+def run_module(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "READYSCORE_DEMO_API_KEY": "rsk-test"}
+    return subprocess.run([sys.executable, "-m", "readyscore.demo", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_demo_server_serves_and_leaves_nothing_behind():
+    with DemoServer("level2", overrides={"ttft_ms": 1}) as server:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url)
+        assert server.api_key.startswith("rsk-demo-")
+        pid, workdir = server.pid, server.workdir
+        answer = CLIENT.get(server.url + "/v1/models", headers=server.auth_headers)
+        assert answer.status_code == 200
+        assert (workdir / "demo.db").exists()
+    assert gone(pid)
+    assert not workdir.exists()
+    assert server.process is None
+
+
+def test_demo_server_stops_when_the_block_raises():
+    with pytest.raises(KeyboardInterrupt):
+        with DemoServer("level1") as server:
+            pid = server.pid
+            raise KeyboardInterrupt
+    assert gone(pid)
+
+
+def test_a_child_that_ignores_sigterm_is_killed():
+    server = DemoServer("level1", stop_grace_s=0.5).start()
+    pid = server.pid
+    os.kill(pid, signal.SIGSTOP)  # a stopped process cannot handle SIGTERM
+    started = time.monotonic()
+    server.stop()
+    assert gone(pid)
+    assert time.monotonic() - started < 10
+
+
+def test_the_module_prints_one_listening_line_and_stops_on_sigterm():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "readyscore.demo", "--preset", "level1", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                               start_new_session=True)
+    try:
+        line = process.stdout.readline()
+        assert re.fullmatch(r"READYSCORE_DEMO_LISTENING http://127\.0\.0\.1:\d+\n", line), line
+        url = line.split()[1]
+        assert CLIENT.get(url + "/health").json() == {"status": "ok"}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+def test_public_hosts_are_refused_without_allow_public():
+    result = run_module("--host", "0.0.0.0", "--preset", "level1")
+    assert result.returncode == 2
+    assert "--allow-public" in result.stderr
+    assert "LISTENING" not in result.stdout
+
+
+@pytest.mark.parametrize("override, message", [("no_such_switch=1", "unknown setting"),
+                                                ("ttft_ms=-5", "invalid settings"),
+                                                ("ttft_ms", "expected key=value")])
+def test_bad_overrides_are_refused(override, message):
+    result = run_module("--set", override)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_a_start_that_fails_raises_with_the_childs_stderr():
+    with pytest.raises(DemoServerError, match="exited with 2") as caught:
+        DemoServer("level3", overrides={"ttft_ms": -1}).start()
+    assert "invalid settings" in str(caught.value)
+
+
+def test_unknown_presets_are_refused_before_starting():
+    with pytest.raises(ValueError, match="unknown preset"):
+        DemoServer("level9")
