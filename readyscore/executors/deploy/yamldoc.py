@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+# libyaml's composer is about ten times faster than the pure-Python one and keeps the same marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 200_000
 MAX_DEPTH = 200
 MAX_DOCUMENTS = 500
@@ -138,7 +140,7 @@ def load_documents(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MA
     out = YamlDocs()
     builder = _Builder(max_nodes, max_depth)
     try:
-        for index, node in enumerate(yaml.compose_all(text, Loader=yaml.SafeLoader)):
+        for index, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
             if index >= max_documents:
                 out.problem = f"more than {max_documents} documents; the rest were not read"
                 break
