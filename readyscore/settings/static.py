@@ -39,7 +39,7 @@ class StaticSettings(Strict):
     workers: int = Field(default=0, ge=0, le=64)
     # Files per bandit process: small enough to balance the cores, large enough to amortise
     # bandit's start-up (about 0.3 s).
-    batch_files: int = Field(default=40, ge=1, le=2000)
+    batch_files: int = Field(default=200, ge=1, le=2000)
     bandit_timeout_s: float = Field(default=900.0, gt=0, le=7200, description="the whole bandit run")
 
     # Reading -----------------------------------------------------------------------------------

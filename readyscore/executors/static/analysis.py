@@ -25,7 +25,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 3
+ANALYSER_VERSION = 4
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 MAX_NODES = 2_000_000  # a pathological module (deeply nested, generated) is not analysed
 
@@ -77,7 +77,9 @@ class Analysis:
         return [f for f in self.files if f.source.is_code and f.source.is_python and "facts" in f.data]
 
     def all_secret_values(self) -> list[str]:
-        return [f.secret_value(s) for f in self.files for s in f.secrets]
+        """Values of real-looking secrets. Weak defaults ("changeme", "secret") are well-known words:
+        registering them with the redactor would mask ordinary words all over the report."""
+        return [f.secret_value(s) for f in self.files for s in f.secrets if s["kind"] == "secret"]
 
 
 def _file_kind(source: SourceFile) -> str:

@@ -26,6 +26,7 @@ from readyscore.executors.static.sources import SourceFile, shared_sources
 from readyscore.settings.static import StaticSettings
 
 MAX_ARGV_BYTES = 96 * 1024  # well under every platform's command-line limit
+MIN_BATCH_FILES = 8  # fewer files than this do not pay for another bandit start-up
 KEPT_FIELDS = ("line_number", "issue_severity", "issue_confidence", "test_id", "test_name", "issue_text",
                "issue_cwe", "more_info")
 
@@ -71,10 +72,11 @@ def worker_count(settings: StaticSettings) -> int:
 
 def make_batches(files: list[SourceFile], workers: int, max_files: int) -> list[list[SourceFile]]:
     """Longest-first onto the lightest batch: bandit's time grows with a file's size, so batches of
-    similar bytes finish together. At least two batches per worker leave room to even out."""
+    similar bytes finish together. Two batches per worker leave room to even out; a small tree gets
+    fewer, since each batch pays bandit's start-up."""
     if not files:
         return []
-    count = max(min(len(files), 2 * workers), -(-len(files) // max_files))
+    count = max(min(-(-len(files) // MIN_BATCH_FILES), 2 * workers), -(-len(files) // max_files))
     batches: list[list[SourceFile]] = [[] for _ in range(count)]
     weights = [0] * count
     argv = [0] * count

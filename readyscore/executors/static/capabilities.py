@@ -120,7 +120,7 @@ class CodeCapability(Executor[CapabilityParams]):
         evidence = code_evidence(modules, params)
         files = ctx.files
         for entry in files.glob(*params.files) if params.files else []:
-            evidence.append(Evidence(message=f"{params.what}: {entry.rel} present", path=entry.rel,
+            evidence.append(Evidence(message=f"{entry.rel} present", path=entry.rel,
                                      strength=EvidenceStrength.IMPLEMENTED))
         for config in params.config:
             pattern = re.compile(config.pattern, re.MULTILINE)
@@ -134,8 +134,8 @@ class CodeCapability(Executor[CapabilityParams]):
         if evidence:
             files_hit = sorted({e.path for e in evidence if e.path})
             first = evidence[0]
-            return result(spec, Status.PASS,
-                          f"{params.what} in code: {first.message} ({first.path}:{first.line or 1})"
+            where = f"{first.path}:{first.line}" if first.line else first.path
+            return result(spec, Status.PASS, f"{params.what}: {first.message} ({where})"
                           + (f" and {len(evidence) - 1} more in {len(files_hit)} file(s)" if len(evidence) > 1 else ""),
                           evidence=evidence[:MAX_EVIDENCE], strength=EvidenceStrength.IMPLEMENTED,
                           metrics={"evidence": len(evidence), "files": len(files_hit)})

@@ -77,6 +77,8 @@ class Aliases:
                 for alias in node.names:
                     if alias.name != "*":
                         self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                        # `from opentelemetry import trace` imports the submodule opentelemetry.trace.
+                        self.imports.setdefault(f"{node.module}.{alias.name}", node.lineno)
 
     def qualify(self, node: ast.AST) -> str | None:
         """The fully qualified name a Name/Attribute chain refers to, when it starts at an import."""

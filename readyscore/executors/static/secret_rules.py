@@ -74,7 +74,8 @@ WEAK_DEFAULTS = {
 PLACEHOLDER_MARKERS = ("your", "example", "placeholder", "xxxx", "dummy", "sample", "redacted", "replace", "insert",
                        "todo", "fixme", "fake", "<", ">", "...", "***", "changeit-", "change-this", "change_this",
                        "put-", "enter-", "my-api-key", "api-key-here", "key-here", "here", "none", "null", "nil",
-                       "undefined", "not-set", "notset", "unset", "tbd", "foobar", "0000000")
+                       "undefined", "not-set", "notset", "unset", "tbd", "foobar", "0000000", "not-a-real", "not_a_real",
+                       "notreal", "test-key", "test_key", "testkey", "invalid")
 ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Z_]+%$|os\.environ|getenv|secretKeyRef|^!|^\[\[")
 
 

@@ -1,0 +1,77 @@
+"""Each syntax-tree hazard is found (with file and line) in the unsafe tree and absent from its safe twin."""
+
+from __future__ import annotations
+
+import pytest
+
+from static_helpers import FIXTURES, explain
+
+HAZARD_CHECKS = ["static-cors-wildcard", "static-debug-mode", "static-http-timeout", "static-sql-injection",
+                 "static-unsafe-deserialization", "static-eval-request-data", "static-bind-all-interfaces"]
+
+# check id -> the (file, line) pairs the unsafe fixture must be reported at, no more, no less.
+EXPECTED = {
+    "static-cors-wildcard": {("app.py", 14), ("web.py", 9), ("web.py", 17)},
+    "static-debug-mode": {("app.py", 13), ("web.py", 10), ("web.py", 36)},
+    "static-http-timeout": {("app.py", 15), ("app.py", 48), ("app.py", 49), ("app.py", 50), ("web.py", 11),
+                            ("web.py", 27)},
+    "static-sql-injection": {("app.py", 22), ("app.py", 29)},
+    "static-unsafe-deserialization": {("app.py", 55), ("app.py", 56), ("web.py", 32)},
+    "static-eval-request-data": {("app.py", 37), ("app.py", 44), ("web.py", 23)},
+    "static-bind-all-interfaces": {("app.py", 60), ("web.py", 36)},
+}
+
+
+@pytest.fixture(scope="module")
+def unsafe(module_audit):
+    return module_audit(FIXTURES / "hazards" / "unsafe", HAZARD_CHECKS)
+
+
+@pytest.fixture(scope="module")
+def safe(module_audit):
+    return module_audit(FIXTURES / "hazards" / "safe", HAZARD_CHECKS)
+
+
+@pytest.mark.parametrize("check_id", HAZARD_CHECKS)
+def test_hazard_found_with_file_and_line(unsafe, check_id):
+    result = unsafe[check_id]
+    assert result.status.value == "fail", explain(unsafe)
+    seen = {(e.path, e.line) for e in result.evidence}
+    assert seen == EXPECTED[check_id], result.evidence
+
+
+@pytest.mark.parametrize("check_id", HAZARD_CHECKS)
+def test_safe_twin_has_no_hazard(safe, check_id):
+    assert safe[check_id].status.value == "pass", explain(safe)
+
+
+def test_cors_with_credentials_is_called_out(unsafe):
+    result = unsafe["static-cors-wildcard"]
+    assert "credentials" in result.message
+    flask_default = next(e for e in result.evidence if e.path == "web.py" and e.line == 9)
+    assert "flask-cors without origins" in flask_default.message
+
+
+def test_eval_names_its_source(unsafe):
+    messages = {e.line: e.message for e in unsafe["static-eval-request-data"].evidence if e.path == "app.py"}
+    assert messages[37] == "eval() of request data"
+
+
+def test_evidence_carries_the_code_line(unsafe):
+    evidence = next(e for e in unsafe["static-debug-mode"].evidence if e.line == 13)
+    assert evidence.snippet == "app = FastAPI(debug=True)"
+
+
+def test_no_python_is_not_applicable(static_audit, tmp_path):
+    (tmp_path / "README.md").write_text("# docs only\n")
+    results = static_audit(tmp_path, HAZARD_CHECKS)
+    assert {r.status.value for r in results.values()} == {"not_applicable"}
+
+
+def test_path_suppression_waives_a_finding(static_audit):
+    from readyscore.config import ProjectConfig, Suppression
+    project = ProjectConfig(suppressions=[Suppression(check="static-debug-mode", path="web.py", reason="local dev only")])
+    results = static_audit(FIXTURES / "hazards" / "unsafe", ["static-debug-mode"], project=project)
+    result = results["static-debug-mode"]
+    assert {e.path for e in result.evidence} == {"app.py"}
+    assert result.metrics["suppressed"] == 2
