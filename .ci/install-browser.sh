@@ -8,6 +8,11 @@ if command -v chromium >/dev/null 2>&1; then
   exit 0
 fi
 
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-browser: no apt-get (not Debian/Ubuntu); the browser test will be skipped" >&2
+  exit 0
+fi
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
