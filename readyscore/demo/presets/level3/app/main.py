@@ -1,0 +1,99 @@
+"""tealeaf-gateway: an authenticated, rate-limited, observable chat API in front of the OpenAI API."""
+import hashlib
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slowapi import Limiter, _rate_limit_exceeded_handler
+from slowapi.errors import RateLimitExceeded
+
+from app import db, upstream
+from app.config import settings
+from app.observability import TOKENS, UPSTREAM_ERRORS, configure_logging, log, observe
+from app.schemas import ChatRequest
+from app.security import require_api_key
+
+configure_logging(settings.log_level)
+
+
+def client_key(request: Request) -> str:
+    auth = request.headers.get("authorization", "")
+    return hashlib.sha256(auth.encode()).hexdigest()[:16] if auth else request.client.host
+
+
+limiter = Limiter(key_func=client_key, headers_enabled=True)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    db.init_db()
+    log.info("startup", model_base_url=settings.openai_base_url)
+    yield
+    upstream.client.close()
+
+
+app = FastAPI(title="tealeaf-gateway", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+app.state.limiter = limiter
+app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)
+app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["POST"],
+                   allow_headers=["Authorization", "Content-Type", "X-Request-ID"])
+app.middleware("http")(observe)
+
+
+@app.middleware("http")
+async def limit_body_size(request: Request, call_next):
+    length = request.headers.get("content-length")
+    if length and int(length) > settings.max_body_bytes:
+        return JSONResponse({"error": {"message": "Request body too large"}}, status_code=413)
+    return await call_next(request)
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error(request: Request, exc: RequestValidationError):
+    problems = [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]
+    return JSONResponse({"error": {"message": "Invalid request", "details": problems}}, status_code=400)
+
+
+@app.exception_handler(Exception)
+async def unexpected_error(request: Request, exc: Exception):
+    log.exception("unhandled_error")
+    return JSONResponse({"error": {"message": "Internal server error"}}, status_code=500)
+
+
+@app.get("/livez")
+def livez():
+    return {"status": "ok"}
+
+
+@app.get("/readyz")
+def readyz(response: Response):
+    database = db.ping()
+    if not database:
+        response.status_code = 503
+    return {"status": "ready" if database else "not ready", "checks": {"database": "ok" if database else "down"}}
+
+
+@app.get("/metrics")
+def metrics():
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@app.post("/v1/chat/completions")
+@limiter.limit(settings.rate_limit)
+def chat(request: Request, body: ChatRequest, api_key: str = Depends(require_api_key)):
+    try:
+        answer = upstream.chat_completion(body.model_dump(), request.state.request_id)
+    except httpx.HTTPError as exc:
+        UPSTREAM_ERRORS.labels(type(exc).__name__).inc()
+        log.warning("upstream_failed", error=type(exc).__name__)
+        return JSONResponse({"error": {"message": "The model provider is unavailable"}}, status_code=503,
+                            headers={"Retry-After": "5"})
+    usage = answer.get("usage") or {}
+    TOKENS.labels("prompt", body.model).inc(usage.get("prompt_tokens", 0))
+    TOKENS.labels("completion", body.model).inc(usage.get("completion_tokens", 0))
+    db.log_request(client_key(request), body.model, 200, usage)
+    return answer
