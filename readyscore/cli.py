@@ -612,7 +612,8 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (ConfigError, UsageError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        # soft_wrap: one line however narrow the terminal, so `file:line: field` stays greppable.
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -54,8 +54,60 @@ class LineDict(dict):
     key_lines: dict[Any, int]
 
 
+MAX_EXPANDED_NODES = 200_000  # a real profile has a few hundred; an alias bomb has billions
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document would have with every alias copied out, computed without
+    copying (each node once, memoised), stopping as soon as it passes the limit."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            size = 1 + sum(sizes.get(id(child), 0) for child in children)
+            if size > MAX_EXPANDED_NODES:
+                return size
+            sizes[id(node)] = size
+            continue
+        if id(node) in entered:
+            continue  # a node that contains itself: the constructor reports it as recursive
+        entered.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes.get(id(root), 0)
+
+
+MAX_DEPTH = 64  # nesting; a profile needs about six levels
+
+
 class _LineLoader(yaml.SafeLoader):
-    pass
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        # Stop deep nesting with a line number, long before Python's recursion limit.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(problem=f"nests deeper than {MAX_DEPTH} levels",
+                                           problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):
+        # Aliases let a few lines stand for billions of values ("billion laughs"); PyYAML shares
+        # them, but anything that later walks or serialises the data would expand them.
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node) > MAX_EXPANDED_NODES:
+            raise yaml.MarkedYAMLError(problem=f"aliases expand to more than {MAX_EXPANDED_NODES} values "
+                                               "(an alias bomb?)", problem_mark=node.start_mark)
+        return node
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:

@@ -119,7 +119,7 @@ def sse_forever(server, sock, req):
     sock.sendall(_head("200 OK", [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]))
     event = b'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"more "}}]}\n\n'
     while not server.stop.wait(0.01):
-        sock.sendall(event)
+        sock.sendall(event * 20)
 
 
 def huge_body(server, sock, req):
