@@ -6,7 +6,7 @@ its auth scheme, its model and a sample request body here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -29,6 +29,10 @@ class BurstSettings(Strict):
 
 class LiveSettings(Strict):
     # API shape ---------------------------------------------------------------------------------
+    # "openai": OpenAI-compatible chat completions (choices, usage, SSE streaming). "generic": any
+    # JSON API; `sample_body` is sent as it is to `chat_path`, a non-empty 2xx answer counts as a
+    # completion, and the probes that assume the OpenAI shape say they do not apply.
+    api: Literal["openai", "generic"] = "openai"
     models_path: str = "/v1/models"
     chat_path: str = "/v1/chat/completions"
     completions_path: str = "/v1/completions"
@@ -71,6 +75,8 @@ class LiveSettings(Strict):
 
     @model_validator(mode="after")
     def _paths_are_paths(self) -> LiveSettings:
+        if self.api == "generic" and not self.sample_body:
+            raise ValueError("api: generic needs a sample_body (the request the probes send)")
         for path in [self.models_path, self.chat_path, self.completions_path, *self.liveness_paths,
                      *self.readiness_paths, *self.sensitive_paths]:
             if not path.startswith("/"):

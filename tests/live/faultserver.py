@@ -196,6 +196,8 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
             raw = self.read_body()
             if raw is None:
                 return
+            if self.path == "/generate":
+                return self.generate(raw)
             if self.path != "/v1/chat/completions":
                 return self.error(404, "no such route")
             if faults.reset_chat:
@@ -237,6 +239,18 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                             "choices": [{"index": 0, "message": {"role": "assistant", "content": "ready"},
                                          "finish_reason": "stop"}],
                             "usage": {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8}})
+
+        def generate(self, raw: bytes) -> None:
+            """A text-generation API that is not OpenAI-shaped: {"inputs": str} -> {"generated_text": str}."""
+            if not self.authorised():
+                return
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return self.error(400, "invalid JSON")
+            if not isinstance(body, dict) or not isinstance(body.get("inputs"), str) or set(body) - {"inputs"}:
+                return self.error(422, "inputs must be the only field, a string")
+            self.send(200, {"generated_text": "ready"})
 
         def invalid(self, body: Any) -> str | None:
             if not isinstance(body, dict):

@@ -117,3 +117,16 @@ def test_resets_slow_answers_and_a_stream_that_is_not_sse_become_evidence(live_a
         plain = live_audit(server.url, server.api_key, ["live-streaming"])
     assert status_of(plain, "live-streaming") == "fail"
     assert "application/json" in plain["live-streaming"].message
+
+
+def test_a_generic_api_is_probed_with_its_sample_body(live_audit):
+    with FaultServer() as server:
+        results = live_audit(server.url, server.api_key, ["live-chat-completion", "live-streaming",
+                                                          "live-input-validation", "live-auth-*",
+                                                          "live-body-size-limit"],
+                             api="generic", chat_path="/generate", sample_body={"inputs": "Say ready"})
+    expected = {"live-chat-completion": "pass", "live-streaming": "not_applicable", "live-input-validation": "pass",
+                "live-auth-required": "pass", "live-auth-invalid-rejected": "pass", "live-body-size-limit": "pass"}
+    assert {c: status_of(results, c) for c in expected} == expected, explain(results)
+    assert "all 3 invalid requests" in results["live-input-validation"].message
+    assert "/v1/models" not in server.hits  # a generic API is not asked for OpenAI's model list

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from readyscore.executors.base import AuditContext, result
 from readyscore.executors.live.session import LiveExecutor, LiveSession
 from readyscore.executors.registry import register
-
 from readyscore.model import CheckSpec, EvidenceStrength, Result, Status
 from readyscore.net import Exchange
 
@@ -64,6 +63,9 @@ class AuthProbe(LiveExecutor[AuthParams]):
         chat = session.anonymous_chat().exchange
         status, message = judge_rejection(chat, "a chat completion without credentials")
         evidence = [session.evidence(chat, message)]
+        if session.generic:
+            return result(spec, status, message, evidence=evidence,
+                          strength=EvidenceStrength.VERIFIED if status is Status.PASS else None)
         models = session.request("GET", session.settings.models_path, credentials=None)
         if models.ok and not session.is_catch_all(models) and status is Status.PASS:
             status = Status.PARTIAL

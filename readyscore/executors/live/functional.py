@@ -38,6 +38,9 @@ class ChatProbe(LiveExecutor[ChatProbeParams]):
 
     def probe(self, spec: CheckSpec, params: ChatProbeParams, ctx: AuditContext, session: LiveSession) -> Result:
         if params.probe == "streaming":
+            if session.generic:
+                return Result.not_applicable(spec.id, "streaming is probed on OpenAI-compatible APIs only "
+                                                      "(live.api is generic)")
             return self._streaming(spec, session)
         answer = session.baseline_chat()
         blocked = credentials_problem(answer.exchange.status, session)

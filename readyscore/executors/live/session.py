@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import secrets
 import ssl
 from abc import abstractmethod
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from readyscore.executors.base import AuditContext, Executor
-from readyscore.executors.live.openai import ChatAnswer, chat_body, parse_chat_answer
+from readyscore.executors.live.openai import ChatAnswer, chat_body, parse_chat_answer, usage_of
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result
 from readyscore.net import Exchange, TargetClient
 from readyscore.settings.live import LiveSettings
@@ -82,13 +83,22 @@ class LiveSession:
             exchange = self.client.request(method, path, credentials=credentials, **kwargs)
         return exchange
 
+    @property
+    def generic(self) -> bool:
+        return self.settings.api == "generic"
+
     def chat_request_body(self, **extra: Any) -> dict[str, Any]:
+        if self.generic:
+            # Sent as configured: a strict schema may refuse keys it does not know (model, max_tokens).
+            return json.loads(json.dumps(self.settings.sample_body))
         return chat_body(self.model, self.settings.prompt, max_tokens=extra.pop("max_tokens", self.settings.max_tokens),
                          stream=extra.pop("stream", False), template=self.settings.sample_body, **extra)
 
     def chat(self, *, credentials: str | None = "valid", **extra: Any) -> ChatAnswer:
         exchange = self.request("POST", self.settings.chat_path, credentials=credentials,
                                 json_body=self.chat_request_body(**extra), follow_redirects=True)
+        if self.generic:
+            return generic_answer(exchange)
         return parse_chat_answer(exchange)
 
     # ----------------------------------------------------------------------------------------
@@ -101,6 +111,8 @@ class LiveSession:
     def _discover_model(self) -> str | None:
         if self.settings.model:
             return self.settings.model
+        if self.generic:
+            return None  # a generic API names its model in its sample body, if at all
         if self.settings.sample_body and "model" in self.settings.sample_body:
             return str(self.settings.sample_body["model"])
         payload = self.request("GET", self.settings.models_path, follow_redirects=True).json()
@@ -140,6 +152,21 @@ class LiveSession:
     def evidence(self, exchange: Exchange, message: str, *, headers: tuple[str, ...] = NOTABLE_HEADERS,
                  body: bool = True) -> Evidence:
         return exchange_evidence(exchange, message, self.redactor, headers=headers, body=body)
+
+
+def generic_answer(exchange: Exchange) -> ChatAnswer:
+    """A non-OpenAI API's answer: any non-empty 2xx body is an answer; `usage` is read if present."""
+    answer = ChatAnswer(exchange=exchange, payload=exchange.json())
+    answer.usage = usage_of(answer.payload)
+    if exchange.error:
+        answer.problem = exchange.error
+    elif not exchange.body.strip():
+        answer.problem = "the body is empty"
+    elif exchange.truncated:
+        answer.problem = "the body exceeded the size cap"
+    else:
+        answer.content = exchange.text[:2000]
+    return answer
 
 
 def session_of(ctx: AuditContext) -> LiveSession:

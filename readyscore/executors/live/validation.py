@@ -39,13 +39,28 @@ class CaseOutcome:
     message: str
 
 
+def applicable_cases(session: LiveSession) -> list[str]:
+    """The OpenAI-shaped cases need an OpenAI-shaped body; a generic API gets the ones that fit it."""
+    if not session.generic:
+        return list(CASES)
+    template = session.settings.sample_body or {}
+    return [case for case in CASES if case in ("malformed_json", "wrong_types", "empty_messages")
+            or (case == "temperature_out_of_range" and "temperature" in template)
+            or (case == "absurd_max_tokens" and "max_tokens" in template)]
+
+
 def _case_request(session: LiveSession, case: str) -> Exchange:
     path = session.settings.chat_path
     if case == "malformed_json":
         return session.request("POST", path, content=b'{"model": "x", "messages": [{"role": "user", "content": ',
                                headers={"Content-Type": "application/json"})
     body: dict[str, Any] = session.chat_request_body()
-    if case == "wrong_types":
+    if session.generic and case == "wrong_types":
+        # Every string where a number is, every number where a string is: no schema accepts both.
+        body = {k: 12345 if isinstance(v, str) else "not-a-number" for k, v in body.items()}
+    elif session.generic and case == "empty_messages":
+        body = {}
+    elif case == "wrong_types":
         body["messages"] = 12345
         body["max_tokens"] = "many"
     elif case == "temperature_out_of_range":
@@ -86,7 +101,7 @@ def judge_invalid(case: str, exchange: Exchange, session: LiveSession) -> CaseOu
 def validation_outcomes(session: LiveSession) -> list[CaseOutcome]:
     """Every invalid-input case once per audit (error hygiene reads the same answers)."""
     return session.ctx.shared("live.validation", lambda: [
-        judge_invalid(case, _case_request(session, case), session) for case in CASES])
+        judge_invalid(case, _case_request(session, case), session) for case in applicable_cases(session)])
 
 
 def oversized_request(session: LiveSession) -> Exchange:
@@ -95,7 +110,10 @@ def oversized_request(session: LiveSession) -> Exchange:
         size = session.settings.oversized_body_bytes
         body = session.chat_request_body(max_tokens=1)
         filler = "a " * (size // 2)
-        body["messages"] = [{"role": "user", "content": filler}]
+        if session.generic:
+            body["readyscore_padding"] = filler  # a generic schema may refuse it: still not a 2xx
+        else:
+            body["messages"] = [{"role": "user", "content": filler}]
         content = json.dumps(body).encode()
         return session.request("POST", session.settings.chat_path, content=content,
                                headers={"Content-Type": "application/json"})
