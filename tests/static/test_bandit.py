@@ -113,3 +113,17 @@ def test_batches_cover_every_file_once_and_balance():
     assert len(batches) >= 4 and all(len(b) <= 30 for b in batches)
     sizes = [sum(len(f.text) for f in b) for b in batches]
     assert max(sizes) < 1.5 * min(sizes)
+
+
+def test_files_in_the_tree_cannot_shadow_the_standard_library(static_audit, tmp_path):
+    # bandit runs with the audited tree as its working directory; a module named like a standard
+    # one there must neither run nor break bandit.
+    marker = tmp_path / "ran"
+    root = write_tree(tmp_path / "t", {
+        "token.py": f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\n",
+        "app.py": "import hashlib\nhashlib.md5(b'x')\n",
+    })
+    results = static_audit(root, ["static-bandit-high"])
+    assert not marker.exists()
+    assert results["static-bandit-high"].status.value == "fail", explain(results)
+    assert results["static-bandit-high"].metrics["files_scanned"] == 2

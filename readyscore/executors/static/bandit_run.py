@@ -108,7 +108,10 @@ def _unarg(name: str) -> str:
 
 def _run_batch(batch: list[SourceFile], config: BanditConfig, ctx: AuditContext, deadline: float) -> dict[str, Any]:
     """bandit over one batch: per-file {"loc", "issues", "error"}."""
-    command = [sys.executable, "-m", "bandit", "-f", "json", "-q", "--exit-zero", *config.args,
+    # -P: bandit runs with the audited tree as its working directory, and without -P Python would
+    # put that directory first on sys.path, so a `token.py` or `ast.py` in the tree would shadow
+    # the standard library inside bandit: a crash at best, the audited code running at worst.
+    command = [sys.executable, "-P", "-m", "bandit", "-f", "json", "-q", "--exit-zero", *config.args,
                *(_arg(f.rel) for f in batch)]
     process = subprocess.Popen(command, cwd=str(ctx.root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
