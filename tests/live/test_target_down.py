@@ -31,6 +31,7 @@ def test_down_target_gives_every_live_check_the_same_reason_and_static_checks_st
     reasons = {r.message for r in live}
     assert all(r.status.value == "not_evaluated" for r in live), [(r.check_id, r.status) for r in live]
     assert len(reasons) == 1 and "connection refused" in reasons.pop()
+    assert report.sections["live"]["reachable"] is False
     readme = next(r for r in report.results if r.check_id == "repo-readme")
     assert readme.status.value == "pass"
     assert report.score is not None

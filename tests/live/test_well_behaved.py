@@ -32,6 +32,10 @@ def test_every_probe_passes_on_a_well_behaved_service(live_audit):
     text = report.model_dump_json()
     assert API_KEY not in text
     assert API_KEY[:4] + "…" + API_KEY[-4:] in text  # masked, so a reader can tell which key
+    section = report.sections["live"]
+    assert section["reachable"] is True and section["model"] == "fault-model"
+    assert section["auth"] == {"header": "Authorization", "scheme": "Bearer", "key_env": section["auth"]["key_env"],
+                               "key": API_KEY[:4] + "…" + API_KEY[-4:]}
 
 
 def test_evidence_names_method_url_status_timing_and_headers(live_audit):

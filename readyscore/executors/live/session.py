@@ -22,6 +22,7 @@ from readyscore.executors.base import AuditContext, Executor
 from readyscore.executors.live.openai import ChatAnswer, chat_body, parse_chat_answer, usage_of
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result
 from readyscore.net import Exchange, TargetClient
+from readyscore.redact import mask
 from readyscore.settings.live import LiveSettings
 
 P = TypeVar("P", bound=BaseModel)
@@ -106,7 +107,10 @@ class LiveSession:
 
     @property
     def model(self) -> str | None:
-        return self.ctx.shared("live.model", self._discover_model)
+        model = self.ctx.shared("live.model", self._discover_model)
+        if "live" in self.ctx.sections:
+            self.ctx.sections["live"]["model"] = model
+        return model
 
     def _discover_model(self) -> str | None:
         if self.settings.model:
@@ -178,14 +182,33 @@ def session_of(ctx: AuditContext) -> LiveSession:
     return session
 
 
+def _describe_target(session: LiveSession, reason: str | None) -> dict[str, Any]:
+    """The report's `live` section: what was probed and how, never the key itself."""
+    settings = session.settings
+    return {
+        "base_url": session.redactor.redact(session.base_url),
+        "api": settings.api,
+        "chat_path": settings.chat_path,
+        "auth": {"header": settings.auth_header, "scheme": settings.auth_scheme or None,
+                 "key_env": session.ctx.options.api_key_env,
+                 "key": mask(session.api_key) if session.api_key else None},
+        "reachable": reason is None,
+        "unreachable_reason": reason,
+        "tls_verified": bool(settings.verify_tls),
+        "probes": session.ctx.options.probes or ["*"],
+    }
+
+
 def _unreachable_reason(session: LiveSession) -> str | None:
     exchange = session.client.request("GET", "/", credentials=None)
-    if exchange.error is None:
-        return None
-    hint = ""
-    if exchange.error.startswith("TLS error") and session.settings.verify_tls:
-        hint = " (trust its CA with live.ca_bundle, or set live.verify_tls: false to probe anyway)"
-    return f"the service at {session.redactor.redact(session.base_url)} did not answer: {exchange.error}{hint}"
+    reason = None
+    if exchange.error is not None:
+        hint = ""
+        if exchange.error.startswith("TLS error") and session.settings.verify_tls:
+            hint = " (trust its CA with live.ca_bundle, or set live.verify_tls: false to probe anyway)"
+        reason = f"the service at {session.redactor.redact(session.base_url)} did not answer: {exchange.error}{hint}"
+    session.ctx.sections.setdefault("live", _describe_target(session, reason))
+    return reason
 
 
 def retry_after_s(exchange: Exchange) -> float | None:
