@@ -106,7 +106,14 @@ def judge_nonce(nonce: Nonce) -> Callable[[ChatAnswer], Verdict]:
     return judge
 
 
-def _shown(system: str, user: str) -> str:
+def _shown(name: str, system: str, user: str, nonce: Nonce) -> str:
+    """The request as evidence shows it: hidden and encoded payloads spelled out beside it."""
+    if name == "unicode_tags":
+        visible = "".join(c for c in user if not 0xE0000 <= ord(c) <= 0xE007F)
+        hidden = len(user) - len(visible)
+        user = f"{visible} [+ {hidden} invisible Unicode tag characters spelling: {nonce.instruction()}]"
+    elif name == "base64":
+        user = f"{user}\n[the base64 decodes to: {nonce.instruction()}]"
     return f"system: {system}\nuser: {user}"
 
 
@@ -125,5 +132,5 @@ class InjectionProbe(LlmProbe):
             variants.append(Variant(
                 name=name,
                 body=llm.body([{"role": "system", "content": system}, {"role": "user", "content": user}]),
-                shown=_shown(system, user), judge=judge_nonce(nonce)))
+                shown=_shown(name, system, user, nonce), judge=judge_nonce(nonce)))
         return self.run_variants(spec, variants, ctx, llm, what=params.what)

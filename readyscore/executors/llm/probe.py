@@ -107,7 +107,7 @@ def evidence_of(name: str, verdict: Verdict, ctx: AuditContext) -> Evidence:
     answer = verdict.answer
     exchange = answer.exchange if answer else None
     content = answer.content if answer and answer.content is not None else (exchange.text if exchange else "")
-    snippet = f"request: {escape_excerpt(verdict.request, 400)}"
+    snippet = f"request: {escape_excerpt(verdict.request, 800)}"
     if exchange is not None and (exchange.body or exchange.status):
         snippet += f"\nanswer: {escape_excerpt(content)}"
     return Evidence(message=f"{name}: {verdict.outcome.value} — {verdict.detail}",
