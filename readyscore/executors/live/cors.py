@@ -22,7 +22,8 @@ class CorsParams(BaseModel):
 class CorsProbe(LiveExecutor[CorsParams]):
     kind = "live_cors"
     Params = CorsParams
-    description = "An arbitrary or null Origin is not reflected (with credentials: fail); no wildcard on an authenticated API."
+    description = ("An arbitrary or null Origin is not reflected (with credentials: fail); "
+                   "no wildcard on an authenticated API.")
 
     def probe(self, spec: CheckSpec, params: CorsParams, ctx: AuditContext, session: LiveSession) -> Result:
         path = session.settings.chat_path
@@ -62,6 +63,7 @@ class CorsProbe(LiveExecutor[CorsParams]):
             return result(spec, Status.PARTIAL, "; ".join(partials), evidence=evidence)
         if wildcard:
             return result(spec, Status.PASS, "Access-Control-Allow-Origin: * on an API without credentials "
-                                             "(public by design)", evidence=evidence, strength=EvidenceStrength.VERIFIED)
+                                             "(public by design)", evidence=evidence,
+                          strength=EvidenceStrength.VERIFIED)
         return result(spec, Status.PASS, "arbitrary and null origins are not granted access", evidence=evidence,
                       strength=EvidenceStrength.VERIFIED)

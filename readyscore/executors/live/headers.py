@@ -89,7 +89,8 @@ class HeadersProbe(LiveExecutor[HeadersParams]):
                                      headers=("x-content-type-options", "strict-transport-security",
                                               "cache-control", "x-frame-options", "content-security-policy",
                                               "referrer-policy"))]
-        tail = (f"; present: {', '.join(present)}" if present else "") + (f"; advice: {'; '.join(advice)}" if advice else "")
+        tail = (f"; present: {', '.join(present)}" if present else "") + (
+            f"; advice: {'; '.join(advice)}" if advice else "")
         if not missing:
             return result(spec, Status.PASS, "security headers present" + tail, evidence=evidence,
                           strength=EvidenceStrength.VERIFIED)

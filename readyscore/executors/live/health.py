@@ -48,7 +48,8 @@ def health_endpoints(session: LiveSession) -> dict[str, list[Exchange]]:
                 found["keyed"].append(exchange)
             return kind, exchange
 
-        wanted = [("liveness", p) for p in settings.liveness_paths] + [("readiness", p) for p in settings.readiness_paths]
+        wanted = [("liveness", p) for p in settings.liveness_paths] + [
+            ("readiness", p) for p in settings.readiness_paths]
         # A few at a time: a server that hangs on unknown paths still finishes in bounded time.
         with ThreadPoolExecutor(max_workers=HEALTH_WORKERS) as pool:
             for kind, exchange in pool.map(get, wanted):
@@ -89,7 +90,8 @@ def health_json_problem(payload: Any) -> str | None:
 class HealthProbe(LiveExecutor[HealthParams]):
     kind = "live_health"
     Params = HealthParams
-    description = "Liveness or readiness endpoint: found on the common paths, answers 2xx fast, health+json, dependencies."
+    description = ("Liveness or readiness endpoint: found on the common paths, answers 2xx fast, "
+                   "health+json, dependencies.")
 
     def probe(self, spec: CheckSpec, params: HealthParams, ctx: AuditContext, session: LiveSession) -> Result:
         endpoints = health_endpoints(session)

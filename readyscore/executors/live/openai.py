@@ -75,7 +75,8 @@ def parse_chat_answer(exchange: Exchange) -> ChatAnswer:
         return answer
     answer.payload = exchange.json()
     if not isinstance(answer.payload, dict):
-        answer.problem = "the body is not a JSON object" + (" (truncated at the size cap)" if exchange.truncated else "")
+        cut = " (truncated at the size cap)" if exchange.truncated else ""
+        answer.problem = f"the body is not a JSON object{cut}"
         return answer
     answer.usage = usage_of(answer.payload)
     choices = answer.payload.get("choices")
@@ -194,7 +195,8 @@ class StreamAnswer:
         if self.truncated:
             return "the stream exceeded the size cap"
         if self.events == 0:
-            return "no server-sent events arrived" + (f" (Content-Type: {self.content_type})" if self.content_type else "")
+            shown = f" (Content-Type: {self.content_type})" if self.content_type else ""
+            return f"no server-sent events arrived{shown}"
         if not (self.done or self.finish_reason):
             return "the stream stopped without `[DONE]` or a finish_reason (truncated)"
         return None

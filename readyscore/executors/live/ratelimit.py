@@ -90,7 +90,8 @@ def run_burst(session: LiveSession, ctx: AuditContext) -> BurstOutcome:
     return outcome
 
 
-def wait_for_recovery(session: LiveSession, ctx: AuditContext, first_wait_s: float) -> tuple[bool, str, Exchange | None]:
+def wait_for_recovery(session: LiveSession, ctx: AuditContext,
+                      first_wait_s: float) -> tuple[bool, str, Exchange | None]:
     """Poll until a normal request succeeds again (bounded); (recovered, what happened, last answer)."""
     bound = session.settings.burst.recovery_max_wait_s
     started = time.perf_counter()
@@ -113,7 +114,8 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
     kind = "live_rate_limit"
     Params = RateLimitParams
     phase = 1
-    description = "A bounded burst meets 429 with Retry-After/RateLimit headers, no 5xx or timeouts; the service recovers."
+    description = ("A bounded burst meets 429 with Retry-After/RateLimit headers, no 5xx or timeouts; "
+                   "the service recovers.")
 
     def timeout_s(self, params: RateLimitParams, ctx: AuditContext) -> float:
         settings = ctx.profile.live
@@ -127,7 +129,8 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
         limited = outcome.statuses["429"]
         server_errors = outcome.count("5")
         timeouts = outcome.statuses["timeout"] + outcome.statuses["error"]
-        summary = (f"{outcome.sent} requests in {outcome.duration_s:.1f} s at concurrency {burst_settings.concurrency}: "
+        summary = (f"{outcome.sent} requests in {outcome.duration_s:.1f} s "
+                   f"at concurrency {burst_settings.concurrency}: "
                    + ", ".join(f"{n}× {key}" for key, n in sorted(outcome.statuses.items())))
         metrics = {"sent": outcome.sent, "statuses": dict(outcome.statuses),
                    "duration_s": round(outcome.duration_s, 2),
