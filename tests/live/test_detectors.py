@@ -17,6 +17,8 @@ LEAKY = [
     ("panic: runtime error: index out of range\n\ngoroutine 1 [running]:", "a Go panic"),
     ('{"detail": "open /home/deploy/app/config.yaml failed"}', "an internal file path"),
     ("<title>Werkzeug Debugger</title>", "a debug page"),
+    ('<title>Starlette Debugger</title><p class="frame-title">File <span class="frame-filename">x.py</span>',
+     "a debug page"),
     ('psycopg2.errors.UndefinedTable: relation "users" does not exist', "a database error"),
 ]
 CLEAN = [

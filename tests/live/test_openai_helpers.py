@@ -84,5 +84,6 @@ def test_retry_after_reads_seconds_http_dates_and_ratelimit_reset_but_not_epochs
     in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
     assert 8 <= retry_after_s(ex(**{"retry-after": in_ten})) <= 11
     assert retry_after_s(ex(**{"ratelimit-reset": "7"})) == 7.0
+    assert retry_after_s(ex(ratelimit='"default";r=0;t=4')) == 4.0
     assert retry_after_s(ex(**{"x-ratelimit-reset": str(int(time.time()) + 30)})) is None
     assert retry_after_s(ex(**{"retry-after": "soon"})) is None

@@ -25,7 +25,8 @@ LEAK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("a Go panic", re.compile(r"goroutine \d+ \[[a-z ]+\]:|panic: runtime error")),
     ("an internal file path", re.compile(r"(?:/home/[\w.-]+/|/usr/(?:local/)?lib/python3|/site-packages/"
                                          r"|/var/www/|/opt/[\w.-]+/[\w./-]+\.py\b|[A-Z]:\\\\?Users\\\\?)")),
-    ("a debug page", re.compile(r"Werkzeug Debugger|The debugger caught an exception|You're seeing this error "
+    ("a debug page", re.compile(r"Werkzeug Debugger|Starlette Debugger|class=\"frame-filename\""
+                                r"|The debugger caught an exception|You're seeing this error "
                                 r"because you have <code>DEBUG = True|Django Version:|Whoops! There was an error"
                                 r"|Action Controller: Exception caught|<title>[^<]*Traceback", re.IGNORECASE)),
     ("a database error", re.compile(r"psycopg2?\.errors|SQLSTATE\[|ORA-\d{5}|sqlite3\.\w+Error"

@@ -151,6 +151,7 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
                        f"connection failure(s) under the burst instead of 429 ({summary})")
         elif limited:
             headers = [h for h in BACKOFF_HEADERS if h in outcome.first["429"].headers]
+            metrics["accepted_in_burst"] = ok
             if headers:
                 status, message = Status.PASS, f"rate limited with 429 and {', '.join(headers)} ({summary})"
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import re
 import secrets
 import ssl
 from abc import abstractmethod
@@ -38,6 +39,10 @@ NOTABLE_HEADERS = ("content-type", "content-length", "location", "www-authentica
                    "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests",
                    "access-control-allow-origin", "access-control-allow-credentials", "server", "x-powered-by",
                    "x-request-id", "strict-transport-security")
+
+
+# The IETF RateLimit field: `"default";r=0;t=3` (t: seconds until the quota resets).
+_RATELIMIT_RESET = re.compile(r"(?:^|;)\s*t=(\d+(?:\.\d+)?)")
 
 
 class TargetUnreachable(Exception):
@@ -212,8 +217,11 @@ def _unreachable_reason(session: LiveSession) -> str | None:
 
 
 def retry_after_s(exchange: Exchange) -> float | None:
-    """Retry-After in seconds (delta form; an HTTP date counts as unknown), else RateLimit reset."""
+    """Retry-After in seconds (or as an HTTP date), else the RateLimit reset, else None."""
+    structured = _RATELIMIT_RESET.search(exchange.header("ratelimit") or "")
     for name in ("retry-after", "ratelimit-reset", "x-ratelimit-reset-requests", "x-ratelimit-reset"):
+        if name == "ratelimit-reset" and structured and not exchange.header(name):
+            return float(structured.group(1))
         value = exchange.header(name)
         if not value:
             continue
