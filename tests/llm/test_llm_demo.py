@@ -95,6 +95,10 @@ def test_one_flaw_changes_exactly_one_verdict(catalog, env, safe, switch):
         assert changed == {check_id}, {c: flawed[c].message for c in changed}
         assert flawed[check_id].status == status, flawed[check_id].message
         assert flawed[check_id].score < 1.0 or status == Status.WARN
+        if switch == "echo_system_prompt":
+            # Without our system prompt the demo falls back to its own, carrying the operator's canary.
+            variants = flawed[check_id].metrics["variants"]
+            assert variants["server-prompt-1"] == "failed" and variants["probe-prompt-1"] == "failed"
         if switch == "echo_markup":  # declared sanitising turns the warning into a failure
             declared = llm_results(run_audit(catalog, env, server, {"sanitises_output": True},
                                              probes=["llm-active-content"]))
@@ -103,14 +107,6 @@ def test_one_flaw_changes_exactly_one_verdict(catalog, env, safe, switch):
             declared = llm_results(run_audit(catalog, env, server, {"redacts_pii": True}, probes=["llm-pii-echo"]))
             assert declared["llm-pii-echo"].status == Status.FAIL
             assert declared["llm-pii-echo"].score == 0.0
-
-
-def test_the_leak_probe_finds_the_server_side_canary(catalog, env):
-    """With our system prompt absent, the demo falls back to its own, which carries the operator's canary."""
-    with demo("level3", echo_system_prompt=True) as server:
-        leak = llm_results(run_audit(catalog, env, server, probes=["llm-system-prompt-leak"]))["llm-system-prompt-leak"]
-    assert leak.metrics["variants"]["server-prompt-1"] == "failed"
-    assert any("server" in e.message and "canary" in e.message for e in leak.evidence)
 
 
 def test_the_level1_preset_fails_every_flaw_and_the_reports_stay_safe(catalog, env, tmp_path):
