@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from geventhttpclient import HTTPClient
 from locust import LoadTestShape, User, events, task
+from locust.runners import MasterRunner
 
 
 from readyscore.loadgen.recorder import Recorder
@@ -40,8 +41,11 @@ MAX_ERROR_BODY = 2048
 VOCABULARY = ("latency", "token", "service", "model", "request", "stream", "budget", "cluster", "replica",
               "queue", "window", "signal", "vector", "policy", "metric", "region", "shard", "cache")
 
+STAGE_MESSAGE = "readyscore_stage"
+
 _plan: dict[str, Any] | None = None
 _recorder: Recorder | None = None
+_stage_index: int | None = None
 
 
 @events.init_command_line_parser.add_listener
@@ -69,6 +73,16 @@ _environment = None
 def _on_init(environment, **_: Any) -> None:
     global _environment
     _environment = environment
+    runner = environment.runner
+    if runner is not None and not isinstance(runner, MasterRunner):
+        runner.register_message(STAGE_MESSAGE, _on_stage_message)
+
+
+def _on_stage_message(msg, **_: Any) -> None:
+    global _stage_index
+    data = msg.data if isinstance(msg.data, dict) else {}
+    if isinstance(data.get("index"), int):
+        _stage_index = data["index"]
 
 
 def recorder() -> Recorder:
@@ -103,8 +117,10 @@ def _start_clock(**_: Any) -> None:
 
 
 def current_stage() -> dict[str, Any]:
-    """The stage in force now on this process's clock (the last one once the plan has run out)."""
+    """The stage in force now: as the shape last announced it, else on this process's own clock."""
     stages = plan().get("stages") or [{"name": "load"}]
+    if _stage_index is not None:
+        return stages[min(_stage_index, len(stages) - 1)]
     elapsed = time.monotonic() - (_clock_start if _clock_start is not None else time.monotonic())
     for stage in stages[:MAX_STAGES]:
         if elapsed < float(stage.get("end_s", 0)):
@@ -113,7 +129,14 @@ def current_stage() -> dict[str, Any]:
 
 
 @events.quitting.add_listener
-def _flush_on_quit(**_: Any) -> None:
+def _flush_on_quitting(**_: Any) -> None:
+    if _recorder is not None:
+        _recorder.flush()
+
+
+@events.quit.add_listener
+def _close_on_quit(**_: Any) -> None:
+    # `quit` comes after the runner stopped its users, so requests drained at the end are in.
     if _recorder is not None:
         _recorder.close()
 
@@ -131,10 +154,10 @@ def _flush_on_stop(**_: Any) -> None:
 class LlmUser(User):
     """Sends chat completions as the plan's request mix says and records each one.
 
-    Every request is labelled with the stage in force when it was sent, read from this process's
-    own clock (started by Locust's test_start event, on the master and on every worker alike): users
-    outlive stage changes (Locust only adds or removes users), so the label cannot come from the
-    user. Think time and Retry-After handling follow the stage too.
+    Every request is labelled with the stage in force when it was sent, as the shape announced it
+    (a message that reaches workers on other machines too): users outlive stage changes (Locust only
+    adds or removes users), so the label cannot come from the user. Think time and Retry-After
+    handling follow the stage too.
     """
 
     def on_start(self) -> None:
@@ -380,10 +403,17 @@ class PlannedStages(LoadTestShape):
 
     use_common_options = False
 
+    announced: int | None = None
+
     def tick(self):
         stages = plan().get("stages") or []
         elapsed = self.get_run_time()
-        for stage in stages[:MAX_STAGES]:
+        for index, stage in enumerate(stages[:MAX_STAGES]):
             if elapsed < float(stage["end_s"]):
+                if index != self.announced and self.runner is not None:
+                    # Workers label requests by this announcement, not by their own clocks: a
+                    # worker that got no user in the first stage starts its clock late.
+                    self.runner.send_message(STAGE_MESSAGE, {"index": index})
+                    self.announced = index
                 return int(stage["users"]), float(stage.get("spawn_rate", 100))
         return None

@@ -43,7 +43,7 @@ class ServerBehaviour:
     shed_retry_after: bool = True
     status: int = 200  # a fixed status for every request (500: a broken service)
     garbage: bool = False  # answer 200 with text that is not an event stream
-    fail_after_s: float | None = None  # from the server's start: afterwards every request gets 500
+    fail_after_s: float | None = None  # from the first request on: afterwards every request gets 500
 
 
 class TimedSseServer:
@@ -60,6 +60,7 @@ class TimedSseServer:
         self._server: asyncio.base_events.Server | None = None
         self._ready = threading.Event()
         self._started = 0.0
+        self._first_request: float | None = None
         self.port = 0
 
     @property
@@ -94,6 +95,10 @@ class TimedSseServer:
             self._loop.run_forever()
         finally:
             self._server.close()
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     # ------------------------------------------------------------------------------------------
@@ -106,6 +111,12 @@ class TimedSseServer:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 arrival = time.monotonic()
+                if head.startswith(b"GET "):
+                    listing = head.startswith(b"GET /v1/models ")
+                    await self._simple(writer, 200 if listing else 404,
+                                       b'{"object":"list","data":[{"id":"timed","object":"model"}]}' if listing
+                                       else b'{"error":{"message":"not found"}}')
+                    continue
                 length = 0
                 for line in head.split(b"\r\n")[1:]:
                     name, _, value = line.partition(b":")
@@ -128,7 +139,9 @@ class TimedSseServer:
 
     async def _respond(self, writer: asyncio.StreamWriter, body: bytes, arrival: float) -> bool:
         b = self.behaviour
-        if b.fail_after_s is not None and arrival - self._started > b.fail_after_s:
+        if self._first_request is None:
+            self._first_request = arrival
+        if b.fail_after_s is not None and arrival - self._first_request > b.fail_after_s:
             await self._simple(writer, 500, b'{"error": {"message": "internal error"}}')
             return True
         if b.status != 200:
@@ -226,7 +239,7 @@ class TimedSseServer:
 
     async def _simple(self, writer: asyncio.StreamWriter, status: int, body: bytes, extra: bytes = b"",
                       content_type: bytes = b"application/json") -> None:
-        reason = {200: b"OK", 400: b"Bad Request", 429: b"Too Many Requests", 500: b"Internal Server Error",
+        reason = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 429: b"Too Many Requests", 500: b"Internal Server Error",
                   503: b"Service Unavailable"}.get(status, b"Status")
         writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n%s"
                      % (status, reason, content_type, len(body), extra, body))

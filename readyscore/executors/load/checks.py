@@ -163,10 +163,10 @@ def _recovery(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
     start = bounds["recovery"]["start_s"]
     seconds = [p for p in series if p["t"] >= start and p["stage"] == "recovery"]
     # Recovered from the first second after which every second is free of errors.
-    recovered_at = None
-    for index, point in enumerate(seconds):
+    recovered_at = 0.0 if not stage["errors"] else None
+    for index, point in enumerate(seconds if recovered_at is None else []):
         if all(p["errors"] == 0 for p in seconds[index:]) and any(p["requests"] for p in seconds[index:]):
-            recovered_at = round(point["t"] - start, 1)
+            recovered_at = round(max(0.0, point["t"] - start), 1)
             break
     e2e = stage.get("e2e_latency_ms") or {}
     p95 = e2e.get("p95")

@@ -154,6 +154,7 @@ def _section(ctx: AuditContext, run: LocustRun, stages: list[Stage]) -> dict[str
         "timeseries": stats.time_series(records, origin),
         "ttft_histogram": stats.histogram([1000.0 * r["ttft"] for r in normal_items]),
         "records": len(records),
+        "interrupted": sum(1 for r in records if r.get("interrupted")),
         "unreadable_lines": run.bad_lines,
         "locust": run.locust_totals,
         "stopped": run.stopped,

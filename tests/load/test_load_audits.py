@@ -1,0 +1,144 @@
+"""Whole audits of the load source against real loopback servers: healthy, broken, down, garbage,
+queueing, failing mid-run, cancelled, refused, swept and spread over Locust processes."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from loadtools import FAST_LOAD, audit_load, statuses
+
+from readyscore.config import AuditOptions, load_profile
+from readyscore.executors.base import AuditContext
+from readyscore.executors.load.session import run_load
+from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+from readyscore.reporters.html import HtmlReporter
+from readyscore.report import Report
+from readyscore.settings.load import LoadSettings
+
+pytestmark = pytest.mark.slow
+
+SCORED = ["load-latency-p95", "load-ttft-p95", "load-error-rate", "load-overload-behaviour", "load-recovery",
+          "load-capacity-plan"]
+
+
+def test_a_healthy_service_that_sheds_load_passes_every_load_check(fast_server, monkeypatch):
+    monkeypatch.setenv("READYSCORE_TEST_KEY", "sk-test-abcdefghijklmnop-secret")
+    report = audit_load(fast_server.url, api_key_env="READYSCORE_TEST_KEY")
+    got = statuses(report)
+    assert all(got[c] == "pass" for c in SCORED), {c: (got[c], report.result(c).message) for c in SCORED}
+    assert got["load-saturation"] == "not_evaluated"  # only with --sweep
+    section = report.sections["load"]
+    normal, overload = section["stages"]["normal"], section["stages"]["overload"]
+    assert normal["error_rate"] == 0 and normal["ttft_ms"]["p50"] == pytest.approx(50, rel=0.5)
+    assert overload["shed"] > 0 and overload["shed_with_retry_after"] == overload["shed"]
+    # Nothing lost between Locust and us: one Locust event per finished request.
+    assert section["records"] - section["interrupted"] == section["locust"]["requests"]
+    assert section["percentile_method"] == "linear" and section["itl_convention"] == "per_gap_pooled"
+    # The report round-trips through its JSON contract and renders the charts inline, no CDN.
+    again = Report.model_validate_json(report.model_dump_json())
+    html = HtmlReporter().render(again)
+    for chart in ("load-chart-latency", "load-chart-rate", "load-chart-ttft", "load-capacity"):
+        assert f'id="{chart}"' in html
+    assert "http://" not in html.split('<h2 id="load">')[1].split("<h2>Checks</h2>")[0]
+    assert "abcdefghijklmnop" not in report.model_dump_json() + html  # the key never reaches the report
+
+
+@pytest.fixture(scope="module")
+def broken_reports():
+    """Down, garbage and failing-mid-run targets, audited side by side (not timing-sensitive)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    down_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()  # nothing listens there now
+    with TimedSseServer(ServerBehaviour(garbage=True)) as garbage, \
+            TimedSseServer(ServerBehaviour(ttft_s=0.02, token_delay_s=0.005, fail_after_s=1.5)) as failing:
+        jobs = {"down": down_url, "garbage": garbage.url, "failing": failing.url}
+        with ThreadPoolExecutor(3) as pool:
+            futures = {name: pool.submit(audit_load, url) for name, url in jobs.items()}
+            return {name: future.result() for name, future in futures.items()}
+
+
+def test_a_target_that_is_down_fails_the_load_checks_and_the_audit_still_reports(broken_reports):
+    report = broken_reports["down"]
+    got = statuses(report)
+    assert got["load-error-rate"] == "fail" and got["load-latency-p95"] == "fail"
+    assert "connection" in report.result("load-error-rate").message
+    assert report.sections["load"]["stages"]["normal"]["requests"] > 0  # the statistics gathered are kept
+
+
+def test_garbage_answers_are_errors_not_passes(broken_reports):
+    report = broken_reports["garbage"]
+    got = statuses(report)
+    assert got["load-error-rate"] == "fail" and got["load-ttft-p95"] == "fail"
+    assert "invalid" in report.result("load-error-rate").message
+
+
+def test_a_service_failing_mid_run_fails_overload_and_recovery(broken_reports):
+    report = broken_reports["failing"]
+    got = statuses(report)
+    assert got["load-overload-behaviour"] == "fail" and got["load-recovery"] == "fail"
+    assert "http_5xx" in report.result("load-overload-behaviour").message
+    normal = report.sections["load"]["stages"]["normal"]
+    assert normal["ok"] > 0  # it served before it broke, and the report shows both
+
+
+def test_a_service_that_queues_instead_of_shedding_is_partial():
+    slow = ServerBehaviour(ttft_s=0.05, token_delay_s=0.01, max_concurrent=4)  # queues, never refuses
+    with TimedSseServer(slow) as server:
+        report = audit_load(server.url, load={"slo": {"e2e_p95_ms": 400}})
+    got = statuses(report)
+    assert got["load-latency-p95"] == "pass"  # 4 users fit the 4 slots
+    assert got["load-overload-behaviour"] == "partial", report.result("load-overload-behaviour").message
+    assert "queued" in report.result("load-overload-behaviour").message
+
+
+def test_non_loopback_targets_are_refused_without_sending_anything():
+    started = time.monotonic()
+    report = audit_load("http://192.0.2.10:8000")  # TEST-NET-1: never routed
+    assert time.monotonic() - started < 10
+    for check in SCORED:
+        result = report.result(check)
+        assert result.status.value == "not_evaluated" and "--allow-load-on 192.0.2.10" in result.message
+    assert "load" not in report.sections
+
+
+def test_cancel_stops_locust_and_keeps_the_partial_statistics(fast_server):
+    profile = load_profile("default").model_copy(update={"load": LoadSettings.model_validate(
+        {**FAST_LOAD, "duration_s": 30.0})})
+    ctx = AuditContext(profile=profile, options=AuditOptions(url=fast_server.url))
+
+    def cancel_once_loaded():  # Ctrl-C once the service has served some load
+        deadline = time.monotonic() + 60
+        while fast_server.requests < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ctx.cancel.set()
+
+    threading.Thread(target=cancel_once_loaded, daemon=True).start()
+    started = time.monotonic()
+    outcome = run_load(ctx)
+    assert time.monotonic() - started < 25  # not the planned 33 s
+    assert outcome.stopped == "cancelled" and outcome.failed is None
+    normal = outcome.section["stages"]["normal"]
+    assert normal["ok"] > 0 and normal["e2e_latency_ms"]["n"] > 0
+    assert ctx.sections["load"]["stopped"] == "cancelled"
+
+
+def test_sweep_on_two_locust_processes_finds_the_knee():
+    # One request at a time, 200 ms each: the rate cannot grow past ~5 req/s, and from 4 users on
+    # the queue pushes latency past the 700 ms SLO (margins sized for a busy 2-core machine).
+    with TimedSseServer(ServerBehaviour(ttft_s=0.1, token_delay_s=0.02, tokens=6, max_concurrent=1)) as server:
+        report = audit_load(server.url, processes=2, sweep=True,
+                            load={"duration_s": 1.2, "warmup_s": 0.4, "overload": {"enabled": False}, "slo": {"e2e_p95_ms": 700},
+                                  "mix": {"prompt_words": [8], "max_tokens": [6]},
+                                  "sweep": {"users": [1, 4], "step_s": 2.0}})
+    got = statuses(report)
+    sweep = report.sections["load"]["sweep"]
+    assert got["load-saturation"] == "pass", report.result("load-saturation").message
+    assert sweep["saturation_users"] == 4 and sweep["knee_users"] == 1, sweep
+    assert got["load-overload-behaviour"] == "not_evaluated"
+    assert report.sections["load"]["client"]["processes"] == 2  # two workers wrote records
+    assert "sweep's knee" in report.sections["load"]["capacity"]["source"]
