@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     upstream_read_timeout_s: float = 60.0
     upstream_retries: int = Field(default=3, ge=0, le=5)
     log_level: str = "INFO"
+    environment: str = "production"
+    service_version: str = "1.4.2"
+    sentry_dsn: str | None = None
+    moderation_model: str = "omni-moderation-latest"
 
 
 settings = Settings()

@@ -11,13 +11,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slowapi import Limiter, _rate_limit_exceeded_handler
 from slowapi.errors import RateLimitExceeded
 
-from app import db, upstream
+from app import db, moderation, upstream
 from app.config import settings
-from app.observability import TOKENS, UPSTREAM_ERRORS, configure_logging, log, observe
+from app.observability import (TOKENS, UPSTREAM_ERRORS, configure_error_tracking, configure_logging, configure_tracing,
+                               log, observe)
 from app.schemas import ChatRequest
 from app.security import require_api_key
 
 configure_logging(settings.log_level)
+configure_error_tracking(settings.sentry_dsn, settings.environment)
 
 
 def client_key(request: Request) -> str:
@@ -42,6 +44,7 @@ app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)
 app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["POST"],
                    allow_headers=["Authorization", "Content-Type", "X-Request-ID"])
 app.middleware("http")(observe)
+configure_tracing(app, settings.service_version)
 
 
 @app.middleware("http")
@@ -85,6 +88,11 @@ def metrics():
 @app.post("/v1/chat/completions")
 @limiter.limit(settings.rate_limit)
 def chat(request: Request, body: ChatRequest, api_key: str = Depends(require_api_key)):
+    flagged = moderation.check_input([m.content for m in body.messages if m.role == "user"])
+    if flagged:
+        log.info("input_flagged", categories=flagged)
+        return JSONResponse({"error": {"message": "The request was flagged by content moderation",
+                                       "code": "content_flagged", "categories": flagged}}, status_code=400)
     try:
         answer = upstream.chat_completion(body.model_dump(), request.state.request_id)
     except httpx.HTTPError as exc:

@@ -1,6 +1,12 @@
 import httpx
+import pytest
 
-from app import upstream
+from app import moderation, upstream
+
+
+@pytest.fixture(autouse=True)
+def nothing_flagged(monkeypatch):
+    monkeypatch.setattr(moderation, "check_input", lambda texts: [])
 
 ANSWER = {"choices": [{"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
           "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
@@ -34,3 +40,11 @@ def test_invalid_input_is_rejected(client, auth):
 
 def test_every_answer_has_a_request_id(client):
     assert client.get("/livez").headers["X-Request-ID"]
+
+
+def test_flagged_input_never_reaches_the_model(client, auth, monkeypatch):
+    monkeypatch.setattr(moderation, "check_input", lambda texts: ["violence"])
+    monkeypatch.setattr(upstream, "chat_completion", lambda payload, request_id: pytest.fail("called the model"))
+    response = client.post("/v1/chat/completions", headers=auth, json={"messages": [{"role": "user", "content": "hi"}]})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "content_flagged"

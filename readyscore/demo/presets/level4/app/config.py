@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     upstream_read_timeout_s: float = 60.0
     upstream_retries: int = Field(default=3, ge=0, le=5)
     log_level: str = "INFO"
+    environment: str = "production"
+    service_version: str = "2.1.0"
+    sentry_dsn: str | None = None
+    moderation_model: str = "omni-moderation-latest"
     # Compliance and cost controls -----------------------------------------------------------
     audit_log_path: str = "/var/log/tealeaf/audit.jsonl"
     audit_retention_days: int = Field(default=90, ge=1, le=3650)

@@ -11,13 +11,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slowapi import Limiter, _rate_limit_exceeded_handler
 from slowapi.errors import RateLimitExceeded
 
-from app import audit, budgets, db, pii, prompts, upstream
+from app import audit, budgets, db, moderation, pii, prompts, upstream
 from app.config import settings
-from app.observability import TOKENS, UPSTREAM_ERRORS, configure_logging, log, observe
+from app.observability import (TOKENS, UPSTREAM_ERRORS, configure_error_tracking, configure_logging, configure_tracing,
+                               log, observe)
 from app.schemas import ChatRequest
 from app.security import require_tenant
 
 configure_logging(settings.log_level)
+configure_error_tracking(settings.sentry_dsn, settings.environment)
 
 
 def client_key(request: Request) -> str:
@@ -43,6 +45,7 @@ app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)
 app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["POST"],
                    allow_headers=["Authorization", "Content-Type", "X-Request-ID"])
 app.middleware("http")(observe)
+configure_tracing(app, settings.service_version)
 
 
 @app.middleware("http")
@@ -91,6 +94,11 @@ def chat(request: Request, body: ChatRequest, tenant: str = Depends(require_tena
         audit.record("chat.refused", tenant=tenant, request_id=request_id, reason="token budget exhausted")
         return JSONResponse({"error": {"message": "Monthly token budget exhausted", "code": "budget_exhausted"}},
                             status_code=429, headers={"Retry-After": "3600"})
+    flagged = moderation.check_input([m.content for m in body.messages if m.role == "user"])
+    if flagged:
+        audit.record("chat.flagged", tenant=tenant, request_id=request_id, categories=flagged)
+        return JSONResponse({"error": {"message": "The request was flagged by content moderation",
+                                       "code": "content_flagged", "categories": flagged}}, status_code=400)
     system = prompts.load("system")
     messages = [{"role": "system", "content": system["content"]}]
     messages += [m.model_dump() for m in body.messages if m.role != "system"]

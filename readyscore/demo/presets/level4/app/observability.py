@@ -1,9 +1,17 @@
-"""Metrics (Prometheus), JSON logs (structlog) and request ids."""
+"""Metrics (Prometheus), JSON logs (structlog), traces (OpenTelemetry), errors (Sentry), request ids."""
 import logging
 import time
 import uuid
 
+import sentry_sdk
 import structlog
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter("tealeaf_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -30,6 +38,24 @@ def configure_logging(level: str) -> None:
 
 log = structlog.get_logger("tealeaf")
 
+
+def configure_tracing(app, service_version: str) -> None:
+    """Spans for every request and every call to the provider, exported to the OTLP collector
+    (OTEL_EXPORTER_OTLP_ENDPOINT); the trace id is logged with each request."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "tealeaf-gateway",
+                                                        "service.version": service_version}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="livez,readyz,metrics")
+    HTTPXClientInstrumentor().instrument()
+
+
+def configure_error_tracking(dsn: str | None, environment: str) -> None:
+    if dsn:
+        # No request bodies: prompts may hold personal data.
+        sentry_sdk.init(dsn=dsn, environment=environment, traces_sample_rate=0.0, send_default_pii=False,
+                        max_request_body_size="never")
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -43,7 +69,9 @@ async def observe(request, call_next):
     """Middleware: a request id on every answer, one JSON log line and metrics per request."""
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
     request.state.request_id = request_id
-    structlog.contextvars.bind_contextvars(request_id=request_id)
+    span = trace.get_current_span().get_span_context()
+    structlog.contextvars.bind_contextvars(request_id=request_id,
+                                           trace_id=format(span.trace_id, "032x") if span.is_valid else None)
     route = request.scope.get("route").path if request.scope.get("route") else "unmatched"
     started = time.perf_counter()
     IN_FLIGHT.inc()

@@ -1,6 +1,6 @@
 import os
 
-os.environ.setdefault("TEALEAF_OPENAI_API_KEY", "test-upstream-key")
+os.environ.setdefault("TEALEAF_OPENAI_API_KEY", "fake-upstream-key")
 os.environ.setdefault("TEALEAF_API_KEYS", "acme:test-key")
 os.environ.setdefault("TEALEAF_DATABASE_URL", "sqlite:///./test.db")
 os.environ.setdefault("TEALEAF_AUDIT_LOG_PATH", "./test-audit.jsonl")

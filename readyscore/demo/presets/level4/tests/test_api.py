@@ -2,12 +2,18 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
-from app import upstream
+from app import moderation, upstream
 from app.config import settings
 
 ANSWER = {"choices": [{"message": {"role": "assistant", "content": "Mail jane@example.com"}, "finish_reason": "stop"}],
           "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+
+
+@pytest.fixture(autouse=True)
+def nothing_flagged(monkeypatch):
+    monkeypatch.setattr(moderation, "check_input", lambda texts: [])
 
 
 def test_chat_requires_a_key(client):
