@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from readyscore import paths
 from readyscore.model import LEVEL_NAMES, Area, Severity, Source, Strict
@@ -131,6 +131,9 @@ class ProjectConfig(Strict):
     load: dict[str, Any] = Field(default_factory=dict)
     llm: dict[str, Any] = Field(default_factory=dict)
     origin: str = Field(default="", exclude=True)
+    # The family sections as read (LineDicts): validation turns them into plain dicts, which
+    # forget their lines, and the family settings are only validated later, against the profile.
+    _read_sections: dict[str, Any] = PrivateAttr(default_factory=dict)
 
 
 @dataclass
@@ -251,6 +254,7 @@ def load_project_config(path: Path) -> ProjectConfig:
     except ValidationError as exc:
         raise ConfigError.from_validation(path, data, exc, prefix=prefix) from None
     config.origin = str(path)
+    config._read_sections = {s: data[s] for s in SETTINGS_SECTIONS if isinstance(data.get(s), dict)}
     return config
 
 
@@ -266,5 +270,6 @@ def apply_project_settings(profile: Profile, project: ProjectConfig) -> Profile:
         try:
             updates[section] = type(current).model_validate(merged)
         except ValidationError as exc:
-            raise ConfigError.from_validation(project.origin, override, exc, prefix=(section,)) from None
+            read = project._read_sections.get(section, override)
+            raise ConfigError.from_validation(project.origin, read, exc, prefix=(section,)) from None
     return profile.model_copy(update=updates) if updates else profile
