@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,10 @@ CI_PATTERNS = {
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
 COMPOSE_PREFIXES = ("docker-compose", "compose")
+# A template engine's markup where YAML structure goes: a line or a value that *starts* with `{{`, or a
+# Jinja block. Expressions inside values (`${{ secrets.X }}` in GitHub Actions, `{{ $labels.pod }}`
+# in alert annotations, `"{{args.service}}"` in Argo) are plain strings to YAML and are read normally.
+TEMPLATED_YAML = re.compile(r"^\s*(-\s+)?\{\{|:[ \t]+\{\{|\{%-?\s", re.MULTILINE)
 DEPENDENCY_BOTS = (".github/dependabot.yml", ".github/dependabot.yaml", "renovate.json", ".github/renovate.json")
 
 
@@ -227,7 +232,7 @@ class _Builder:
             text = self.read(rel)
             if text is None:
                 continue
-            if "{{" in text and "}}" in text:
+            if TEMPLATED_YAML.search(text):
                 self.inv.notes.append(Note(rel, "templated YAML ({{ }}) outside a Helm chart: not evaluable"))
                 continue
             source = "manifest"

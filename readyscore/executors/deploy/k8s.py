@@ -391,8 +391,9 @@ def _selector_matches(selector: Any, labels: Any) -> bool | None:
     match_labels = selector.get("matchLabels", {} if "matchExpressions" not in selector else None)
     if match_labels is None or templated(selector):
         return None
-    if not isinstance(match_labels, dict) or not isinstance(labels, dict):
+    if not isinstance(match_labels, dict):
         return None
+    labels = labels if isinstance(labels, dict) else {}  # a pod without labels is selected by none
     if selector.get("matchExpressions"):
         return None
     return all(labels.get(k) == v for k, v in match_labels.items())
