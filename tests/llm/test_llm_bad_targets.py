@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from llm_targets import TargetServer
+
 from readyscore import engine
 from readyscore.catalog import load_catalog
 from readyscore.config import AuditOptions, ProjectConfig, apply_project_settings, load_profile

@@ -7,11 +7,11 @@ import base64
 
 import pytest
 
+from readyscore.executors.live.openai import ChatAnswer
 from readyscore.executors.llm.detect import contains_token, escape_excerpt, ngram_overlap
 from readyscore.executors.llm.injection import BUILDERS, Nonce, tag_encode
 from readyscore.executors.llm.leakage import probe_system_prompt
 from readyscore.executors.llm.output import active_payload, judge_patterns, pii_payload
-from readyscore.executors.live.openai import ChatAnswer
 from readyscore.executors.llm.probe import Outcome
 from readyscore.net import Exchange
 

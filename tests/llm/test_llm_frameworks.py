@@ -9,8 +9,16 @@ from types import SimpleNamespace
 import pytest
 
 from readyscore.catalog import load_catalog
-from readyscore.frameworks import (Framework, Requirement, RequirementStatus, coverage, load_framework,
-                                   load_frameworks, report_section, requirement_status)
+from readyscore.frameworks import (
+    Framework,
+    Requirement,
+    RequirementStatus,
+    coverage,
+    load_framework,
+    load_frameworks,
+    report_section,
+    requirement_status,
+)
 from readyscore.model import Status
 from readyscore.yamlfile import ConfigError
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from llm_targets import TargetServer
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from llm_targets import TargetServer
 from readyscore import engine
 from readyscore.catalog import load_catalog
 from readyscore.cli import app

@@ -1,8 +1,8 @@
 """One connection to the model endpoint per audit: which model, which context window, whether a plain
 request works at all, and a bounded way to send each probe request.
 
-Built once through `ctx.shared`, so seven probes running in parallel do one model lookup and one
-baseline request between them.
+Built once through `ctx.shared`, so the probes running in parallel share one model lookup and one
+baseline request.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from readyscore.executors.base import AuditContext
 from readyscore.executors.live.openai import ChatAnswer, parse_chat_answer
 from readyscore.executors.live.session import TargetUnreachable, session_of
+from readyscore.executors.llm.detect import escape_excerpt
 from readyscore.net import Exchange, TargetClient
 from readyscore.settings.llm import LlmSettings
 
@@ -57,7 +58,7 @@ class Budget:
 
 @dataclass
 class LlmSession:
-    client: TargetClient
+    client: TargetClient | None  # None only when the target is unreachable (then `unusable` says so)
     settings: LlmSettings
     chat_path: str
     model: str | None = None
@@ -89,6 +90,8 @@ class LlmSession:
         limit = timeout_s or self.settings.request_timeout_s
         if budget is not None:
             limit = max(1.0, min(limit, budget.remaining_s))
+        if self.client is None:
+            raise RuntimeError(self.unusable or "the LLM session has no connection")
         return post_bounded(self.client, self.chat_path, body, limit)
 
 
@@ -120,7 +123,7 @@ def open_session(ctx: AuditContext) -> LlmSession:
     try:
         live = session_of(ctx)
     except TargetUnreachable as exc:
-        return LlmSession(client=None, settings=ctx.profile.llm, chat_path="", unusable=str(exc),  # type: ignore[arg-type]
+        return LlmSession(client=None, settings=ctx.profile.llm, chat_path="", unusable=str(exc),
                           unusable_status="not_evaluated")
     settings: LlmSettings = ctx.profile.llm
     # The operator's canary must never reach a report, even if the model prints it.
@@ -180,6 +183,7 @@ def _baseline(llm: LlmSession, ctx: AuditContext) -> None:
         llm.unusable = (f"no chat endpoint at {llm.chat_path} (HTTP 404); set live.chat_path "
                         "if the service uses another path")
     elif status is not None and not 200 <= status < 300:
-        llm.unusable = f"a plain chat request failed with HTTP {status}: {answer.exchange.excerpt(ctx.redactor, 200)}"
+        llm.unusable = (f"a plain chat request failed with HTTP {status}: "
+                        f"{escape_excerpt(answer.exchange.excerpt(ctx.redactor, 200))}")
     else:
         llm.unusable = f"a plain chat request got no usable answer: {answer.problem}"
