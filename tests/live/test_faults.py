@@ -130,3 +130,17 @@ def test_a_generic_api_is_probed_with_its_sample_body(live_audit):
     assert {c: status_of(results, c) for c in expected} == expected, explain(results)
     assert "all 3 invalid requests" in results["live-input-validation"].message
     assert "/v1/models" not in server.hits  # a generic API is not asked for OpenAI's model list
+
+
+def test_a_wrong_chat_path_is_a_reason_not_a_pass(live_audit):
+    # Every request to a path that does not exist gets 404: that refuses nothing on purpose.
+    with FaultServer() as server:
+        results = live_audit(server.url, server.api_key, ["live-chat-completion", "live-auth-*", "live-input-*",
+                                                          "live-body-size-limit", "live-rate-limit"],
+                             chat_path="/v1/chat/complete")
+    assert status_of(results, "live-chat-completion") == "fail"
+    assert "set live.chat_path" in results["live-chat-completion"].message
+    for check in ("live-auth-required", "live-auth-invalid-rejected", "live-input-validation",
+                  "live-body-size-limit", "live-rate-limit"):
+        assert status_of(results, check) == "not_evaluated", explain(results)
+        assert "live.chat_path" in results[check].message

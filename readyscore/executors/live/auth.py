@@ -53,6 +53,9 @@ class AuthProbe(LiveExecutor[AuthParams]):
     description = "Requests without or with invalid credentials are refused; sensitive endpoints are not open."
 
     def probe(self, spec: CheckSpec, params: AuthParams, ctx: AuditContext, session: LiveSession) -> Result:
+        unusable = session.chat_unusable() if params.probe != "exposed" else None
+        if unusable:
+            return Result.not_evaluated(spec.id, unusable)
         if params.probe == "required":
             return self._required(spec, session)
         if params.probe == "invalid_rejected":

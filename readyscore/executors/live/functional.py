@@ -65,8 +65,17 @@ class ChatProbe(LiveExecutor[ChatProbeParams]):
         reason = answer.problem or f"HTTP {exchange.status}"
         if exchange.ok:
             reason = f"HTTP {exchange.status}, but {reason}"
-        return result(spec, Status.FAIL, f"the chat completion failed: {reason}",
-                      evidence=[session.evidence(exchange, "the chat request")])
+        hint = session.chat_unusable()
+        evidence = [session.evidence(exchange, "the chat request")]
+        if hint and not session.generic:
+            legacy = session.request("POST", session.settings.completions_path, follow_redirects=True,
+                                     json_body={**({"model": session.model} if session.model else {}),
+                                                "prompt": session.settings.prompt, "max_tokens": 1})
+            if legacy.ok:
+                hint += f"; {session.settings.completions_path} (legacy text completions) does answer"
+                evidence.append(session.evidence(legacy, "the legacy completions endpoint"))
+            reason = f"{reason} ({hint})"
+        return result(spec, Status.FAIL, f"the chat completion failed: {reason}", evidence=evidence)
 
     def _usage(self, spec: CheckSpec, session: LiveSession, answer: ChatAnswer) -> Result:
         if not answer.ok:

@@ -124,6 +124,9 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
 
     def probe(self, spec: CheckSpec, params: RateLimitParams, ctx: AuditContext, session: LiveSession) -> Result:
         burst_settings = session.settings.burst
+        unusable = None if burst_settings.path else session.chat_unusable()
+        if unusable:
+            return Result.not_evaluated(spec.id, unusable)
         outcome = run_burst(session, ctx)
         ok = outcome.count("2")
         limited = outcome.statuses["429"]

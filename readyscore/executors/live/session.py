@@ -151,6 +151,15 @@ class LiveSession:
         return (other.status is not None and 200 <= other.status < 300 and other.status == exchange.status
                 and other.body[:2048] == exchange.body[:2048])
 
+    def chat_unusable(self) -> str | None:
+        """Why requests to the chat path prove nothing, if they do not: the valid request itself
+        gets 404/405 (a wrong path or model). A refusal of a broken request is no validation."""
+        status = self.baseline_chat().exchange.status
+        if status not in (404, 405):
+            return None
+        return (f"the valid chat request itself answered HTTP {status} at {self.settings.chat_path}: set "
+                "live.chat_path (or live.model, if the service does not know the model asked for)")
+
     def requires_auth(self) -> bool | None:
         """True when the chat path turns away a request without credentials; None when unknown."""
         status = self.anonymous_chat().exchange.status

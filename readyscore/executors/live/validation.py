@@ -127,6 +127,9 @@ class InputProbe(LiveExecutor[InputParams]):
     description = "Malformed, mistyped, out-of-range and oversized requests get a 4xx (413 for size), not 2xx or 5xx."
 
     def probe(self, spec: CheckSpec, params: InputParams, ctx: AuditContext, session: LiveSession) -> Result:
+        unusable = session.chat_unusable()
+        if unusable:
+            return Result.not_evaluated(spec.id, unusable)
         if params.probe == "body_size":
             return self._body_size(spec, session)
         outcomes = [o for o in validation_outcomes(session) if o.case in params.cases]
