@@ -21,9 +21,14 @@ L3_DEPLOY_GATES = ["containerized", "orchestrated", "liveness-probes", "readines
 L4_DEPLOY_GATES = ["multi-region", "waf-ddos", "autoscaling", "self-healing", "progressive-delivery", "slo"]
 
 
+_LOADED: dict[str, object] = {}
+
+
 def deploy_audit(root: Path, profile: str = "default"):
+    if "catalog" not in _LOADED:
+        _LOADED["catalog"] = load_catalog()
     options = AuditOptions(root=root, sources={Source.DEPLOY}, show_progress=False)
-    return audit(load_catalog(), load_profile(profile), ProjectConfig(), options)
+    return audit(_LOADED["catalog"], load_profile(profile), ProjectConfig(), options)
 
 
 def gates(report) -> dict[str, object]:
@@ -68,16 +73,14 @@ def test_secrets_never_reach_the_report(tmp_path):
     assert "fixture-literal-0123456789abcdef" not in report.model_dump_json()
 
 
-def test_every_profile_gate_names_an_existing_check():
-    catalog = load_catalog()
+def test_every_profile_gate_names_an_existing_check(catalog):
     for name in ("default", "enterprise", "ci-fast", "startup"):
         for level in load_profile(name).levels:
             for gate in level.gates:
                 assert all(check in catalog for check in gate.check_ids()), (name, gate.id)
 
 
-def test_every_rule_of_every_deploy_kind_is_used_by_a_check():
-    catalog = load_catalog()
+def test_every_rule_of_every_deploy_kind_is_used_by_a_check(catalog):
     used: dict[str, set[str]] = {}
     for entry in catalog:
         if entry.spec.source == Source.DEPLOY:
