@@ -33,6 +33,8 @@ FILE_SOURCES = {Source.STATIC, Source.DEPLOY}
 URL_SOURCES = {Source.LIVE, Source.LOAD}
 # A check of these sources is a "probe" that `--probe` selects among.
 PROBE_SOURCES = {Source.LIVE}
+# After Ctrl-C, how long running checks may take to return what they measured so far.
+CANCEL_GRACE_S = 10.0
 
 
 @dataclass
@@ -173,8 +175,28 @@ def run_checks(plan: Plan, ctx: AuditContext, progress: Progress | None = None) 
 def _run_phase(checks: list[PlannedCheck], ctx: AuditContext, results: dict[str, Result],
                progress: Progress, deadline: float) -> str | None:
     out: queue.Queue = queue.Queue()
-    pending = list(checks)
     running: dict[str, tuple[PlannedCheck, float, float]] = {}  # id -> (check, started, timeout)
+    try:
+        return _drive_phase(checks, ctx, results, progress, deadline, out, running)
+    except KeyboardInterrupt:
+        # Tell running checks to stop, and keep what they measured if they return soon (a load
+        # test stops Locust and reports its partial statistics). A second Ctrl-C ends the wait.
+        ctx.cancel.set()
+        grace_ends = time.monotonic() + CANCEL_GRACE_S
+        while running and time.monotonic() < grace_ends:
+            try:
+                check_id, result = out.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if check_id in running:
+                results[check_id] = result
+                progress.on_done(running.pop(check_id)[0], result)
+        raise
+
+
+def _drive_phase(checks: list[PlannedCheck], ctx: AuditContext, results: dict[str, Result], progress: Progress,
+                 deadline: float, out: queue.Queue, running: dict[str, tuple[PlannedCheck, float, float]]) -> str | None:
+    pending = list(checks)
     while pending or running:
         while pending and len(running) < max(1, ctx.options.concurrency):
             check = pending.pop(0)

@@ -10,6 +10,7 @@ Locust processes flushed so far are read back.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -27,7 +28,21 @@ from readyscore.executors.load.plan import API_KEY_ENV
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "loadgen" / "locustfile.py"
 MAX_RECORDS = 2_000_000  # a bound on what one run may hand back (about 1 GB of JSON lines)
 MAX_LINE_CHARS = 200_000
-GRACE_S = 5.0  # after SIGTERM, how long Locust may take to flush and quit before SIGKILL
+GRACE_S = 5.0  # after SIGINT, how long Locust may take to flush and quit before SIGKILL
+
+# Locust runs in its own session, so nothing else stops it when readyscore exits: whatever is
+# still running at exit (an abandoned check, a second Ctrl-C) is killed, group and all.
+_live: set[subprocess.Popen] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for process in list(_live):
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 @dataclass
@@ -77,6 +92,7 @@ def run_locust(plan: dict[str, Any], url: str, run_dir: Path, *, api_key: str | 
     with open(run_dir / "locust.out", "wb") as out, open(run_dir / "locust.err", "wb") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
                                    cwd=run_dir, start_new_session=True)
+        _live.add(process)
         try:
             while process.poll() is None:
                 if cancel.wait(0.1):
@@ -88,6 +104,7 @@ def run_locust(plan: dict[str, Any], url: str, run_dir: Path, *, api_key: str | 
         finally:
             if process.poll() is None:
                 _stop(process)
+            _live.discard(process)
     outcome.returncode = process.returncode
     outcome.wall_s = time.monotonic() - started
     outcome.stderr_tail = _tail(run_dir / "locust.err")
