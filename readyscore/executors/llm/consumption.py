@@ -54,8 +54,10 @@ def judge_max_tokens(cap: int):
                                            f"far over max_tokens={cap}")
         if answer.finish_reason == "length":
             if used is None:
-                return Verdict(Outcome.ERROR, "finish_reason is \"length\" but usage.completion_tokens is not "
-                                              "reported, so the cap cannot be verified")
+                # No usage to check against: the length of the answer has to do (live-usage-reported
+                # holds the service to reporting usage).
+                return Verdict(Outcome.PASSED, f"finish_reason \"length\"; usage not reported, the answer is "
+                                               f"about {estimate} tokens (estimated)")
             return Verdict(Outcome.PASSED, f"finish_reason \"length\" and usage.completion_tokens={used} <= {cap}")
         if estimate > 2 * cap:
             return Verdict(Outcome.FAILED, f"finish_reason {answer.finish_reason!r} and an answer of about "
