@@ -37,6 +37,7 @@ class Faults:
     redirect_off_target: str | None = None  # chat path answers 307 to this URL
     huge_body_bytes: int = 0  # chat path answers this many bytes of JSON-ish garbage
     security_headers: bool = True
+    hsts: bool = False  # Strict-Transport-Security (only meaningful over TLS)
     request_id: bool = True
     server_header: str = "fault-server"
     body_limit: bool = True
@@ -101,6 +102,8 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
             if faults.security_headers:
                 self.send_header("X-Content-Type-Options", "nosniff")
                 self.send_header("Cache-Control", "no-store")
+            if faults.hsts:
+                self.send_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
             if faults.request_id:
                 self.send_header("X-Request-ID", self.headers.get("X-Request-ID") or uuid.uuid4().hex)
             origin = self.headers.get("Origin")

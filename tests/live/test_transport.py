@@ -75,3 +75,14 @@ def test_http_redirecting_to_https_passes_and_plain_http_serving_fails(live_audi
         assert plain.hits.get("/") == 1 and "<with Authorization>" not in plain.hits  # no key over plain http
     assert status_of(good, "live-https-redirect") == "pass", explain(good)
     assert status_of(bad, "live-https-redirect") == "fail"
+
+
+def test_hsts_is_required_over_https(live_audit, certs):
+    ca, leaf, key = certs()
+    with FaultServer(tls=tls_context(leaf, key)) as without, FaultServer(Faults(hsts=True),
+                                                                         tls=tls_context(leaf, key)) as with_hsts:
+        missing = live_audit(without.url, without.api_key, ["live-security-headers"], ca_bundle=str(ca))
+        present = live_audit(with_hsts.url, with_hsts.api_key, ["live-security-headers"], ca_bundle=str(ca))
+    assert status_of(missing, "live-security-headers") == "partial"
+    assert "no Strict-Transport-Security" in missing["live-security-headers"].message
+    assert status_of(present, "live-security-headers") == "pass", explain(present)
