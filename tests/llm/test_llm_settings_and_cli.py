@@ -94,3 +94,17 @@ def test_frameworks_show_reads_statuses_from_a_report(audited):
                            terminal_width=220)
     assert result.exit_code == 0, result.output
     assert "not applicable" in result.output and "failed" in result.output and "passed" in result.output
+
+
+def test_an_llm_check_with_bad_params_is_rejected_at_load(tmp_path):
+    from readyscore.catalog import load_check_file
+
+    path = tmp_path / "my-injection.yaml"
+    path.write_text("id: my-injection\ntitle: My injection probe\narea: security\nlevel: 3\nweight: 1\n"
+                    "severity: high\nsource: live\nkind: llm_injection\nparams:\n  variants: [direct, telepathy]\n"
+                    "rationale: r\nremediation: r\n")
+    with pytest.raises(ConfigError) as caught:
+        load_check_file(path)
+    assert caught.value.field == "params.variants.1" and caught.value.line == 10
+    path.write_text(path.read_text().replace("[direct, telepathy]", "[direct, chatml]"))
+    assert load_check_file(path).params.variants == ["direct", "chatml"]
