@@ -378,16 +378,19 @@ def create_app(settings: DemoSettings) -> FastAPI:
     if settings.kubernetes_probes:
         @app.get("/livez", include_in_schema=False)
         async def livez() -> JSONResponse:
+            # application/health+json (draft-inadarei-api-health-check): status is pass, warn or fail.
             await service.health_pause()
-            return JSONResponse({"status": "ok"}, media_type="application/health+json")
+            return JSONResponse({"status": "pass"}, media_type="application/health+json")
 
         @app.get("/readyz", include_in_schema=False)
         async def readyz() -> JSONResponse:
             await service.health_pause()
-            database = service.store.ping()
-            body = {"status": "ready" if database else "not ready",
-                    "checks": {"database": "ok" if database else "unavailable", "model": "ok"}}
-            return JSONResponse(body, status_code=200 if database else 503, media_type="application/health+json")
+            database = "pass" if service.store.ping() else "fail"
+            body = {"status": database, "checks": {
+                "database:connection": [{"componentType": "datastore", "status": database}],
+                "model:ready": [{"componentType": "component", "status": "pass"}]}}
+            return JSONResponse(body, status_code=200 if database == "pass" else 503,
+                                media_type="application/health+json")
 
     if settings.metrics:
         @app.get("/metrics", include_in_schema=False)

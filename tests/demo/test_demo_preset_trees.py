@@ -23,14 +23,14 @@ def files(level: str) -> dict[str, str]:
 
 # What a reviewer would look for at each level: (description, path pattern, content pattern or None).
 EVIDENCE = {
-    "level1": [("an API", r"app/main\.py", r"@app\.post\(\"/v1/chat/completions\"\)")],
+    "level1": [("an API", r"app/main\.py", r"@app\.post\(\"/v1/chat/completions\"\)"), ("a README", r"README\.md", None)],
     "level2": [("API-key auth", r"app/.*\.py", r"HTTPBearer|APIKeyHeader"),
                ("a rate limiter", r"app/main\.py", r"slowapi"),
                ("validated input", r"app/schemas\.py", r"Field\(.*le="),
                ("persistence", r"app/db\.py", r"sqlalchemy"),
                ("tests", r"tests/test_.*\.py", r"def test_"),
                ("pinned requirements", r"requirements\.txt", r"==\d"),
-               ("a README", r"README\.md", None), ("a .gitignore", r"\.gitignore", r"\.env")],
+               ("a .gitignore", r"\.gitignore", r"\.env")],
     "level3": [("Prometheus metrics", r"app/.*\.py", r"prometheus_client"),
                ("JSON logs", r"app/.*\.py", r"structlog"),
                ("readiness", r"app/main\.py", r"/readyz"),

@@ -162,9 +162,12 @@ def test_level2_persists_request_logs_in_sqlite(demo_pool):  # noqa: F811
 @pytest.mark.parametrize("name", ["level3", "level4"])
 def test_operable_presets_have_probes_request_ids_and_security_headers(demo_pool, name):  # noqa: F811
     server = demo_pool.get(name)
-    assert CLIENT.get(server.url + "/livez").json() == {"status": "ok"}
+    live = CLIENT.get(server.url + "/livez")
+    assert live.json() == {"status": "pass"}
+    assert live.headers["content-type"] == "application/health+json"
     ready = CLIENT.get(server.url + "/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+    assert ready.status_code == 200 and ready.json()["status"] == "pass"
+    assert ready.json()["checks"]["database:connection"][0]["status"] == "pass"
     for response in (chat(server, "Hi", max_tokens=1), chat(server, "Hi", key=None),
                      CLIENT.get(server.url + "/nope")):
         assert len(response.headers["x-request-id"]) >= 8
