@@ -28,7 +28,7 @@ PROOF = {
     "static-cap-tracing": ("service/main.py", 9, "opentelemetry"),
     "static-cap-error-tracking": ("service/main.py", 4, "sentry_sdk"),
     "static-cap-llm-safeguards": ("service/guard.py", 6, "moderate"),
-    "static-cap-max-tokens": ("service/main.py", 38, "passes max_tokens"),
+    "static-cap-max-tokens": ("service/main.py", 38, "bounds max_tokens"),
     "static-cap-pii-redaction": ("service/guard.py", 10, "redact_pii"),
     "static-cap-token-accounting": ("service/main.py", 50, "prompt_tokens"),
     "static-cap-prompt-versioning": ("service/main.py", 28, "prompt_version"),
@@ -93,3 +93,18 @@ def test_import_aliases_resolve(static_audit, tmp_path):
     result = static_audit(tmp_path, ["static-cap-auth"])["static-cap-auth"]
     assert result.status.value == "pass"
     assert any(e.message == "uses fastapi.security.HTTPBearer" and e.line == 2 for e in result.evidence)
+
+
+@pytest.mark.parametrize("code, capped", [
+    ('requests.post(URL, json={"messages": m, "max_tokens": body.get("max_tokens")})\n', False),
+    ('client.chat.completions.create(messages=m, max_tokens=payload["max_tokens"])\n', False),
+    ('client.chat.completions.create(messages=m, max_tokens=min(asked, 1024))\n', True),
+    ('client.chat.completions.create(messages=m, max_tokens=settings.max_tokens)\n', True),
+    ('requests.post(URL, json={"messages": m, "max_tokens": 256})\n', True),
+    ("class Req(BaseModel):\n    max_tokens: int = Field(default=256, le=1024)\n", True),
+    ("class Req(BaseModel):\n    max_tokens: int = Field(default=256)\n", False),
+])
+def test_a_max_tokens_cap_is_not_the_clients_value_passed_through(static_audit, tmp_path, code, capped):
+    (tmp_path / "app.py").write_text("import requests\nfrom pydantic import BaseModel, Field\n" + code)
+    result = static_audit(tmp_path, ["static-cap-max-tokens"])["static-cap-max-tokens"]
+    assert result.status.value == ("pass" if capped else "fail"), result.message

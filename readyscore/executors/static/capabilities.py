@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readyscore.executors.base import AuditContext, Executor, result
@@ -20,6 +22,7 @@ from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Stat
 
 MAX_EVIDENCE = 10
 MAX_CONFIG_BYTES = 512 * 1024
+DERIVED_MESSAGES = {"max-tokens-cap": "bounds max_tokens on the server side"}
 
 
 class ConfigEvidence(BaseModel):
@@ -49,6 +52,8 @@ class CapabilityParams(BaseModel):
     headers: list[str] = Field(default_factory=list, description="request headers the code reads itself")
     files: list[str] = Field(default_factory=list, description="globs whose presence proves it (alembic.ini)")
     config: list[ConfigEvidence] = Field(default_factory=list)
+    derived: list[Literal["max-tokens-cap"]] = Field(
+        default_factory=list, description="facts that need reasoning over the code (see pyfacts.derived_facts)")
     dependencies: list[str] = Field(default_factory=list, description="distributions that declare it")
     # Persistence: point at module-level dicts when nothing durable is found.
     note_module_dicts: bool = False
@@ -94,6 +99,9 @@ def code_evidence(modules: list[FileAnalysis], params: CapabilityParams) -> list
                     add(module, line, f"{call}({keyword}=...)")
         for keyword in keywords & set(facts.get("keywords", {})):
             add(module, facts["keywords"][keyword], f"passes {keyword}=...")
+        for fact in params.derived:
+            if fact in facts.get("derived", {}):
+                add(module, facts["derived"][fact], DERIVED_MESSAGES[fact])
         for header in headers & set(facts.get("headers", {})):
             add(module, facts["headers"][header], f"reads the {header} header")
         if identifier is not None:

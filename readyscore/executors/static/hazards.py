@@ -15,8 +15,9 @@ was seen. The kinds, and what makes their safe twin safe:
 - unsafe-deserialization: pickle/dill/joblib/marshal/shelve loads, `yaml.load` without a safe
   loader, `torch.load` without `weights_only=True`, `numpy.load(allow_pickle=True)`.
 - eval-request-data: eval/exec of data that comes from the request or from model output.
-- bind-all-interfaces: a development server bound to every interface (Flask's `app.run(host=
-  "0.0.0.0")`, uvicorn with reload, the standard library's HTTP servers).
+- bind-all-interfaces: a server started from the code on every interface (Flask's `app.run(host=
+  "0.0.0.0")`, `uvicorn.run(host="0.0.0.0")`, the standard library's HTTP servers). Safe: the
+  address given on the server's command line (a container's CMD) or loopback.
 """
 
 from __future__ import annotations
@@ -205,8 +206,10 @@ class _Finder:
         host_any = isinstance(host, ast.Constant) and host.value in ANY_HOST and host.value is not None
         if tail == "run" and host_any:
             if qual.startswith("uvicorn"):
-                if _is_const(_kw(node, "reload"), True):
-                    self.add("bind-all-interfaces", node, "uvicorn with reload (a development server) on every interface")
+                dev = " with reload (a development server)" if _is_const(_kw(node, "reload"), True) else ""
+                self.add("bind-all-interfaces", node, f"uvicorn.run(host={host.value!r}){dev} binds every interface "
+                                                      "from the code; production servers take the address from "
+                                                      "their command line or configuration")
             elif not qual.startswith(("gunicorn", "hypercorn", "waitress")):
                 self.add("bind-all-interfaces", node, f"development server .run(host={host.value!r}) on every interface")
         elif qual in STDLIB_SERVERS and node.args:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 MAX_FACTS = 4000  # per kind and file: a generated module must not bloat the cache
+MAX_TOKEN_NAMES = {"max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens", "num_predict",
+                   "maxoutputtokens", "max_tokens_to_sample"}
 
 
 class Nodes:
@@ -157,7 +159,7 @@ def extract_facts(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str,
             target, value = statement.targets[0], statement.value
         elif isinstance(statement, ast.AnnAssign):
             target, value = statement.target, statement.value
-        if isinstance(target, ast.Name) and value is not None and not target.id.isupper():
+        if isinstance(target, ast.Name) and value is not None:
             is_dict = isinstance(value, ast.Dict) and not value.keys
             is_call = (isinstance(value, ast.Call) and not value.args
                        and (dotted(value.func) or "").split(".")[-1] in ("dict", "defaultdict", "OrderedDict"))
@@ -166,4 +168,43 @@ def extract_facts(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str,
                 _put(module_dicts, target.id, statement.lineno)
 
     return {"imports": dict(list(aliases.imports.items())[:MAX_FACTS]), "refs": refs, "keywords": keywords,
-            "kwcalls": kwcalls, "idents": idents, "headers": headers, "module_dicts": module_dicts}
+            "kwcalls": kwcalls, "idents": idents, "headers": headers, "module_dicts": module_dicts,
+            "derived": derived_facts(nodes)}
+
+
+def _passes_client_value_through(value: ast.AST) -> bool:
+    """`body.get("max_tokens")`, `payload["max_tokens"]`: the client's number, not a cap."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "min":
+        return False
+    if isinstance(value, ast.Subscript) or (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                                            and value.func.attr == "get"):
+        return True
+    return isinstance(value, ast.Constant) and value.value is None
+
+
+def _caps_tokens(value: ast.AST | None) -> bool:
+    return value is not None and not _passes_client_value_through(value)
+
+
+def derived_facts(nodes: Nodes) -> dict[str, int]:
+    """Facts that need a little reasoning, by name -> first line.
+
+    max-tokens-cap: generation is bounded by the service, not by whatever the client sends: a
+    max_tokens keyword or JSON field set from a constant, a setting or min(...), or a request
+    model's max_tokens field with an upper bound (`Field(le=...)`).
+    """
+    derived: dict[str, int] = {}
+    for node in nodes.of(ast.Call):
+        for keyword in node.keywords:
+            if keyword.arg and keyword.arg.lower() in MAX_TOKEN_NAMES and _caps_tokens(keyword.value):
+                _put(derived, "max-tokens-cap", node.lineno)
+    for node in nodes.of(ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and str(key.value).lower() in MAX_TOKEN_NAMES and _caps_tokens(value):
+                _put(derived, "max-tokens-cap", node.lineno)
+    for node in nodes.of(ast.AnnAssign):
+        if (isinstance(node.target, ast.Name) and node.target.id.lower() in MAX_TOKEN_NAMES
+                and isinstance(node.value, ast.Call) and (dotted(node.value.func) or "").endswith("Field")
+                and any(k.arg in ("le", "lt") for k in node.value.keywords)):
+            _put(derived, "max-tokens-cap", node.lineno)
+    return derived

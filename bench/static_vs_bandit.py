@@ -1,0 +1,81 @@
+"""Wall time of `readyscore audit TREE --profile ci-fast` against `bandit -r TREE`, cold and warm.
+
+readyscore runs bandit over batches of files in parallel processes and caches each file's result
+by content hash; this measures what that buys on a large real Python tree that is available
+offline (by default an installed package's source from site-packages). Cold = an empty result
+cache; warm = the same tree again with the cache the cold run left.
+
+    python bench/static_vs_bandit.py [--tree DIR] [--repeat N]
+
+Goals (issue 3, on a 2-core machine): cold at most 0.6x bandit's wall time, warm at most 0.1x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+
+def default_tree() -> Path:
+    return Path(sysconfig.get_paths()["purelib"]) / "pygments"
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    completed = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if completed.returncode not in (0, 1):  # bandit and readyscore exit 1 on findings
+        sys.exit(f"{command[:4]} failed ({completed.returncode}): {completed.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def readyscore_command(tree: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "readyscore", "audit", str(tree), "--profile", "ci-fast", "--format", "json",
+            "--output", str(out)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tree", type=Path, default=default_tree(), help="a large Python source tree")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the median is kept")
+    args = parser.parse_args()
+    tree = args.tree.resolve()
+    py_files = sum(1 for _ in tree.rglob("*.py"))
+    print(f"tree: {tree} ({py_files} Python files), {os.cpu_count()} cores, python {sys.version.split()[0]}")
+
+    work = Path(tempfile.mkdtemp(prefix="readyscore-bench-"))
+    try:
+        bandit = [timed([sys.executable, "-m", "bandit", "-r", str(tree), "-f", "json", "-q", "-o",
+                         str(work / "bandit.json")]) for _ in range(args.repeat)]
+        colds, warms = [], []
+        for run in range(args.repeat):
+            cache = work / f"cache-{run}"
+            env = {**os.environ, "READYSCORE_CACHE_DIR": str(cache)}
+            colds.append(timed(readyscore_command(tree, work / f"cold-{run}"), env))
+            warms.append(timed(readyscore_command(tree, work / f"warm-{run}"), env))
+        report = json.loads((work / "warm-0" / "report.json").read_text())
+        section = report.get("sections", {}).get("static", {})
+        scanned = section.get("bandit", {}).get("files_scanned")
+        if not scanned:
+            sys.exit(f"readyscore scanned no files with bandit: {section}")
+
+        b, c, w = statistics.median(bandit), statistics.median(colds), statistics.median(warms)
+        print(f"bandit -r TREE             {b:7.2f} s")
+        print(f"readyscore audit, cold     {c:7.2f} s   ratio {c / b:.2f}x   (goal <= 0.6x)")
+        print(f"readyscore audit, warm     {w:7.2f} s   ratio {w / b:.2f}x   (goal <= 0.1x)")
+        print(f"bandit files scanned by readyscore: {scanned}; warm cache hits: {section['bandit']['cache_hits']}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
