@@ -33,6 +33,7 @@ class Faults:
     markup_errors: bool = False  # text/html error pages that echo the request's fields unescaped
     cors: str = "none"  # none | reflect-credentials | wildcard
     slow_health_s: float = 0.0
+    sick_after_limit: bool = False  # once the limiter has said 429, liveness answers 503 for good
     readiness: str = "deps"  # deps (names what it checked) | plain ("ok") | 503 | missing
     redirect_off_target: str | None = None  # chat path answers 307 to this URL
     huge_body_bytes: int = 0  # chat path answers this many bytes of JSON-ish garbage
@@ -57,6 +58,7 @@ class _Limiter:
         self.limit, self.window_s = limit, window_s
         self.lock = threading.Lock()
         self.started, self.count = time.monotonic(), 0
+        self.tripped = False
 
     def take(self) -> float | None:
         """None when allowed, else seconds until the window resets."""
@@ -67,6 +69,7 @@ class _Limiter:
             self.count += 1
             if self.count <= self.limit:
                 return None
+            self.tripped = True
             return self.window_s - (now - self.started)
 
 
@@ -164,7 +167,9 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
 
         def do_GET(self) -> None:
             self.count()
-            if self.path in ("/healthz", "/readyz") and not (self.path == "/readyz" and faults.readiness == "missing"):
+            if self.path == "/healthz" and faults.sick_after_limit and limiter.tripped:
+                self.send(503, {"status": "fail"}, content_type="application/health+json")
+            elif self.path in ("/healthz", "/readyz") and not (self.path == "/readyz" and faults.readiness == "missing"):
                 time.sleep(faults.slow_health_s)
                 if self.path == "/readyz" and faults.readiness == "plain":
                     self.send(200, b"ok", content_type="text/plain")

@@ -22,6 +22,7 @@ CASES = [
     (Faults(rate_limit="500"), ["live-rate-limit"], {"live-rate-limit": "fail"}, "no graceful degradation"),
     (Faults(rate_limit="429-bare"), ["live-rate-limit"], {"live-rate-limit": "partial"}, "without Retry-After"),
     (Faults(rate_limit="none"), ["live-rate-limit"], {"live-rate-limit": "fail"}, "every request was accepted"),
+    (Faults(sick_after_limit=True), ["live-rate-limit"], {"live-rate-limit": "fail"}, "not healthy after the burst"),
     (Faults(leaky_errors=True), ["live-error-hygiene", "live-input-validation"],
      {"live-error-hygiene": "fail", "live-input-validation": "fail"}, "Python stack trace"),
     (Faults(markup_errors=True), ["live-error-hygiene"], {"live-error-hygiene": "fail"}, "reflected unescaped"),
