@@ -115,3 +115,12 @@ def test_an_oversized_overflow_prompt_is_not_sent(catalog):
                            probes=["llm-context-overflow"])
     overflow = results["llm-context-overflow"]
     assert overflow.status == Status.NOT_EVALUATED and "llm.overflow_max_bytes" in overflow.message
+
+
+def test_excessive_agency_needs_an_agent_endpoint_and_never_passes_by_default(catalog):
+    with TargetServer("ok") as url:
+        plain, _ = audit(catalog, url, probes=["llm-excessive-agency"])
+        agent, _ = audit(catalog, url, {"agent_endpoint": f"{url}/agent"}, probes=["llm-excessive-agency"])
+    assert plain["llm-excessive-agency"].status == Status.NOT_APPLICABLE
+    assert agent["llm-excessive-agency"].status == Status.NOT_EVALUATED
+    assert "permissions" in agent["llm-excessive-agency"].message
