@@ -86,3 +86,12 @@ def test_hsts_is_required_over_https(live_audit, certs):
     assert status_of(missing, "live-security-headers") == "partial"
     assert "no Strict-Transport-Security" in missing["live-security-headers"].message
     assert status_of(present, "live-security-headers") == "pass", explain(present)
+
+
+def test_an_unreadable_ca_bundle_is_a_readable_reason(live_audit, certs, tmp_path):
+    _, leaf, key = certs()
+    with FaultServer(tls=tls_context(leaf, key)) as server:
+        results = live_audit(server.url, server.api_key, ["live-tls", "live-cors"],
+                             ca_bundle=str(tmp_path / "missing.pem"))
+    assert status_of(results, "live-tls") == "error" and "ca_bundle" in results["live-tls"].message
+    assert status_of(results, "live-cors") == "not_evaluated" and "ca_bundle" in results["live-cors"].message

@@ -189,7 +189,10 @@ def generic_answer(exchange: Exchange) -> ChatAnswer:
 
 def session_of(ctx: AuditContext) -> LiveSession:
     """The audit's live session, after checking once that the target answers at all."""
-    session = ctx.shared("live.session", lambda: LiveSession(ctx))
+    try:
+        session = ctx.shared("live.session", lambda: LiveSession(ctx))
+    except (OSError, ssl.SSLError) as exc:  # an unreadable live.ca_bundle, say
+        raise TargetUnreachable(f"the live settings cannot be used: live.ca_bundle: {exc}") from None
     reason = ctx.shared("live.unreachable", lambda: _unreachable_reason(session))
     if reason:
         raise TargetUnreachable(reason)

@@ -101,8 +101,11 @@ class TransportProbe(LiveExecutor[TransportParams]):
         settings = ctx.profile.live
         parts = urlsplit(ctx.url)
         host, port = parts.hostname or "", parts.port or 443
-        context = ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle \
-            else ssl.create_default_context()
+        try:
+            context = ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle \
+                else ssl.create_default_context()
+        except (OSError, ssl.SSLError) as exc:
+            return Result.error(spec.id, f"live.ca_bundle cannot be used: {exc}")
         version, cert, error = tls_handshake(host, port, context)
         where = f"{host}:{port}"
         if error and error.startswith("unreachable"):
