@@ -190,13 +190,14 @@ class LlmUser(User):
         base = self.rng.uniform(low, high) if high > 0 else 0.0
         return max(base, self.pause_until - time.monotonic())
 
-    def _body(self) -> tuple[bytes, bool]:
+    def _body(self) -> tuple[bytes, bool, str]:
         mix = self.mix
         words = self.rng.choice(mix.get("prompt_words") or [32])
         max_tokens = self.rng.choice(mix.get("max_tokens") or [32])
         stream = self.rng.random() < float(mix.get("stream_share", 1.0))
         # A fresh prefix per request, so a prompt cache cannot answer every request alike.
-        prompt = f"[{self.rng.getrandbits(40):x}] Summarise: " + " ".join(
+        nonce = f"{self.rng.getrandbits(40):010x}"
+        prompt = f"[{nonce}] Summarise: " + " ".join(
             self.rng.choices(VOCABULARY, k=max(0, int(words))))
         template = plan().get("body_template")
         body = json.loads(json.dumps(template)) if isinstance(template, dict) else {
@@ -213,15 +214,18 @@ class LlmUser(User):
         else:
             body.pop("stream", None)
             body.pop("stream_options", None)
-        return json.dumps(body).encode(), stream
+        return json.dumps(body).encode(), stream, nonce
 
     @task
     def chat(self) -> None:
-        body, stream = self._body()
+        body, stream, nonce = self._body()
         stage = current_stage()
         record: dict[str, Any] = {"id": recorder().next_id(), "stage": stage.get("name", "?"), "stream": stream,
-                                  "t": time.time()}
+                                  "t": time.time(), "nonce": nonce}
         started = time.perf_counter()
+        # CLOCK_MONOTONIC, shared by every process on this host: lets a loopback test server
+        # compare its own write times with this send time (bench/load_accuracy.py).
+        record["t0m"] = started
         completed = False
         try:
             self._exchange(body, stream, started, record, stage)
@@ -248,6 +252,7 @@ class LlmUser(User):
                           error=f"{type(exc).__name__}: {str(exc)[:160]}")
             self._reset_client()
             return
+        record["hdr"] = time.perf_counter() - started  # time to the response headers
         status = response.status_code
         record["status"] = status
         if status != 200:

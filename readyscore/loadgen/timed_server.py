@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, replace
 
 MAX_REQUEST_BYTES = 1024 * 1024
+NONCE = re.compile(r"\[([0-9a-f]{10})\]")
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,12 @@ class ServerBehaviour:
 class TimedSseServer:
     """`with TimedSseServer(ServerBehaviour(...)) as server: server.url` (base URL, no /v1)."""
 
-    def __init__(self, behaviour: ServerBehaviour | None = None):
+    def __init__(self, behaviour: ServerBehaviour | None = None, *, observe: bool = False):
         self.behaviour = behaviour or ServerBehaviour()
+        # With observe=True, the real write times of every streamed answer (seconds after the
+        # request arrived): the truth the client's figures are compared with, scheduler lag included.
+        self.observe = observe
+        self.observed: list[dict[str, object]] = []
         self.requests = 0
         self.shed = 0
         self._in_flight = 0
@@ -176,7 +182,7 @@ class TimedSseServer:
     async def _serve(self, writer: asyncio.StreamWriter, b: ServerBehaviour, request: dict, tokens: int,
                      arrival: float) -> bool:
         if request.get("stream"):
-            return await self._stream(writer, b, tokens, arrival)
+            return await self._stream(writer, b, tokens, arrival, _nonce(request))
         await asyncio.sleep(max(0.0, arrival + b.ttft_s + (tokens - 1) * b.token_delay_s - time.monotonic()))
         payload = {"id": "cmpl-1", "object": "chat.completion", "model": "timed",
                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "tok " * tokens},
@@ -185,7 +191,8 @@ class TimedSseServer:
         await self._simple(writer, 200, json.dumps(payload).encode())
         return True
 
-    async def _stream(self, writer: asyncio.StreamWriter, b: ServerBehaviour, tokens: int, arrival: float) -> bool:
+    async def _stream(self, writer: asyncio.StreamWriter, b: ServerBehaviour, tokens: int, arrival: float,
+                      nonce: str | None = None) -> bool:
         head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
         head += b"Connection: close\r\n\r\n" if b.close_delimited else b"Transfer-Encoding: chunked\r\n\r\n"
         writer.write(head)
@@ -206,6 +213,7 @@ class TimedSseServer:
         per_event = max(1, b.tokens_per_event)
         n_events = max(1, -(-tokens // per_event))
         sent = 0
+        written: list[float] = []
         for k in range(n_events):
             # Absolute schedule: the k-th event carries tokens up to (k+1)*per_event; it is due when
             # the last of them would be, on the per-token clock.
@@ -221,11 +229,15 @@ class TimedSseServer:
             if b.empty_chunks and k:
                 data = event({"id": "c", "choices": []}) + event(chunk({})) + data
             writer.write(data)
+            written.append(time.monotonic() - arrival)
             await writer.drain()
             if b.error_event_after is not None and k + 1 >= b.error_event_after:
                 writer.write(frame(b'event: error\ndata: {"error": {"message": "model crashed"}}\n\n'))
                 await writer.drain()
                 return False
+        if self.observe and len(self.observed) < 200_000:
+            self.observed.append({"nonce": nonce, "arrival": arrival, "ttft": written[0],
+                                  "gaps": [b2 - a for a, b2 in zip(written, written[1:])]})
         writer.write(event(chunk({}, "length")))
         if b.usage_chunk:
             writer.write(event({"id": "c", "choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": tokens,
@@ -244,3 +256,13 @@ class TimedSseServer:
         writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n%s"
                      % (status, reason, content_type, len(body), extra, body))
         await writer.drain()
+
+
+def _nonce(request: dict) -> str | None:
+    """The `[hex]` prefix readyscore's load user puts in every prompt, to pair server and client views."""
+    try:
+        text = request["messages"][-1]["content"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    match = NONCE.match(text) if isinstance(text, str) else None
+    return match.group(1) if match else None
