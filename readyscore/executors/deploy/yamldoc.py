@@ -140,7 +140,10 @@ def load_documents(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MA
     out = YamlDocs()
     builder = _Builder(max_nodes, max_depth)
     try:
-        for index, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
+        # libyaml composes recursively in C: flow nesting 100,000 deep overflows the stack (a
+        # segfault, no report). Such text goes to the pure-Python composer (RecursionError).
+        loader = _LOADER if text.count("[") + text.count("{") < 10_000 else yaml.SafeLoader
+        for index, node in enumerate(yaml.compose_all(text, Loader=loader)):
             if index >= max_documents:
                 out.problem = f"more than {max_documents} documents; the rest were not read"
                 break
