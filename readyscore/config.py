@@ -233,7 +233,7 @@ def find_project_config(root: Path | None) -> Path | None:
             with pyproject.open("rb") as handle:
                 if "readyscore" in tomllib.load(handle).get("tool", {}):
                     return pyproject
-        except (tomllib.TOMLDecodeError, OSError):
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
             return None  # a broken pyproject is the static checks' business, not a config error
     return None
 
@@ -243,7 +243,7 @@ def load_project_config(path: Path) -> ProjectConfig:
         try:
             with path.open("rb") as handle:
                 data = tomllib.load(handle)["tool"]["readyscore"]
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(path, f"invalid TOML: {exc}") from None
         prefix: tuple[str | int, ...] = ("tool", "readyscore")
     else:
