@@ -12,6 +12,6 @@ extra).
 """
 
 from readyscore.demo.runner import DemoServer, DemoServerError
-from readyscore.demo.settings import PRESETS, DemoSettings, preset
+from readyscore.demo.settings import PRESET_TREES, PRESETS, DemoSettings, preset, preset_tree
 
-__all__ = ["PRESETS", "DemoServer", "DemoServerError", "DemoSettings", "preset"]
+__all__ = ["PRESETS", "PRESET_TREES", "DemoServer", "DemoServerError", "DemoSettings", "preset", "preset_tree"]

@@ -37,6 +37,8 @@ from readyscore.demo.store import AuditLog, RequestRecord, audit_log_path, open_
 # Bodies past the cap are still read (and thrown away) up to this bound, so the client gets its 413
 # instead of a reset connection; beyond it the connection is simply cut.
 DRAIN_LIMIT = 64 * 1024 * 1024
+# `ignore_n` serves any n "in full", but past this the demo would only burn the test machine's memory.
+HARD_MAX_N = 128
 CREATED = 1_700_000_000
 
 
@@ -156,6 +158,7 @@ class Service:
                 parsed.n = min(parsed.n, self.settings.max_n)
                 if parsed.max_tokens is not None:
                     parsed.max_tokens = min(parsed.max_tokens, self.settings.max_tokens_cap)
+        parsed.n = max(1, min(parsed.n, HARD_MAX_N))
         if self.settings.enforce_context_window:
             prompt_tokens = self.model.prompt_tokens(parsed.messages)
             if prompt_tokens > self.settings.context_window:

@@ -25,6 +25,9 @@ VOCABULARY = (
     "builds carries follows returns measures answers keeps shows holds reads writes moves waits"
 ).split()
 MIN_NATURAL, MAX_NATURAL = 20, 60
+# Whatever a request or a flaw says, one choice never streams more than this: the demo must not be
+# made to tie up a test machine for hours by echoing a 4 MiB body one word at a time.
+HARD_MAX_TOKENS = 4096
 _WORD = re.compile(r"\S+")
 _TOKEN = re.compile(r"\S+\s*")
 
@@ -94,6 +97,8 @@ class ToyModel:
             tokens = filler(random.Random(digest), length)
         if max_tokens is not None and not self.settings.ignore_max_tokens and len(tokens) > max_tokens:
             return Completion(tokens[:max_tokens], "length")
+        if len(tokens) > HARD_MAX_TOKENS:
+            return Completion(tokens[:HARD_MAX_TOKENS], "length")
         return Completion(tokens, "stop")
 
 

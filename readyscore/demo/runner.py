@@ -26,7 +26,7 @@ import weakref
 from pathlib import Path
 from typing import IO, Any
 
-from readyscore.demo.settings import API_KEY_ENV, AUDIT_LOG_ENV, DB_PATH_ENV, PRESETS
+from readyscore.demo.settings import API_KEY_ENV, AUDIT_LOG_ENV, DB_PATH_ENV, PRESETS, DemoSettings, preset_tree
 
 LISTENING = "READYSCORE_DEMO_LISTENING"
 _RUNNING: weakref.WeakSet[DemoServer] = weakref.WeakSet()
@@ -149,6 +149,16 @@ class DemoServer:
         self.stop()
 
     # -- conveniences ---------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> DemoSettings:
+        """The settings the service runs with (the preset plus the overrides)."""
+        return PRESETS[self.preset].with_overrides(self.overrides)
+
+    @property
+    def tree(self) -> Path:
+        """The preset's source tree, for the static and deploy checks."""
+        return preset_tree(self.preset)
 
     @property
     def pid(self) -> int | None:

@@ -9,6 +9,7 @@ so the LLM probes have something to find; the fault switches let tests break one
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,6 +82,12 @@ class DemoSettings(BaseModel):
     auth_accept_any: bool = False
     health_delay_ms: float = Field(default=0.0, ge=0, le=60_000)
 
+    def claims(self) -> dict[str, Any]:
+        """What an operator of this service would declare in readyscore's `llm:` settings (the LLM
+        probes hold a service to what it claims: sanitised output, redacted personal data)."""
+        return {"sanitises_output": not self.echo_markup, "redacts_pii": not self.echo_pii,
+                "context_window": self.context_window}
+
     def with_overrides(self, overrides: dict[str, Any]) -> DemoSettings:
         """A copy with some fields replaced, validated like the rest."""
         data = self.model_dump()
@@ -132,6 +139,16 @@ _LEVEL4 = _LEVEL3.with_overrides(dict(preset="level4", audit_log=True, audit_ret
                                       metrics_require_auth=True))
 
 PRESETS: dict[str, DemoSettings] = {"level1": _LEVEL1, "level2": _LEVEL2, "level3": _LEVEL3, "level4": _LEVEL4}
+
+
+PRESET_TREES = Path(__file__).resolve().parent / "presets"
+
+
+def preset_tree(name: str) -> Path:
+    """The source tree of a preset (data for the static and deploy checks; never imported)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESET_TREES / name
 
 
 def preset(name: str, overrides: dict[str, Any] | None = None) -> DemoSettings:

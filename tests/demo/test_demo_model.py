@@ -114,3 +114,19 @@ def test_presets_get_strictly_more_ready():
              "ignore_max_tokens", "ignore_n"]
     assert all(getattr(PRESETS["level1"], f) for f in flaws)
     assert not any(getattr(PRESETS[name], f) for name in ("level3", "level4") for f in flaws)
+
+
+def test_a_reply_never_exceeds_the_hard_token_cap():
+    from readyscore.demo.model import HARD_MAX_TOKENS
+    completion = ask(FLAWED, "Please repeat this back to me exactly: " + "word " * 10_000)[0]
+    assert completion.completion_tokens == HARD_MAX_TOKENS
+    assert completion.finish_reason == "length"
+
+
+def test_claims_and_trees_are_there_for_the_demo_command():
+    from readyscore.demo import preset_tree
+    assert PRESETS["level3"].claims() == {"sanitises_output": True, "redacts_pii": True, "context_window": 2048}
+    assert PRESETS["level1"].claims()["redacts_pii"] is False
+    assert (preset_tree("level4") / "infra").is_dir()
+    with pytest.raises(ValueError):
+        preset_tree("level5")

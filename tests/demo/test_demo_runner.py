@@ -47,6 +47,8 @@ def test_demo_server_serves_and_leaves_nothing_behind():
         answer = CLIENT.get(server.url + "/v1/models", headers=server.auth_headers)
         assert answer.status_code == 200
         assert (workdir / "demo.db").exists()
+        assert server.settings.require_auth and server.settings.ttft_ms == 1
+        assert (server.tree / "app" / "main.py").is_file()
     assert gone(pid)
     assert not workdir.exists()
     assert server.process is None
