@@ -18,6 +18,9 @@ from typing import Any
 
 CACHE_ENV = "READYSCORE_CACHE_DIR"
 SCHEMA = 1
+CHUNK = 5000  # hashes per lookup
+# The hashes travel as one JSON array parameter: one constant statement, whatever their number.
+SELECT_CHUNK = "SELECT hash, value FROM results WHERE ns = ? AND hash IN (SELECT value FROM json_each(?))"
 
 
 def cache_dir() -> Path:
@@ -49,15 +52,29 @@ class ResultCache:
         if path is None:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS results (ns TEXT, hash TEXT, value TEXT, PRIMARY KEY (ns, hash))")
+            self._db = self._open(path)
+        except sqlite3.DatabaseError:
+            # Not a database (a damaged or foreign file): it is only a cache, so start it afresh.
+            try:
+                path.unlink()
+                self._db = self._open(path)
+            except (sqlite3.Error, OSError) as exc:
+                self.error = f"result cache unavailable ({exc}); running without it"
         except (sqlite3.Error, OSError) as exc:
             self.error = f"result cache unavailable ({exc}); running without it"
-            self._db = None
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS results (ns TEXT, hash TEXT, value TEXT, PRIMARY KEY (ns, hash))")
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
     @classmethod
     def default(cls, enabled: bool = True) -> ResultCache:
@@ -74,11 +91,8 @@ class ResultCache:
         unique = sorted(set(hashes))
         try:
             with self._lock:
-                for start in range(0, len(unique), 500):
-                    chunk = unique[start:start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = self._db.execute(
-                        f"SELECT hash, value FROM results WHERE ns = ? AND hash IN ({marks})", [ns, *chunk])
+                for start in range(0, len(unique), CHUNK):
+                    rows = self._db.execute(SELECT_CHUNK, [ns, json.dumps(unique[start:start + CHUNK])])
                     for digest, value in rows:
                         try:
                             found[digest] = json.loads(value)
