@@ -165,7 +165,7 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         except OSError as exc:
             raise ConfigError(path, f"cannot read: {exc.strerror}") from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        return yaml.load(text, Loader=_LineLoader)  # nosec B506 - _LineLoader is a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

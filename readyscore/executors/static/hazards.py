@@ -44,7 +44,7 @@ SQL_SINKS = {"execute", "executemany", "executescript", "raw", "read_sql", "read
 SQL_WORDS = re.compile(r"(?i)\b(select|insert\s+into|update|delete\s+from|create\s+table|drop\s+table|alter\s+table|"
                        r"where|values|replace\s+into|merge\s+into)\b")
 WILDCARD_REGEXES = {".*", "^.*$", ".+", "^.+$", "*", "^.*", "https?://.*"}
-ANY_HOST = {"0.0.0.0", "::", ""}
+ANY_HOST = {"0.0.0.0", "::", ""}  # nosec B104 - the values the hazard check looks for, not a bind
 DEBUG_CALLS = {"run", "FastAPI", "Starlette", "Quart", "Sanic", "run_simple", "Application", "Flask"}
 STDLIB_SERVERS = {"http.server.HTTPServer", "http.server.ThreadingHTTPServer", "socketserver.TCPServer",
                   "socketserver.ThreadingTCPServer", "wsgiref.simple_server.make_server"}
