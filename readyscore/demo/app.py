@@ -32,7 +32,7 @@ from readyscore.demo.model import Completion, ToyModel, usage
 from readyscore.demo.ratelimit import TokenBucketLimiter
 from readyscore.demo.schemas import ChatRequest, CompletionRequest
 from readyscore.demo.settings import DemoSettings
-from readyscore.demo.store import AuditLog, RequestRecord, audit_log_path, open_store
+from readyscore.demo.store import AuditLog, RequestRecord, audit_log_path, open_store, temporary_files
 
 # Bodies past the cap are still read (and thrown away) up to this bound, so the client gets its 413
 # instead of a reset connection; beyond it the connection is simply cut.
@@ -332,6 +332,8 @@ def create_app(settings: DemoSettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         service.store.close()
+        for path in temporary_files(settings):
+            path.unlink(missing_ok=True)
 
     docs = settings.expose_docs
     app = FastAPI(title="readyscore demo LLM service", version="0.1.0", debug=settings.debug_errors,

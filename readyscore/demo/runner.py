@@ -22,14 +22,14 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from pathlib import Path
 from typing import IO, Any
 
 from readyscore.demo.settings import API_KEY_ENV, AUDIT_LOG_ENV, DB_PATH_ENV, PRESETS, DemoSettings, preset_tree
 
 LISTENING = "READYSCORE_DEMO_LISTENING"
-_RUNNING: weakref.WeakSet[DemoServer] = weakref.WeakSet()
+# Strong references: a server dropped without stop() is still stopped at exit.
+_RUNNING: set[DemoServer] = set()
 
 
 class DemoServerError(RuntimeError):
@@ -77,6 +77,7 @@ class DemoServer:
         env[DB_PATH_ENV] = str(self.workdir / "demo.db")
         env[AUDIT_LOG_ENV] = str(self.workdir / "audit.jsonl")
         env["PYTHONUNBUFFERED"] = "1"
+        env["READYSCORE_DEMO_PARENT_PID"] = str(os.getpid())  # the child stops itself if we die
         env.update(self.extra_env)
         return env
 

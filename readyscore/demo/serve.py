@@ -13,13 +13,30 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import signal
 import socket
 import sys
+import threading
+import time
 
 from readyscore.demo.settings import PRESETS, parse_override, preset
 
 LISTENING = "READYSCORE_DEMO_LISTENING"
+# Set by DemoServer: the service shuts itself down when that process is gone, so not even a
+# SIGKILLed test runner leaves a demo service behind.
+PARENT_PID_ENV = "READYSCORE_DEMO_PARENT_PID"
+
+
+def watch_parent(pid: int, interval_s: float = 0.5) -> None:
+    """SIGTERM ourselves (a graceful shutdown) once the parent process has died."""
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            if os.getppid() != pid:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+    threading.Thread(target=watch, name="demo-parent-watch", daemon=True).start()
 
 
 def is_loopback(host: str) -> bool:
@@ -88,5 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     # was there before it: make that a clean exit, not a death by signal or a KeyboardInterrupt.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sys.exit(0))
+    parent = os.environ.get(PARENT_PID_ENV, "")
+    if parent.isdigit():
+        watch_parent(int(parent))
     AnnouncingServer(config).run(sockets=[sock])
     return 0

@@ -93,8 +93,23 @@ class SqliteStore:
 
 
 def db_path(settings: DemoSettings) -> str:
-    return (settings.db_path or os.environ.get(DB_PATH_ENV)
-            or str(Path(tempfile.gettempdir()) / f"readyscore-demo-{os.getpid()}.db"))
+    return settings.db_path or os.environ.get(DB_PATH_ENV) or default_db_path()
+
+
+def default_db_path() -> str:
+    """A file of this process in the temp directory; removed at shutdown (see `temporary_files`)."""
+    return str(Path(tempfile.gettempdir()) / f"readyscore-demo-{os.getpid()}.db")
+
+
+def temporary_files(settings: DemoSettings) -> list[Path]:
+    """The files the service created in the temp directory by default, to remove at shutdown."""
+    if settings.persistence != "sqlite" or settings.db_path or os.environ.get(DB_PATH_ENV):
+        return []
+    base = Path(default_db_path())
+    files = [base, Path(f"{base}-wal"), Path(f"{base}-shm")]
+    if settings.audit_log and not (settings.audit_log_path or os.environ.get(AUDIT_LOG_ENV)):
+        files.append(base.with_suffix(".audit.jsonl"))
+    return files
 
 
 def open_store(settings: DemoSettings) -> MemoryStore | SqliteStore:

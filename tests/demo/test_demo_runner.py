@@ -116,3 +116,25 @@ def test_a_start_that_fails_raises_with_the_childs_stderr():
 def test_unknown_presets_are_refused_before_starting():
     with pytest.raises(ValueError, match="unknown preset"):
         DemoServer("level9")
+
+
+def test_the_service_stops_itself_when_its_parent_is_killed():
+    script = ("import sys, time\n"
+              "from readyscore.demo.runner import DemoServer\n"
+              "server = DemoServer('level1').start()\n"
+              "print(server.pid, flush=True)\n"
+              "time.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        child = int(parent.stdout.readline())
+        parent.kill()  # no atexit, no cleanup: only the child's own watch can stop it
+        parent.wait(timeout=5)
+        deadline = time.monotonic() + 10
+        while not gone(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert gone(child)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        parent.stdout.close()
