@@ -17,6 +17,7 @@ from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Stat
 
 Measure = Literal["latency_p95", "ttft_p95", "error_rate", "overload", "recovery", "capacity", "saturation"]
 MIN_SAMPLE = 5
+RECOVERED_AFTER_OK = 3  # successes after the last failure that count as "recovered"
 
 
 class LoadParams(BaseModel):
@@ -156,29 +157,22 @@ def _recovery(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
     if not settings.overload.enabled:
         return Result.not_evaluated(spec.id, "no overload stage, so nothing to recover from")
     stage = outcome.stage("recovery")
-    series = outcome.section.get("timeseries") or []
-    bounds = {b["name"]: b for b in outcome.section.get("stage_bounds") or []}
-    if not stage.get("requests") or "recovery" not in bounds:
+    if not stage.get("requests"):
         return Result.not_evaluated(spec.id, "no request was sent in the recovery stage (the run ended early)")
-    start = bounds["recovery"]["start_s"]
-    seconds = [p for p in series if p["t"] >= start and p["stage"] == "recovery"]
-    # Recovered from the first second after which every second is free of errors.
-    recovered_at = 0.0 if not stage["errors"] else None
-    for index, point in enumerate(seconds if recovered_at is None else []):
-        if all(p["errors"] == 0 for p in seconds[index:]) and any(p["requests"] for p in seconds[index:]):
-            recovered_at = round(max(0.0, point["t"] - start), 1)
-            break
+    # Recovered: the failures stopped, and enough requests succeeded after the last one.
+    recovered = stage["ok_after_last_error"] >= RECOVERED_AFTER_OK
+    recovered_at = 0.0 if not stage["errors"] else (stage["last_error_at_s"] if recovered else None)
     e2e = stage.get("e2e_latency_ms") or {}
     p95 = e2e.get("p95")
     summary = (f"recovery stage ({stage['users']} users, {stage['planned_s']:g} s): {stage['requests']} requests, "
-               f"{stage['ok']} served, {stage['throttled']} still throttled, {stage['bad']} bad; "
-               f"p95 latency {p95 if p95 is None else round(p95)} ms")
+               f"{stage['ok']} served, {stage['throttled']} throttled, {stage['bad']} bad; "
+               f"p95 latency {'—' if p95 is None else round(p95)} ms")
     metrics = _metrics(outcome, "recovery") | {"recovered_after_s": recovered_at}
-    if stage["bad"] and recovered_at is None:
-        text = f"the service did not recover after the overload: {summary}; failures: {_breakdown(stage)}"
-        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
     if not stage["ok"]:
-        text = f"no request succeeded after the overload: {summary}"
+        text = f"no request succeeded after the overload: {summary}; failures: {_breakdown(stage)}"
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+    if recovered_at is None and stage["bad"]:
+        text = f"the service kept failing after the overload: {summary}; failures: {_breakdown(stage)}"
         return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
     if recovered_at is None:
         text = f"the service was still refusing requests when the recovery stage ended: {summary}"
@@ -188,7 +182,8 @@ def _recovery(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
         text = f"the service answers again but slower than the SLO: {summary}"
         return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
                       strength=EvidenceStrength.VERIFIED)
-    text = f"the service recovered {recovered_at:g} s after the overload ended: {summary}"
+    when = "at once" if not recovered_at else f"within {recovered_at:g} s"
+    text = f"the service recovered {when} after the overload ended: {summary}"
     return result(spec, Status.PASS, text, evidence=_evidence(text), metrics=metrics,
                   strength=EvidenceStrength.VERIFIED)
 

@@ -141,6 +141,9 @@ def stage_stats(records: list[dict[str, Any]], slo: Slo, planned_s: float, skip_
     statuses = Counter(str(r.get("status") or "none") for r in sample)
     shed = [r for r in sample if r.get("status") in (429, 503)]
     e2e = summary(1000.0 * r["e2e"] for r in ok if r.get("e2e") is not None)
+    # When did failures stop? (the recovery check): the last failed send, and what came after it.
+    in_order = sorted(sample, key=lambda r: r["t"])
+    last_error = max((i for i, r in enumerate(in_order) if not r.get("ok")), default=None)
     return {
         "requests": len(sample),
         "ok": len(ok),
@@ -166,6 +169,9 @@ def stage_stats(records: list[dict[str, Any]], slo: Slo, planned_s: float, skip_
         "streamed": sum(1 for r in sample if r.get("stream")),
         "window_s": _round(length),
         "window": [start, end],
+        "last_error_at_s": None if last_error is None else _round(in_order[last_error]["t"] - start),
+        "ok_after_last_error": len(ok) if last_error is None else sum(
+            1 for r in in_order[last_error + 1:] if r.get("ok")),
         "interrupted": len(records) - len(finished),
     }
 
