@@ -3,9 +3,9 @@
 Every Locust process (the single local one, or each worker of `--processes N`) appends to its own
 `records-<host>-<pid>.jsonl` in the run folder, flushed at least twice a second, so a run that is
 stopped early (Ctrl-C, timeout, a crash) keeps what was measured up to then. Workers on other
-machines cannot write into that folder: with `forward=True` they also hand their records to the
-master on Locust's own worker report, and the master appends them to `forwarded-<worker>.jsonl`.
-Records carry a unique id, so a record that reached the folder both ways is counted once.
+machines cannot write into that folder: with `forward=True` they hand their records to the master
+on Locust's own worker report (every 3 s, and once more when they quit), and the master appends
+them to `forwarded-<worker>.jsonl`. Records carry a unique id, so none is counted twice.
 
 Plain Python: no locust, no gevent (the tests and the main process import it).
 """
@@ -52,12 +52,14 @@ class Recorder:
 
     def add(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":"))
-        self._pending.append(line)
         if self.forward:
+            # A worker on another machine: the run folder is the master's, so nothing is written here.
             if len(self._to_master) < MAX_FORWARD_BATCH:
                 self._to_master.append(line)
             else:
                 self.dropped_for_master += 1
+            return
+        self._pending.append(line)
         if len(self._pending) >= FLUSH_EVERY_RECORDS or time.monotonic() - self._last_flush >= FLUSH_EVERY_S:
             self.flush()
 
@@ -88,6 +90,9 @@ class Recorder:
         wall = time.monotonic() - self._wall0
         meta = {"meta": {"host": self.host, "pid": os.getpid(), "cpu_s": round(_cpu_seconds() - self._cpu0, 3),
                          "wall_s": round(wall, 3), "dropped_for_master": self.dropped_for_master}}
+        if self.forward:
+            self._to_master.append(json.dumps(meta))
+            return
         self._pending.append(json.dumps(meta))
         self.flush()
         if self._handle is not None:

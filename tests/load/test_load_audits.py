@@ -4,6 +4,8 @@ queueing, failing mid-run, cancelled, refused, swept and spread over Locust proc
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +15,7 @@ from loadtools import FAST_LOAD, audit_load, statuses
 
 from readyscore.config import AuditOptions, load_profile
 from readyscore.executors.base import AuditContext
+from readyscore.executors.load.runner import LOCUSTFILE
 from readyscore.executors.load.session import run_load
 from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
 from readyscore.reporters.html import HtmlReporter
@@ -143,3 +146,28 @@ def test_sweep_on_two_locust_processes_finds_the_knee():
     assert got["load-overload-behaviour"] == "not_evaluated"
     assert report.sections["load"]["client"]["processes"] == 2  # two workers wrote records
     assert "sweep's knee" in report.sections["load"]["capacity"]["source"]
+
+
+def test_a_master_worker_run_reads_the_workers_records_back(fast_server):
+    """readyscore runs the Locust master; a worker started separately (as on another machine)
+    connects, loads the service and forwards its records to the master."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = subprocess.Popen([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
+                               "--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        report = audit_load(fast_server.url, load={
+            "overload": {"enabled": False},
+            "distributed": {"expect_workers": 1, "master_bind_port": port, "wait_for_workers_s": 30}})
+        worker.wait(30)  # the master tells its workers to quit
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    section = report.sections["load"]
+    assert statuses(report)["load-latency-p95"] == "pass", report.result("load-latency-p95").message
+    assert section["plan"]["distributed_workers"] == 1
+    assert section["stages"]["normal"]["ok"] > 0
+    # Forwarded on Locust's worker reports: at most the last report can be late, never duplicated.
+    assert 0 < section["records"] <= section["locust"]["requests"] + section["interrupted"]
