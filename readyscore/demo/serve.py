@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
 
+    if settings.require_auth and not os.environ.get(settings.api_key_env, "").strip():
+        # Checked again by the app itself; here it fails fast, before the heavy imports.
+        print(f"authentication is on but ${settings.api_key_env} is empty: refusing to start an open service",
+              file=sys.stderr)
+        return 2
+
     import uvicorn
 
     from readyscore.demo import logs

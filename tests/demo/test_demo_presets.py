@@ -247,3 +247,11 @@ def test_health_delay_slows_the_health_endpoints(demo_pool):  # noqa: F811
 def test_a_preset_with_auth_refuses_to_start_without_a_key():
     with pytest.raises(DemoServerError, match="refusing to start"):
         DemoServer("level2", env={"READYSCORE_DEMO_API_KEY": ""}, start_timeout_s=15).start()
+
+
+def test_the_app_itself_refuses_to_be_built_open(monkeypatch):
+    from readyscore.demo.app import MissingApiKey, create_app
+    from readyscore.demo.settings import PRESETS
+    monkeypatch.setenv("READYSCORE_DEMO_API_KEY", "  ")
+    with pytest.raises(MissingApiKey):
+        create_app(PRESETS["level2"])

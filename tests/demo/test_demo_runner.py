@@ -18,6 +18,7 @@ pytest.importorskip("uvicorn")
 
 from demo_helpers import CLIENT  # noqa: E402
 
+from readyscore.demo import serve  # noqa: E402
 from readyscore.demo.runner import DemoServer, DemoServerError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +34,11 @@ def gone(pid: int) -> bool:
     return status.exists() and "State:\tZ" in status.read_text()
 
 
-def run_module(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "READYSCORE_DEMO_API_KEY": "rsk-test"}
-    return subprocess.run([sys.executable, "-m", "readyscore.demo", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+def run_main(capsys, *args: str) -> tuple[int, str, str]:
+    """serve.main in this process: argument errors return before anything is imported or bound."""
+    code = serve.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_demo_server_serves_and_leaves_nothing_behind():
@@ -91,20 +93,28 @@ def test_the_module_prints_one_listening_line_and_stops_on_sigterm():
         process.stdout.close()
 
 
-def test_public_hosts_are_refused_without_allow_public():
-    result = run_module("--host", "0.0.0.0", "--preset", "level1")
-    assert result.returncode == 2
-    assert "--allow-public" in result.stderr
-    assert "LISTENING" not in result.stdout
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com"])
+def test_public_hosts_are_refused_without_allow_public(capsys, host):
+    code, out, err = run_main(capsys, "--host", host, "--preset", "level1")
+    assert code == 2
+    assert "--allow-public" in err
+    assert "LISTENING" not in out
 
 
 @pytest.mark.parametrize("override, message", [("no_such_switch=1", "unknown setting"),
                                                 ("ttft_ms=-5", "invalid settings"),
                                                 ("ttft_ms", "expected key=value")])
-def test_bad_overrides_are_refused(override, message):
-    result = run_module("--set", override)
-    assert result.returncode == 2
-    assert message in result.stderr
+def test_bad_overrides_are_refused(capsys, override, message):
+    code, _, err = run_main(capsys, "--set", override)
+    assert code == 2
+    assert message in err
+
+
+def test_auth_without_a_key_is_refused_before_anything_starts(capsys, monkeypatch):
+    monkeypatch.delenv("READYSCORE_DEMO_API_KEY", raising=False)
+    code, out, err = run_main(capsys, "--preset", "level2")
+    assert code == 2
+    assert "refusing to start" in err and "LISTENING" not in out
 
 
 def test_a_start_that_fails_raises_with_the_childs_stderr():
