@@ -59,10 +59,13 @@ def test_fail_under_and_min_level_exit_one_when_not_met(tidy_repo, tmp_path):
 
 def test_fail_on_severity_gates_on_unsuppressed_failures(tidy_repo, tmp_path):
     args = ("audit", str(tidy_repo), "-o", str(tmp_path / "o"), "-q", "--sources", "static")
-    assert readyscore(*args, "--fail-on", "high").returncode == 0
+    before = readyscore(*args, "--fail-on", "high")
+    assert "repo-no-env-file" not in before.stderr
+    assert readyscore(*args, "--fail-on", "critical").returncode == 0
     (tidy_repo / ".env").write_text("TOKEN=x\n")  # repo-no-env-file is high severity
     failed = readyscore(*args, "--fail-on", "high")
     assert failed.returncode == 1 and "repo-no-env-file" in failed.stderr
+    assert readyscore(*args, "--fail-on", "critical").returncode == 0  # below the threshold
 
 
 @pytest.mark.parametrize("args, words", [
