@@ -30,7 +30,6 @@ from geventhttpclient import HTTPClient
 from locust import LoadTestShape, User, events, task
 from locust.runners import MasterRunner
 
-
 from readyscore.loadgen.recorder import Recorder
 from readyscore.loadgen.sse import StreamTimer, read_usage_tokens
 
@@ -87,7 +86,7 @@ def _on_stage_message(msg, **_: Any) -> None:
 
 def recorder() -> Recorder:
     global _recorder
-    if _recorder is None or _recorder._pid not in (None, os.getpid()):
+    if _recorder is None or not _recorder.belongs_to_this_process():
         current = plan()
         _recorder = Recorder(current.get("out_dir") or ".", forward=bool(current.get("forward")))
     return _recorder
@@ -273,6 +272,8 @@ class LlmUser(User):
     def _refused(self, response, status: int, started: float, record: dict[str, Any],
                  stage: dict[str, Any]) -> None:
         retry_after = response.get("retry-after")
+        if isinstance(retry_after, list):  # the header sent more than once
+            retry_after = retry_after[0] if retry_after else None
         record["kind"] = "http_429" if status == 429 else ("http_5xx" if status >= 500 else "http_4xx")
         record["error"] = f"HTTP {status}"
         if isinstance(retry_after, str):
@@ -371,16 +372,19 @@ def _client(target: SplitResult, verify: Any, timeout: float) -> HTTPClient:
 def read_available(response) -> bytes:
     """The body bytes that have arrived, decoded from the chunked framing, waiting only when none
     have: one `recv` at most. (geventhttpclient's own `read(n)` waits until n bytes are in, which
-    turns a token stream into 1-4 KiB bursts.) Empty bytes: the body has ended."""
+    turns a token stream into 1-4 KiB bursts.) Empty bytes: the body has ended.
+
+    It reaches into two private attributes of geventhttpclient's response (`_body_buffer`, `_sock`):
+    the library has no public "read what is there" call. tests/load pins the behaviour."""
     buffer = response._body_buffer
-    if not buffer:
+    while not buffer:  # a read may hold only chunk framing: then wait for payload
         sock = response._sock
         if response.message_complete or sock is None:
             return b""
         data = sock.recv(READ_SIZE)
         response.feed(data)  # b"" tells the parser the connection closed (ends a close-delimited body)
-        if not data and not buffer:
-            return b""
+        if not data:
+            break
     chunk = bytes(buffer)
     del buffer[:]
     return chunk

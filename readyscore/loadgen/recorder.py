@@ -46,6 +46,10 @@ class Recorder:
         self._wall0 = time.monotonic()
         self.dropped_for_master = 0
 
+    def belongs_to_this_process(self) -> bool:
+        """False in a worker forked after this recorder was made (`--processes`)."""
+        return self._pid in (None, os.getpid())
+
     def next_id(self) -> str:
         self._seq += 1
         return f"{self.host}-{os.getpid()}-{self._seq}"

@@ -36,6 +36,7 @@ class ServerBehaviour:
     empty_chunks: bool = False  # a choices=[] and an empty-delta chunk between content events
     usage_chunk: bool = True
     close_delimited: bool = False  # no chunked encoding, the body ends when the connection closes
+    split_writes: bool = False  # every event goes out in two TCP writes, cut inside its framing
     error_event_after: int | None = None  # send an error event after this many content events
     send_done: bool = True
     # Overload and failure behaviour
@@ -228,6 +229,11 @@ class TimedSseServer:
                 data = frame(b": ping\n\n") + data
             if b.empty_chunks and k:
                 data = event({"id": "c", "choices": []}) + event(chunk({})) + data
+            if b.split_writes:  # the reader first sees a piece of the chunk-size line, then the rest
+                writer.write(data[:2])
+                await writer.drain()
+                await asyncio.sleep(0.001)
+                data = data[2:]
             writer.write(data)
             written.append(time.monotonic() - arrival)
             await writer.drain()

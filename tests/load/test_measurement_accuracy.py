@@ -42,9 +42,10 @@ def test_reported_ttft_itl_tpot_and_e2e_match_the_injected_delays(tmp_path):
 
 
 VARIANTS = {
-    # A role chunk sent on acceptance, ": ping" comments and empty chunks between tokens.
+    # A role chunk sent on acceptance, ": ping" comments and empty chunks between tokens, and every
+    # event cut in two TCP writes inside its chunk framing.
     "noisy_stream": ServerBehaviour(ttft_s=0.1, token_delay_s=0.01, tokens=12, role_chunk_early=True,
-                                    keepalive_comments=True, empty_chunks=True),
+                                    keepalive_comments=True, empty_chunks=True, split_writes=True),
     # A body ended by closing the connection, with no usage chunk and no [DONE] (finish_reason only).
     "bare_stream": ServerBehaviour(ttft_s=0.1, token_delay_s=0.01, tokens=12, close_delimited=True,
                                    usage_chunk=False, send_done=False),
