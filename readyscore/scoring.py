@@ -38,6 +38,9 @@ class GateStatus(StrEnum):
     MET = "met"
     UNMET = "unmet"
     NOT_EVALUATED = "not_evaluated"
+    # Every check the gate names is outside the profile's model (ci-fast has no live checks):
+    # the profile cannot ask for that evidence, so the gate does not hold its level back.
+    NOT_APPLICABLE = "not_applicable"
 
 
 class GateOutcome(BaseModel):
@@ -102,7 +105,16 @@ def _evaluated(result: Result | None, waivers: bool) -> bool:
     return result.status.evaluated
 
 
-def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waivers: bool = True) -> GateOutcome:
+def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waivers: bool = True,
+                  model: set[str] | None = None) -> GateOutcome:
+    """`model`: the ids of the checks in the profile's readiness model; references to other checks
+    are dropped (a profile without live checks earns its gates on the evidence it has)."""
+    if model is not None:
+        kept = {name: [c for c in getattr(gate, name) if c in model] for name in ("all_of", "any_of", "first_of")}
+        if not any(kept.values()):
+            return GateOutcome(id=gate.id, title=gate.title, level=level, status=GateStatus.NOT_APPLICABLE,
+                               checks=gate.check_ids(), reason="none of its checks is in this profile's model")
+        gate = gate.model_copy(update=kept)
     blocking: dict[str, str] = {}
     contradictions: list[str] = []
     any_evidence = False
@@ -244,19 +256,21 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
 
     gates: list[GateOutcome] = []
     for level_spec in sorted(profile.levels, key=lambda s: s.level):
-        gates.extend(evaluate_gate(g, level_spec.level, results, waivers) for g in level_spec.gates)
+        gates.extend(evaluate_gate(g, level_spec.level, results, waivers, set(checks)) for g in level_spec.gates)
 
     level = 0
     for level_spec in sorted(profile.levels, key=lambda s: s.level):
         in_band = score is not None and score >= level_spec.min_score
-        gates_met = all(g.status == GateStatus.MET for g in gates if g.level == level_spec.level)
+        gates_met = all(g.status in (GateStatus.MET, GateStatus.NOT_APPLICABLE)
+                        for g in gates if g.level == level_spec.level)
         if not (in_band and gates_met):
             break  # a level is earned only on top of every level below it
         level = level_spec.level
 
     top = max((s.level for s in profile.levels), default=0)
     next_level = level + 1 if level < top else None
-    held_back = [g for g in gates if g.level == next_level and g.status != GateStatus.MET]
+    held_back = [g for g in gates if g.level == next_level
+                 and g.status not in (GateStatus.MET, GateStatus.NOT_APPLICABLE)]
     next_gate_checks = {c for g in held_back for c in g.blocking}
 
     counts = {status.value: 0 for status in Status}

@@ -17,7 +17,7 @@ STATUS_STYLE = {
     "pass": "green", "fail": "red", "partial": "yellow", "warn": "yellow",
     "not_applicable": "dim", "not_evaluated": "dim", "error": "magenta",
 }
-GATE_STYLE = {"met": "green", "unmet": "red", "not_evaluated": "yellow"}
+GATE_STYLE = {"met": "green", "unmet": "red", "not_evaluated": "yellow", "not_applicable": "dim"}
 
 
 def _score_text(score: float | None) -> str:

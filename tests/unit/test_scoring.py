@@ -176,3 +176,24 @@ def test_the_roadmap_ranks_gate_unlocking_items_first_then_by_points():
     card = compute(checks, results, profile(gates, weights={"security": 1}))
     assert [i.check_id for i in card.roadmap] == ["small", "big"]
     assert card.roadmap[1].points == pytest.approx(81.82, abs=0.01)
+
+
+def test_gates_drop_checks_outside_the_profiles_model():
+    """ci-fast has no live checks: a live-first gate falls back to its static evidence, and a gate
+    that names only live checks cannot hold the level back."""
+    gates = {1: [{"id": "api", "title": "API", "first_of": ["live-chat", "static-api"]}],
+             2: [{"id": "caps", "title": "caps", "all_of": ["live-caps"]}]}
+    checks = table(check("static-api"), check("x"))  # live-chat and live-caps are not in the model
+    results = {"static-api": res("static-api", Status.PASS), "x": res("x", Status.PASS)}
+    card = compute(checks, results, profile(gates))
+    by_id = {g.id: g for g in card.gates}
+    assert by_id["api"].status == GateStatus.MET
+    assert by_id["caps"].status == GateStatus.NOT_APPLICABLE
+    assert card.level == 4
+
+    # Inside the model but not evaluated (the user narrowed --sources): still blocks.
+    checks_with_live = {**checks, "live-caps": check("live-caps")}
+    results["live-caps"] = res("live-caps", Status.NOT_EVALUATED)
+    card = compute(checks_with_live, results, profile(gates))
+    assert {g.id: g for g in card.gates}["caps"].status == GateStatus.NOT_EVALUATED
+    assert card.level == 1
