@@ -139,3 +139,82 @@ def test_hcl_blocks_literals_and_lines():
     assert block.attr("multi_az").value is True and block.attr("multi_az").line == 3
     assert not block.attr("tags").literal and block.attr("policy").value == '{ "}" }'
     assert block.attr("port").value == 5432 and block.attr("port").line == 8
+
+
+WRONG_TYPES = {
+    "k8s/odd.yaml": """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: [not, a, mapping]
+        spec:
+          replicas: three
+          selector: yes
+          template:
+            metadata: {labels: [a]}
+            spec:
+              securityContext: [1, 2]
+              hostNetwork: "true"
+              containers:
+                - just-a-string
+                - name: 7
+                  image: {not: a string}
+                  env: 5
+                  envFrom: "x"
+                  resources: big
+                  securityContext: {capabilities: {drop: ALL, add: 3}, runAsUser: "0"}
+                  livenessProbe: []
+                - name: c
+                  env: [{name: API_TOKEN, value: {nested: 1}}, {value: x}, 3]
+        ---
+        apiVersion: v1
+        kind: List
+        items: "nope"
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: h}
+        spec: {scaleTargetRef: "Deployment/x", minReplicas: many}
+        ---
+        apiVersion: policy/v1
+        kind: PodDisruptionBudget
+        metadata: {name: p}
+        spec: {selector: {matchLabels: [1]}}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s}
+        data: [a, b]
+        ---
+        apiVersion: monitoring.coreos.com/v1
+        kind: PrometheusRule
+        metadata: {name: r}
+        spec: {groups: {not: a list}}
+        """,
+    "docker-compose.yml": """
+        services:
+          a: null
+          b:
+            image: [x]
+            environment: "KEY=1"
+            depends_on: 3
+            cap_add: SYS_ADMIN
+            volumes: [{type: bind, source: /var/run/docker.sock, target: /s}, 4]
+            deploy: {resources: {limits: [1]}}
+          c: [1, 2]
+        """,
+    "Dockerfile": "FROM\nUSER\nENV\nARG =\nADD\nCOPY .\nRUN apt-get install\nHEALTHCHECK\n",
+    ".github/workflows/ci.yml": "jobs: [1]\n",
+    ".circleci/config.yml": "orbs: [x]\n",
+    "kustomization.yaml": "patches: 3\nimages: {a: b}\nreplicas: [{name: x, count: two}]\n",
+    "main.tf": 'resource "aws_db_instance" {\n  multi_az = \n}\nresource "aws_ebs_volume" "v" "extra" {\n',
+    "stack.yaml": "Resources:\n  A: {Type: 5}\n  B: {Type: 'AWS::RDS::DBInstance', Properties: [1]}\n",
+    "Pulumi.dev.yaml": "config: [1]\nresources: 3\n",
+    "dash.json": '{"dashboard": {"panels": "x"}, "AWSTemplateFormatVersion": 1, "Resources": []}',
+}
+
+
+def test_wrong_types_anywhere_never_crash_a_check(run, catalog, tree):
+    root = tree(WRONG_TYPES)
+    deploy_checks = [entry.spec.id for entry in catalog if entry.spec.id.startswith("deploy-")]
+    statuses = {check: run(root, check).status for check in deploy_checks}  # an exception fails the test
+    assert statuses["deploy-orchestrated"] == Status.PASS

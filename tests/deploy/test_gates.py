@@ -10,7 +10,13 @@ from readyscore.catalog import load_catalog
 from readyscore.config import AuditOptions, ProjectConfig, load_profile
 from readyscore.engine import audit
 from readyscore.executors import registry
-from readyscore.executors.deploy.kinds import CiParams, ComposeParams, DockerfileParams, K8sParams, PresenceParams
+from readyscore.executors.deploy.kinds import (
+    CiParams,
+    ComposeParams,
+    DockerfileParams,
+    K8sParams,
+    PresenceParams,
+)
 from readyscore.model import Source, Status
 from readyscore.scoring import GateStatus
 

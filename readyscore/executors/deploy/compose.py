@@ -7,7 +7,7 @@ from typing import Any
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import ComposeFile, Inventory
 from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
-from readyscore.executors.deploy.yamldoc import YMap, dig, line_at
+from readyscore.executors.deploy.yamldoc import YMap, as_dict, as_list, dig, line_at
 
 NO_COMPOSE = "no Compose file in the tree"
 RESTART_OK = {"always", "unless-stopped", "on-failure"}
@@ -75,11 +75,12 @@ def rule_no_privileged(inv: Inventory) -> RuleOutcome:
         for key in ("network_mode", "pid", "ipc"):
             if str(service.get(key, "")) == "host":
                 faults.append((key, f"{key}: host"))
-        for cap in service.get("cap_add") or []:
+        for cap in as_list(service.get("cap_add")):
             if str(cap).upper() in ("ALL", "SYS_ADMIN", "NET_ADMIN"):
                 faults.append(("cap_add", f"cap_add {cap}"))
-        for volume in service.get("volumes") or []:
-            if isinstance(volume, str) and volume.split(":", 1)[0] in ("/var/run/docker.sock", "/run/docker.sock"):
+        for volume in as_list(service.get("volumes")):
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else as_dict(volume).get("source")
+            if source in ("/var/run/docker.sock", "/run/docker.sock"):
                 faults.append(("volumes", "mounts the Docker socket (root on the host)"))
         for key, message in faults:
             outcome.bad(compose.path, _line(compose, name, key), f"service {name}: {message}")

@@ -20,7 +20,7 @@ import yaml
 
 from readyscore.executors.deploy import hcl, helm
 from readyscore.executors.deploy.dockerfile import Dockerfile, parse_dockerfile
-from readyscore.executors.deploy.yamldoc import YMap, load_documents
+from readyscore.executors.deploy.yamldoc import YMap, as_list, load_documents
 from readyscore.files import FileIndex, matches
 from readyscore.settings.deploy import DeploySettings
 
@@ -296,15 +296,15 @@ class _Builder:
             if data is None:
                 continue
             base = posixpath.dirname(rel)
-            entries: list[Any] = list(data.get("patchesStrategicMerge") or [])
-            for patch in data.get("patches") or []:
+            entries: list[Any] = list(as_list(data.get("patchesStrategicMerge")))
+            for patch in as_list(data.get("patches")):
                 if isinstance(patch, dict) and isinstance(patch.get("path"), str):
                     entries.append(patch["path"])
             for entry in entries:
                 if isinstance(entry, str) and "\n" not in entry:
                     patches.add(posixpath.normpath(posixpath.join(base, entry)))
             overrides = {}
-            for image in data.get("images") or []:
+            for image in as_list(data.get("images")):
                 if isinstance(image, dict) and isinstance(image.get("name"), str):
                     pin = image.get("digest") or image.get("newTag")
                     if pin:

@@ -14,7 +14,7 @@ from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.helm import TEMPLATED
 from readyscore.executors.deploy.inventory import Inventory, K8sObject
 from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
-from readyscore.executors.deploy.yamldoc import YMap, dig, line_at
+from readyscore.executors.deploy.yamldoc import YMap, as_dict, as_list, dig, line_at
 
 # Kinds whose pod template runs the service (a knative Service is handled by its apiVersion).
 SERVING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Rollout", "DeploymentConfig"}
@@ -110,7 +110,7 @@ def _limit_range_defaults(inv: Inventory) -> tuple[bool, bool]:
     """Whether a LimitRange gives containers default requests / limits."""
     requests = limits = False
     for obj in inv.objects("LimitRange"):
-        for item in dig(obj.body, "spec", "limits") or []:
+        for item in as_list(dig(obj.body, "spec", "limits")):
             if isinstance(item, dict) and item.get("type", "Container") == "Container":
                 requests |= isinstance(item.get("defaultRequest"), dict)
                 limits |= isinstance(item.get("default"), dict)
@@ -159,7 +159,7 @@ def rule_gpu(inv: Inventory, model_server_images: list[str]) -> RuleOutcome:
                 continue
             where = f"{label(obj, container)} ({image})"
             wanted = [k for section in ("limits", "requests")
-                      for k in (dig(container, "resources", section) or {}) if GPU_RESOURCE.match(str(k))]
+                      for k in as_dict(dig(container, "resources", section)) if GPU_RESOURCE.match(str(k))]
             if wanted:
                 outcome.good(obj.path, line_at(obj.body, *path, "resources"), f"{where}: requests {wanted[0]}")
             elif templated(container.get("resources")):
@@ -286,9 +286,9 @@ def rule_security(inv: Inventory, field_name: str) -> RuleOutcome:
                 else:
                     outcome.bad(obj.path, line, f"{where}: root filesystem is writable")
             elif field_name == "capabilities":
-                caps = dig(container, "securityContext", "capabilities") or {}
-                drop = {str(c).upper() for c in caps.get("drop") or []} if isinstance(caps, dict) else set()
-                add = {str(c).upper().removeprefix("CAP_") for c in caps.get("add") or []} if isinstance(caps, dict) else set()
+                caps = as_dict(dig(container, "securityContext", "capabilities"))
+                drop = {str(c).upper() for c in as_list(caps.get("drop"))}
+                add = {str(c).upper().removeprefix("CAP_") for c in as_list(caps.get("add"))}
                 risky = sorted(add & DANGEROUS_CAPS)
                 if risky:
                     outcome.bad(obj.path, line_at(obj.body, *path, "securityContext", "capabilities", "add"),
@@ -356,7 +356,7 @@ def rule_secrets_by_reference(inv: Inventory) -> RuleOutcome:
     for obj in all_workloads(inv):
         faults = 0
         for container, path in containers(obj, init=True):
-            for index, item in enumerate(container.get("env") or []):
+            for index, item in enumerate(as_list(container.get("env"))):
                 if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                     continue
                 value = item.get("value")

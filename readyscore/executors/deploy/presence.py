@@ -22,7 +22,7 @@ from readyscore.executors.deploy.k8s import (
     containers,
     is_knative_service,
 )
-from readyscore.executors.deploy.yamldoc import YMap, dig, line_at
+from readyscore.executors.deploy.yamldoc import YMap, as_dict, dig, line_at
 from readyscore.model import EvidenceStrength
 
 DECLARED = EvidenceStrength.DECLARED
@@ -239,7 +239,7 @@ def rule_dashboards(inv: Inventory) -> RuleOutcome:
             outcome.good(doc.path, None, f"Grafana dashboard {str(inner.get('title', ''))[:60]} "
                                          f"({len(inner['panels'])} panels)")
     for obj in inv.objects("GrafanaDashboard", "ConfigMap"):
-        labels = dig(obj.body, "metadata", "labels") or {}
+        labels = as_dict(dig(obj.body, "metadata", "labels"))
         if obj.kind == "GrafanaDashboard" or (isinstance(labels, dict) and "grafana_dashboard" in labels):
             outcome.good(obj.path, obj.line, f"{obj.kind} {obj.name}")
     for resource in _first(_iac_kinds(inv, *DASHBOARD_IAC)):
@@ -370,7 +370,7 @@ def rule_waf_ddos(inv: Inventory) -> RuleOutcome:
     for resource in _first(waf):
         outcome.good(resource.path, resource.line, f"WAF: {resource.type} {resource.name}")
     for obj in inv.objects("Ingress", "BackendConfig", "GCPBackendPolicy"):
-        annotations = dig(obj.body, "metadata", "annotations") or {}
+        annotations = as_dict(dig(obj.body, "metadata", "annotations"))
         hits = [a for a in WAF_ANNOTATIONS if isinstance(annotations, dict) and str(annotations.get(a, "")).lower()
                 not in ("", "false")]
         if hits:

@@ -190,3 +190,13 @@ def line_at(data: Any, *path: Any) -> int | None:
         else:
             break
     return line
+
+
+def as_list(value: Any) -> list[Any]:
+    """The value if it is a sequence, else []: audited files put anything anywhere."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[Any, Any]:
+    """The value if it is a mapping, else {}."""
+    return value if isinstance(value, dict) else {}
