@@ -12,6 +12,12 @@ extra).
 """
 
 from readyscore.demo.runner import DemoServer, DemoServerError
-from readyscore.demo.settings import PRESET_TREES, PRESETS, DemoSettings, preset, preset_tree
+from readyscore.demo.settings import (
+    PRESET_TREES,
+    PRESETS,
+    DemoSettings,
+    preset,
+    preset_tree,
+)
 
 __all__ = ["PRESETS", "PRESET_TREES", "DemoServer", "DemoServerError", "DemoSettings", "preset", "preset_tree"]

@@ -17,7 +17,7 @@ from typing import Any
 from readyscore.demo.behaviour import Conversation, respond
 from readyscore.demo.settings import DemoSettings
 
-VOCABULARY = (
+VOCABULARY = (  # noqa: SIM905 - a paragraph of words reads better than a list of 80 strings
     "the a of to and in is that for it as with on by this be are from at or an was which can will "
     "service model request answer token latency system user data cache queue server client stream "
     "steady quiet bright gentle rapid careful simple early later often always never perhaps indeed "

@@ -23,9 +23,16 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
-from readyscore.demo.settings import API_KEY_ENV, AUDIT_LOG_ENV, DB_PATH_ENV, PRESETS, DemoSettings, preset_tree
+from readyscore.demo.settings import (
+    API_KEY_ENV,
+    AUDIT_LOG_ENV,
+    DB_PATH_ENV,
+    PRESETS,
+    DemoSettings,
+    preset_tree,
+)
 
 LISTENING = "READYSCORE_DEMO_LISTENING"
 # Strong references: a server dropped without stop() is still stopped at exit.
@@ -81,7 +88,7 @@ class DemoServer:
         env.update(self.extra_env)
         return env
 
-    def start(self) -> DemoServer:
+    def start(self) -> Self:
         if self.process is not None:
             raise DemoServerError("already started")
         self.workdir = Path(tempfile.mkdtemp(prefix="readyscore-demo-"))
@@ -143,8 +150,9 @@ class DemoServer:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
 
-    def __enter__(self) -> DemoServer:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()

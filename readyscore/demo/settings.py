@@ -115,28 +115,28 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 _LEVEL1 = DemoSettings(preset="level1")
 
-_LEVEL2 = _LEVEL1.with_overrides(dict(
-    preset="level2",
-    require_auth=True, rate_limit=True, validate_input=True, max_body_bytes=64 * 1024,
-    enforce_context_window=True, debug_errors=False, expose_docs=False, cors="off",
-    cors_allow_credentials=False, server_header="readyscore-demo", persistence="sqlite",
+_LEVEL2 = _LEVEL1.with_overrides({
+    "preset": "level2",
+    "require_auth": True, "rate_limit": True, "validate_input": True, "max_body_bytes": 64 * 1024,
+    "enforce_context_window": True, "debug_errors": False, "expose_docs": False, "cors": "off",
+    "cors_allow_credentials": False, "server_header": "readyscore-demo", "persistence": "sqlite",
     # A hardened API that still trusts its model: the LLM-specific flaws stay, the request caps
     # (max_tokens, n) are enforced by the validation layer.
-    ignore_max_tokens=False, ignore_n=False,
-))
+    "ignore_max_tokens": False, "ignore_n": False,
+})
 
-_NO_LLM_FLAWS = dict(echo_system_prompt=False, obey_injection=False, honour_template_tokens=False,
-                     echo_markup=False, echo_pii=False, ignore_max_tokens=False, ignore_n=False)
+_NO_LLM_FLAWS = {"echo_system_prompt": False, "obey_injection": False, "honour_template_tokens": False,
+                 "echo_markup": False, "echo_pii": False, "ignore_max_tokens": False, "ignore_n": False}
 
-_LEVEL3 = _LEVEL2.with_overrides(dict(
-    preset="level3",
-    metrics=True, json_logs=True, kubernetes_probes=True, health_paths=["/health"], request_id=True,
-    security_headers=True, cors="allowlist", cors_origins=["https://chat.example.com"],
+_LEVEL3 = _LEVEL2.with_overrides({
+    "preset": "level3",
+    "metrics": True, "json_logs": True, "kubernetes_probes": True, "health_paths": ["/health"], "request_id": True,
+    "security_headers": True, "cors": "allowlist", "cors_origins": ["https://chat.example.com"],
     **_NO_LLM_FLAWS,
-))
+})
 
-_LEVEL4 = _LEVEL3.with_overrides(dict(preset="level4", audit_log=True, audit_retention_days=90,
-                                      metrics_require_auth=True))
+_LEVEL4 = _LEVEL3.with_overrides({"preset": "level4", "audit_log": True, "audit_retention_days": 90,
+                                  "metrics_require_auth": True})
 
 PRESETS: dict[str, DemoSettings] = {"level1": _LEVEL1, "level2": _LEVEL2, "level3": _LEVEL3, "level4": _LEVEL4}
 

@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from readyscore.demo.settings import AUDIT_LOG_ENV, DB_PATH_ENV, DemoSettings
@@ -127,7 +127,7 @@ class AuditLog:
         self.prune()
 
     def write(self, event: dict) -> None:
-        entry = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "epoch": time.time(), **event}
+        entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "epoch": time.time(), **event}
         line = json.dumps(entry, separators=(",", ":"), sort_keys=True) + "\n"
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(line)

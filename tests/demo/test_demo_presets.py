@@ -8,14 +8,15 @@ import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from demo_helpers import CLIENT, chat, demo_pool, headers, warm_servers  # noqa: E402,F401
+from demo_helpers import CLIENT, chat, demo_pool, headers, warm_servers  # noqa: F401
 
-from readyscore.demo.runner import DemoServer, DemoServerError  # noqa: E402
+from readyscore.demo.runner import DemoServer, DemoServerError
 
 HARDENED = ["level2", "level3", "level4"]
 BURSTY = {"rate_limit_rps": 5, "rate_limit_burst": 10, "ttft_ms": 0, "token_delay_ms": 0}

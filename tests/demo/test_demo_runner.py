@@ -16,10 +16,10 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from demo_helpers import CLIENT  # noqa: E402
+from demo_helpers import CLIENT
 
-from readyscore.demo import serve  # noqa: E402
-from readyscore.demo.runner import DemoServer, DemoServerError  # noqa: E402
+from readyscore.demo import serve
+from readyscore.demo.runner import DemoServer, DemoServerError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,10 +57,9 @@ def test_demo_server_serves_and_leaves_nothing_behind():
 
 
 def test_demo_server_stops_when_the_block_raises():
-    with pytest.raises(KeyboardInterrupt):
-        with DemoServer("level1") as server:
-            pid = server.pid
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), DemoServer("level1") as server:
+        pid = server.pid
+        raise KeyboardInterrupt
     assert gone(pid)
 
 
