@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,13 +30,17 @@ def default_tree() -> Path:
     return Path(sysconfig.get_paths()["purelib"]) / "pygments"
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and everything it started)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode not in (0, 1):  # bandit and readyscore exit 1 on findings
         sys.exit(f"{command[:4]} failed ({completed.returncode}): {completed.stderr.decode()[-500:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def readyscore_command(tree: Path, out: Path) -> list[str]:
@@ -54,12 +59,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="readyscore-bench-"))
     try:
-        bandit = [timed([sys.executable, "-m", "bandit", "-r", str(tree), "-f", "json", "-q", "-o",
-                         str(work / "bandit.json")]) for _ in range(args.repeat)]
-        colds, warms = [], []
+        # Interleaved, so that a change in the machine's load hits all three alike.
+        bandit, colds, warms = [], [], []
         for run in range(args.repeat):
-            cache = work / f"cache-{run}"
-            env = {**os.environ, "READYSCORE_CACHE_DIR": str(cache)}
+            bandit.append(timed([sys.executable, "-m", "bandit", "-r", str(tree), "-f", "json", "-q", "-o",
+                                 str(work / "bandit.json")]))
+            env = {**os.environ, "READYSCORE_CACHE_DIR": str(work / f"cache-{run}")}
             colds.append(timed(readyscore_command(tree, work / f"cold-{run}"), env))
             warms.append(timed(readyscore_command(tree, work / f"warm-{run}"), env))
         report = json.loads((work / "warm-0" / "report.json").read_text())
@@ -68,11 +73,18 @@ def main() -> None:
         if not scanned:
             sys.exit(f"readyscore scanned no files with bandit: {section}")
 
-        b, c, w = statistics.median(bandit), statistics.median(colds), statistics.median(warms)
-        print(f"bandit -r TREE             {b:7.2f} s")
-        print(f"readyscore audit, cold     {c:7.2f} s   ratio {c / b:.2f}x   (goal <= 0.6x)")
-        print(f"readyscore audit, warm     {w:7.2f} s   ratio {w / b:.2f}x   (goal <= 0.1x)")
-        print(f"bandit files scanned by readyscore: {scanned}; warm cache hits: {section['bandit']['cache_hits']}")
+        def median(runs: list[tuple[float, float]], index: int) -> float:
+            return statistics.median(run[index] for run in runs)
+
+        b, c, w = median(bandit, 0), median(colds, 0), median(warms, 0)
+        bc, cc, wc = median(bandit, 1), median(colds, 1), median(warms, 1)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{'':27s}{'wall':>9s}{'ratio':>8s}{'CPU':>9s}")
+        print(f"{'bandit -r TREE':27s}{b:8.2f}s{'':8s}{bc:8.2f}s")
+        print(f"{'readyscore audit, cold':27s}{c:8.2f}s{c / b:7.2f}x{cc:8.2f}s   (goal <= 0.6x)")
+        print(f"{'readyscore audit, warm':27s}{w:8.2f}s{w / b:7.2f}x{wc:8.2f}s   (goal <= 0.1x)")
+        print(f"bandit files scanned by readyscore: {scanned}; warm cache hits: {section['bandit']['cache_hits']}; "
+              f"load average at the end: {load:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
