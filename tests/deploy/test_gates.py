@@ -120,3 +120,10 @@ def test_level4_preset_meets_the_level4_deploy_gates():
     level4 = gates(deploy_audit(preset(4)))
     unmet = {g: level4[g].reason for g in L3_DEPLOY_GATES + L4_DEPLOY_GATES if level4[g].status != GateStatus.MET}
     assert not unmet
+
+
+def test_enterprise_profile_asks_for_three_replicas():
+    report = deploy_audit(FIXTURES / "good", "enterprise")
+    replicas = next(r for r in report.results if r.check_id == "deploy-k8s-replicas")
+    assert replicas.status == Status.FAIL and "at least 3" in replicas.evidence[0].message
+    assert gates(report)["self-healing"].status == GateStatus.UNMET

@@ -37,6 +37,8 @@ CI_PATTERNS = {
     "cloud-build": ["cloudbuild.yaml", "cloudbuild.yml"],
 }
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+NOT_DEPLOYMENT_JSON = frozenset({"package.json", "package-lock.json", "composer.json", "composer.lock",
+                                 "jsconfig.json", "renovate.json", "deno.json", "bower.json", "lerna.json"})
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
 COMPOSE_PREFIXES = ("docker-compose", "compose")
 # A template engine's markup where YAML structure goes: a line or a value that *starts* with `{{`, or a
@@ -342,7 +344,11 @@ class _Builder:
 
     def _json(self, rel: str) -> None:
         lowered = rel.lower()
-        # Only JSON that may be a dashboard or a CloudFormation template is worth reading.
+        name = posixpath.basename(lowered)
+        if name in NOT_DEPLOYMENT_JSON or name.startswith(("tsconfig", ".eslintrc")) or self.budget <= 0:
+            return
+        self.budget -= 1
+        # Only JSON that may be a dashboard or a CloudFormation template is worth parsing.
         text = self.files.read_text(rel, limit=self.settings.max_file_bytes)
         if text is None or not ('"panels"' in text or "AWSTemplateFormatVersion" in text
                                 or ("dashboard" in lowered and "{" in text)):

@@ -102,6 +102,8 @@ class _Builder:
         return None
 
     def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value  # most scalars: no constructor needed
         if node.tag.startswith("tag:yaml.org,2002:"):
             try:
                 return self.constructor.construct_object(node, deep=True)
