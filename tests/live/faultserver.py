@@ -185,7 +185,13 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 if self.authorised():
                     self.send(200, {"object": "list", "data": [{"id": "fault-model", "object": "model"}]})
             elif self.path == "/admin" and faults.open_admin:
+                self.send(301, b"", headers={"Location": "/admin/"})
+            elif self.path == "/admin/" and faults.open_admin:
                 self.send(200, {"users": ["root"]})
+            elif self.path == "/admin":
+                self.send(302, b"", headers={"Location": "/login?next=/admin"})
+            elif self.path.startswith("/login"):
+                self.send(200, b"<form>sign in</form>", content_type="text/html")
             elif self.path == "/" and faults.redirect_root_to:
                 self.send(301, b"", headers={"Location": faults.redirect_root_to})
             elif self.path == "/":

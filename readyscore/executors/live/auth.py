@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +45,12 @@ def judge_rejection(exchange: Exchange, what: str) -> tuple[Status, str]:
     if status == 429:
         return Status.PARTIAL, f"{what}: HTTP 429; rate limited before the credentials were judged"
     return Status.PASS, f"{what}: refused with HTTP {status} (401 or 403 would say why)"
+
+
+def _landed_on(exchange: Exchange, path: str) -> bool:
+    """Whether the answer is the page asked for: /admin -> /admin/ is, /admin -> /login is not."""
+    final = urlsplit(exchange.url).path.rstrip("/")
+    return final.endswith(path.rstrip("/")) or not path.rstrip("/")
 
 
 @register
@@ -92,9 +99,11 @@ class AuthProbe(LiveExecutor[AuthParams]):
     def _exposed(self, spec: CheckSpec, params: AuthParams, session: LiveSession) -> Result:
         paths = session.settings.sensitive_paths
         with ThreadPoolExecutor(max_workers=EXPOSURE_WORKERS) as pool:
-            exchanges = list(pool.map(lambda p: session.request("GET", p, credentials=None), paths))
+            # Same-origin redirects are followed: /admin -> /admin/ is still the admin page.
+            exchanges = list(pool.map(lambda p: session.request("GET", p, credentials=None, follow_redirects=True),
+                                      paths))
         open_paths = [(path, e) for path, e in zip(paths, exchanges, strict=True)
-                      if e.ok and not session.is_catch_all(e)]
+                      if e.ok and not session.is_catch_all(e) and _landed_on(e, path)]
         if not open_paths:
             return result(spec, Status.PASS, f"none of {len(paths)} sensitive paths answers without credentials",
                           strength=EvidenceStrength.VERIFIED, metrics={"checked": len(paths)})
