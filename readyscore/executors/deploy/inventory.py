@@ -268,8 +268,9 @@ class _Builder:
 
     def _add_object(self, rel: str, doc: YMap, source: str, chart: str | None) -> None:
         metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-        self.inv.k8s.append(K8sObject(rel, doc.line, str(doc.get("apiVersion", "")), doc["kind"],
-                                      str(metadata.get("name", "?")), doc, source, chart))
+        name = str(metadata.get("name", "?")).replace(helm.TEMPLATED, "{{…}}")
+        self.inv.k8s.append(K8sObject(rel, doc.line, str(doc.get("apiVersion", "")), doc["kind"], name, doc,
+                                      source, chart))
 
     def _ci(self) -> set[str]:
         seen: set[str] = set()
