@@ -1,8 +1,9 @@
 """Settings of the load check family (the `load:` section of a profile or readyscore.yaml).
 
-The defaults fit a laptop: 4 users for 3.5 s (the first second is warm-up), a 2 s overload stage
-at 8x the users with no think time, and 1.5 s of recovery at the normal load — 7 s of load, about
-9 s with Locust's start-up. Every number is bounded, so no profile can turn an audit
+The defaults fit a laptop: 4 users for 3 s (the first second is warm-up), a 2 s overload stage at
+8x the users with no think time, and 2 s of recovery at the normal load — 7 s of load, about 9 s
+with Locust's start-up. Stages change on Locust's one-second shape tick, so their durations are
+rounded up to whole seconds. Every number is bounded, so no profile can turn an audit
 into an unbounded load test. The request path, auth header and model come from the `live:` section.
 """
 
@@ -47,7 +48,7 @@ class OverloadSettings(Strict):
     users_factor: float = Field(default=8.0, ge=1.0, le=100.0)
     max_users: int = Field(default=200, ge=1, le=2000)
     duration_s: float = Field(default=2.0, ge=1.0, le=300.0)
-    recovery_s: float = Field(default=1.5, ge=1.0, le=300.0)
+    recovery_s: float = Field(default=2.0, ge=1.0, le=300.0)
     # Bad outcomes (5xx other than a 503 with Retry-After, timeouts, resets) tolerated during overload.
     max_bad_share: float = Field(default=0.01, ge=0, le=1)
 
@@ -91,7 +92,7 @@ class DistributedSettings(Strict):
 class LoadSettings(Strict):
     users: int = Field(default=4, ge=1, le=2000)
     spawn_rate: float = Field(default=50.0, gt=0, le=10_000)
-    duration_s: float = Field(default=3.5, ge=1.0, le=1800.0, description="the normal stage, warm-up included")
+    duration_s: float = Field(default=3.0, ge=1.0, le=1800.0, description="the normal stage, warm-up included")
     warmup_s: float = Field(default=1.0, ge=0.0, le=600.0)
     wait_s: tuple[float, float] = Field(default=(0.0, 0.0), description="think time between requests (min, max)")
     request_timeout_s: float = Field(default=30.0, gt=0, le=600)

@@ -16,8 +16,8 @@ from readyscore.settings.live import LiveSettings
 from readyscore.settings.load import LoadSettings
 
 # Short stages: each audit's load takes about 5 s plus Locust's start-up.
-FAST_LOAD = {"users": 4, "duration_s": 2.5, "warmup_s": 0.5,
-             "overload": {"duration_s": 1.0, "recovery_s": 1.5}, "overhead_s": 20.0,
+FAST_LOAD = {"users": 4, "duration_s": 2, "warmup_s": 0.5,
+             "overload": {"duration_s": 1, "recovery_s": 2}, "overhead_s": 20.0,
              "mix": {"prompt_words": [8], "max_tokens": [8]}}
 
 

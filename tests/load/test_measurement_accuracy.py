@@ -49,7 +49,7 @@ VARIANTS = {
     # A body ended by closing the connection, with no usage chunk and no [DONE] (finish_reason only).
     "bare_stream": ServerBehaviour(ttft_s=0.1, token_delay_s=0.01, tokens=12, close_delimited=True,
                                    usage_chunk=False, send_done=False),
-    "four_tokens_per_event": ServerBehaviour(ttft_s=0.1, token_delay_s=0.01, tokens=12, tokens_per_event=4),
+    "four_tokens_per_event": ServerBehaviour(ttft_s=0.1, token_delay_s=0.02, tokens=12, tokens_per_event=4),
     "error_event": ServerBehaviour(ttft_s=0.1, token_delay_s=0.01, tokens=12, error_event_after=3),
 }
 
@@ -58,7 +58,7 @@ VARIANTS = {
 def variant_runs(tmp_path_factory):
     def one(item):
         name, behaviour = item
-        return name, measure(behaviour, tmp_path_factory.mktemp(name), users=2, seconds=1.5)
+        return name, measure(behaviour, tmp_path_factory.mktemp(name), users=2, seconds=2.0)
 
     with ThreadPoolExecutor(len(VARIANTS)) as pool:
         return dict(pool.map(one, VARIANTS.items()))
@@ -66,7 +66,7 @@ def variant_runs(tmp_path_factory):
 
 @pytest.mark.parametrize("name", ["noisy_stream", "bare_stream"])
 def test_stream_shapes_that_fool_other_tools_do_not_move_ttft_or_itl(variant_runs, name):
-    out = normal_stats(variant_runs[name], 1.5, warmup=0.0)
+    out = normal_stats(variant_runs[name], 2.0, warmup=0.0)
     assert out["errors"] == 0 and out["ok"] >= 2, out["errors_by_kind"]
     assert out["ttft_ms"]["p50"] == pytest.approx(100, rel=0.25)  # not the early role chunk, not the body's end
     assert out["itl_ms"]["p50"] == pytest.approx(10, rel=0.25)  # no fake zero gaps from empty chunks
@@ -74,21 +74,21 @@ def test_stream_shapes_that_fool_other_tools_do_not_move_ttft_or_itl(variant_run
 
 
 def test_several_tokens_per_event_keep_tpot_right_while_itl_follows_the_events(variant_runs):
-    out = normal_stats(variant_runs["four_tokens_per_event"], 1.5, warmup=0.0)
+    out = normal_stats(variant_runs["four_tokens_per_event"], 2.0, warmup=0.0)
     assert out["errors"] == 0
     # The server sends tokens 0-3 together when token 3 is due (T + 3D), then 4 more every 4D.
-    assert out["ttft_ms"]["p50"] == pytest.approx(100 + 3 * 10, rel=0.25)
-    assert out["itl_ms"]["p50"] == pytest.approx(40, rel=0.25)  # one gap per event: 4 tokens apart
-    # TPOT counts tokens from usage (12), not events (3): (T+11D - (T+3D)) / 11, not 40 ms.
-    assert out["tpot_ms"]["mean"] == pytest.approx(80 / 11, rel=0.25)
+    assert out["ttft_ms"]["p50"] == pytest.approx(100 + 3 * 20, rel=0.25)
+    assert out["itl_ms"]["p50"] == pytest.approx(80, rel=0.25)  # one gap per event: 4 tokens apart
+    # TPOT counts tokens from usage (12), not events (3): (T+11D - (T+3D)) / 11, not 80 ms.
+    assert out["tpot_ms"]["mean"] == pytest.approx(160 / 11, rel=0.25)
     assert out["token_count_source"] == "usage"
 
 
 def test_without_usage_tokens_are_counted_from_events_and_the_report_says_so(variant_runs):
-    out = normal_stats(variant_runs["bare_stream"], 1.5, warmup=0.0)
+    out = normal_stats(variant_runs["bare_stream"], 2.0, warmup=0.0)
     assert out["token_count_source"] == "events"
     assert all(r["n"] == 12 for r in variant_runs["bare_stream"].records if r.get("ok"))
-    assert normal_stats(variant_runs["noisy_stream"], 1.5, warmup=0.0)["token_count_source"] == "usage"
+    assert normal_stats(variant_runs["noisy_stream"], 2.0, warmup=0.0)["token_count_source"] == "usage"
 
 
 def test_an_error_event_inside_a_200_stream_fails_the_request(variant_runs):

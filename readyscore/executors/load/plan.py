@@ -45,6 +45,11 @@ class Stage:
     wait_s: tuple[float, float]
     honour_retry_after: bool
 
+    def __post_init__(self) -> None:
+        # Locust's shape worker ticks once a second, so a stage lasts whole seconds: say so here
+        # rather than have the statistics assume a length the run never had.
+        self.duration_s = float(max(1, math.ceil(self.duration_s - 1e-9)))
+
 
 def main_stages(load: LoadSettings) -> list[Stage]:
     stages = [Stage("normal", load.users, load.duration_s, load.wait_s, load.honour_retry_after)]

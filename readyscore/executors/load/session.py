@@ -160,6 +160,8 @@ def _section(ctx: AuditContext, run: LocustRun, stages: list[Stage]) -> dict[str
         "stopped": run.stopped,
         "wall_s": round(run.wall_s, 2),
         "client": {"processes": len(run.process_meta),
+                   # Locust processes whose records arrived (record ids start with host-pid).
+                   "writers": len({str(r.get("id", "")).rsplit("-", 1)[0] for r in records}),
                    "max_cpu_share": round(max(cpu), 3) if cpu else None,
                    "saturated": bool(cpu and max(cpu) > 0.8)},
     }
