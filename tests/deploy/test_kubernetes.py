@@ -209,3 +209,20 @@ def test_literal_secret_in_a_configmap_but_not_a_plain_setting(run, tree):
         """})
     result = run(root, "deploy-k8s-secrets-by-reference")
     assert result.status == Status.FAIL and [e.line for e in result.evidence] == [7]
+
+
+def test_helm_create_style_chart_is_read_as_far_as_it_can_be(run):
+    # `with .Values.securityContext` + `toYaml .`, `default .Chart.AppVersion`, an HPA that only
+    # renders when autoscaling is enabled (and then replaces spec.replicas), empty resources.
+    chart = "charts/gateway/templates/deployment.yaml"
+    image = run("helm-scaffold", "deploy-k8s-image-pinned")
+    assert image.status == Status.PASS and "gateway:2.1.0" in image.evidence[0].message
+    assert run("helm-scaffold", "deploy-k8s-run-as-non-root").status == Status.PASS
+    assert run("helm-scaffold", "deploy-k8s-no-privilege-escalation").status == Status.PASS
+    replicas = run("helm-scaffold", "deploy-k8s-replicas")
+    assert replicas.status == Status.PASS and "keeps at least 2" in replicas.evidence[0].message
+    assert run("helm-scaffold", "deploy-autoscaling").status == Status.PASS
+    resources = run("helm-scaffold", "deploy-k8s-resources")  # `resources: {}` renders nothing
+    assert resources.status == Status.FAIL and (resources.evidence[0].path, resources.evidence[0].line) == (chart, 34)
+    liveness = run("helm-scaffold", "deploy-k8s-liveness-probe")
+    assert liveness.status == Status.PASS and liveness.evidence[0].line == 30

@@ -3,10 +3,12 @@
 We never run helm (nor any template engine) on an audited tree. Instead a template is reduced to
 YAML line by line, using the chart's own values.yaml:
 
-- `{{ .Values.a.b }}` (optionally `| default X`, `| quote`) becomes the value from values.yaml;
+- `{{ .Values.a.b }}` and `{{ .Chart.AppVersion }}` (optionally `| default X`, `| quote`) become the
+  value from values.yaml / Chart.yaml;
 - a line that is only `{{ toYaml .Values.x | nindent N }}` becomes that value in flow style;
-- `{{ if .Values.x }}` / `{{ if not .Values.x }}` / `else` / `end` are decided from values.yaml
-  when the condition is a plain value; any other condition keeps its body (and says so);
+- `{{ if .Values.x }}` / `{{ if not .Values.x }}` / `{{ with .Values.x }}` / `else` / `end` are
+  decided from values.yaml when the condition is a plain value (`with` also rebinds `.`, so
+  `toYaml .` inside it works); any other condition keeps its body (and says so);
 - whatever else (`include`, `tpl`, functions) becomes the placeholder `TEMPLATED`, which the
   checks report as "could not be evaluated" rather than as a pass or a fail.
 
@@ -26,7 +28,6 @@ import yaml
 TEMPLATED = "TEMPLATED"
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.DOTALL)
 _COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.DOTALL)
-_VALUES_PATH = re.compile(r"^\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)$")
 _DEFAULT = re.compile(r"^default\s+(.+)$")
 _TOYAML = re.compile(r"^toYaml\s+(\S+)(?:\s*\|\s*(?:nindent|indent)\s+(\d+))?\s*$")
 _CONTROL = re.compile(r"^(if|else if|else|end|range|with|define|block)\b\s*(.*)$")
@@ -40,31 +41,46 @@ class RenderedTemplate:
     unresolved: list[str] = field(default_factory=list)  # what could not be evaluated, with lines
 
 
-def values_lookup(values: Any, expression: str) -> Any:
-    """The value of `.Values.a.b` in values.yaml, or _MISSING."""
-    match = _VALUES_PATH.match(expression.strip())
+ROOT_OBJECTS = ("Values", "Chart", "Release", "Capabilities", "Files", "Template")
+_PATH = re.compile(r"^(\$)?((?:\.[A-Za-z_][A-Za-z0-9_-]*)+|\.)$")
+
+
+def lookup(expression: str, root: dict[str, Any], dot: Any = _MISSING) -> Any:
+    """`.Values.a.b`, `.Chart.AppVersion`, `$.Values.x`, or `.`/`.x` against the `with` value; _MISSING
+    when the path is not in values.yaml / Chart.yaml or refers to something only helm knows."""
+    match = _PATH.match(expression.strip())
     if not match:
         return _MISSING
-    node = values
-    for part in [p for p in match.group(1).split(".") if p]:
+    parts = [p for p in match.group(2).split(".") if p]
+    node = root if match.group(1) or (parts and parts[0] in ROOT_OBJECTS) else dot
+    for part in parts:
         if not isinstance(node, dict) or part not in node:
             return _MISSING
         node = node[part]
     return node
 
 
-def _pipeline_value(expression: str, values: Any) -> Any:
+def values_lookup(values: Any, expression: str) -> Any:
+    """The value of `.Values.a.b` in values.yaml, or _MISSING."""
+    return lookup(expression, {"Values": values})
+
+
+def _pipeline_value(expression: str, root: dict[str, Any], dot: Any) -> Any:
     """Evaluate `.Values.x | default y | quote` style pipelines; _MISSING when we cannot."""
     stages = [stage.strip() for stage in expression.split("|")]
-    value = values_lookup(values, stages[0])
+    value = lookup(stages[0], root, dot)
     for stage in stages[1:]:
         default = _DEFAULT.match(stage)
         if default:
             if value is _MISSING or value in (None, "", [], {}):
-                try:
-                    value = yaml.safe_load(default.group(1))
-                except yaml.YAMLError:
-                    return _MISSING
+                argument = default.group(1).strip()
+                if argument.startswith((".", "$")):
+                    value = lookup(argument, root, dot)
+                else:
+                    try:
+                        value = yaml.safe_load(argument)
+                    except yaml.YAMLError:
+                        return _MISSING
         elif stage in ("quote", "squote", "toString", "trim", "lower", "upper"):
             continue
         else:
@@ -89,48 +105,57 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def _condition(expression: str, values: Any) -> bool | None:
-    """True/False for `.Values.x`, `not .Values.x`, `eq .Values.x "y"`; None when undecidable."""
+def _condition(expression: str, root: dict[str, Any], dot: Any) -> tuple[bool | None, Any]:
+    """(True/False/None when undecidable, the value) for `.Values.x`, `not .Values.x`, `eq .Values.x "y"`."""
     negate = False
     expression = expression.strip()
     if expression.startswith("not "):
         negate, expression = True, expression[4:].strip()
     eq = re.match(r'^(eq|ne)\s+(\S+)\s+"([^"]*)"$', expression)
     if eq:
-        value = values_lookup(values, eq.group(2))
+        value = lookup(eq.group(2), root, dot)
         if value is _MISSING:
-            return None
+            return None, _MISSING
         same = _scalar_text(value) == eq.group(3)
-        return (same if eq.group(1) == "eq" else not same) != negate
-    value = values_lookup(values, expression)
+        return (same if eq.group(1) == "eq" else not same) != negate, value
+    value = lookup(expression, root, dot)
     if value is _MISSING:
-        return None
-    return bool(value) != negate
+        return None, _MISSING
+    return bool(value) != negate, value
 
 
-def render(text: str, values: Any) -> RenderedTemplate:
+def chart_object(chart_yaml: Any) -> dict[str, Any]:
+    """`.Chart` as templates see it (Chart.yaml's keys, capitalised)."""
+    chart = chart_yaml if isinstance(chart_yaml, dict) else {}
+    return {key[:1].upper() + key[1:]: value for key, value in chart.items() if isinstance(key, str)}
+
+
+def render(text: str, values: Any, chart: Any = None) -> RenderedTemplate:
     """Reduce a Helm template to YAML (see the module docstring)."""
     out: list[str] = []
     unresolved: list[str] = []
-    # Each open block: (emitting?, decided?) - a decided False block drops its lines.
-    stack: list[list[bool]] = []
+    root = {"Values": values if isinstance(values, dict) else {}, "Chart": chart_object(chart)}
+    # Each open block: [emitting?, decided?, dot] - a decided False block drops its lines; `with`
+    # rebinds the dot to its value (unknown inside `range` or an undecided `with`).
+    stack: list[list[Any]] = []
     text = _COMMENT.sub("", text)
     for number, line in enumerate(text.splitlines()[:_MAX_TEMPLATE_LINES], start=1):
         stripped = line.strip()
         actions = _ACTION.findall(stripped)
         only_action = bool(actions) and _ACTION.sub("", stripped).strip() == ""
         emitting = all(frame[0] for frame in stack)
+        dot = stack[-1][2] if stack else _MISSING
         if only_action and len(actions) == 1 and (control := _CONTROL.match(actions[0])):
             word, rest = control.group(1), control.group(2)
             if word in ("if", "with"):
-                decided = _condition(rest, values)
+                decided, value = _condition(rest, root, dot)
                 if decided is None:
                     unresolved.append(f"line {number}: condition `{rest[:60]}` kept as if true")
-                stack.append([decided is not False, decided is not None])
+                stack.append([decided is not False, decided is not None, value if word == "with" else dot])
             elif word in ("range", "define", "block"):
                 if word == "range":
                     unresolved.append(f"line {number}: `range` body read once")
-                stack.append([word == "range", True])
+                stack.append([word == "range", True, _MISSING])
             elif word in ("else", "else if") and stack:
                 frame = stack[-1]
                 if frame[1]:  # a decided condition: the other branch is its opposite
@@ -147,7 +172,7 @@ def render(text: str, values: Any) -> RenderedTemplate:
             to_yaml = _TOYAML.match(actions[0])
             indent = len(line) - len(line.lstrip())
             if to_yaml:
-                value = values_lookup(values, to_yaml.group(1))
+                value = lookup(to_yaml.group(1), root, dot)
                 pad = " " * (int(to_yaml.group(2)) if to_yaml.group(2) else indent)
                 if value is not _MISSING and value not in (None, {}, []):
                     # JSON is YAML flow style: the value stays on this one line, so every line of
@@ -165,8 +190,8 @@ def render(text: str, values: Any) -> RenderedTemplate:
             out.append(f"{pad}{TEMPLATED}: true")
             continue
 
-        def substitute(match: re.Match[str], number: int = number) -> str:
-            value = _pipeline_value(match.group(1), values)
+        def substitute(match: re.Match[str], number: int = number, dot: Any = dot) -> str:
+            value = _pipeline_value(match.group(1), root, dot)
             if value is _MISSING or isinstance(value, (dict, list)):
                 unresolved.append(f"line {number}: `{match.group(1)[:60]}`")
                 return TEMPLATED

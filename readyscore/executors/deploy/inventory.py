@@ -200,7 +200,8 @@ class _Builder:
         self.inv.dependency_bots = [f.rel for f in files.glob(*DEPENDENCY_BOTS)]
         ci_paths = self._ci()
         kustomize_patches = self._kustomizations(yaml_files)
-        chart_values = {chart: self._chart_values(chart) for chart in charts}
+        chart_values = {chart: (self._chart_file(chart, "values.yaml"), self._chart_file(chart, "Chart.yaml"))
+                        for chart in charts}
 
         for rel in files.files:
             if is_dockerfile(rel.rel):
@@ -229,7 +230,7 @@ class _Builder:
             if chart is not None:
                 inside = rel[len(chart) + 1:] if chart else rel
                 if inside.startswith("templates/"):
-                    self._helm_template(rel, chart, chart_values[chart])
+                    self._helm_template(rel, chart, *chart_values[chart])
                 continue  # Chart.yaml, values*.yaml and anything else in a chart is not a manifest
             text = self.read(rel)
             if text is None:
@@ -315,20 +316,20 @@ class _Builder:
             self.inv.kustomizations.append(Kustomization(rel, data, overrides))
         return patches
 
-    def _chart_values(self, chart: str) -> Any:
-        rel = f"{chart}/values.yaml" if chart else "values.yaml"
+    def _chart_file(self, chart: str, name: str) -> Any:
+        rel = f"{chart}/{name}" if chart else name
         if not self.files.exists(rel):
             return {}
         text = self.read(rel)
         documents = self.load_yaml(rel, text) if text else []
         return documents[0] if documents and isinstance(documents[0], dict) else {}
 
-    def _helm_template(self, rel: str, chart: str, values: Any) -> None:
+    def _helm_template(self, rel: str, chart: str, values: Any, chart_yaml: Any) -> None:
         text = self.read(rel)
         if text is None:
             return
         try:
-            rendered = helm.render(text, values)
+            rendered = helm.render(text, values, chart_yaml)
         except (ValueError, TypeError, RecursionError, yaml.YAMLError) as exc:
             self.inv.notes.append(Note(rel, f"Helm template not evaluable without helm: {type(exc).__name__}"))
             return

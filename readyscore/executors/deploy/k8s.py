@@ -172,9 +172,15 @@ def rule_gpu(inv: Inventory, model_server_images: list[str]) -> RuleOutcome:
     return outcome
 
 
-def _scalers(inv: Inventory) -> dict[tuple[str, str], tuple[int, K8sObject]]:
-    """(kind, name) of a scaled workload -> (minimum replicas, the scaler)."""
-    out: dict[tuple[str, str], tuple[int, K8sObject]] = {}
+def target_name(name: Any) -> str:
+    """A name as the inventory shows it (Helm-templated parts as {{…}})."""
+    return str(name).replace(TEMPLATED, "{{…}}")
+
+
+def _scalers(inv: Inventory) -> dict[tuple[str, str, str | None], tuple[int, K8sObject]]:
+    """(kind, name, chart) of a scaled workload -> (minimum replicas, the scaler). Within one Helm
+    chart a templated target name (`include "x.fullname"`) matches the chart's templated workload."""
+    out: dict[tuple[str, str, str | None], tuple[int, K8sObject]] = {}
     for obj in inv.objects("HorizontalPodAutoscaler", "ScaledObject"):
         target = dig(obj.body, "spec", "scaleTargetRef")
         if not isinstance(target, dict):
@@ -186,7 +192,7 @@ def _scalers(inv: Inventory) -> dict[tuple[str, str], tuple[int, K8sObject]]:
             minimum = dig(obj.body, "spec", "minReplicas")
             minimum = 1 if minimum is None else minimum
         kind = str(target.get("kind", "Deployment"))
-        out[(kind, str(target.get("name")))] = (minimum if isinstance(minimum, int) else -1, obj)
+        out[(kind, target_name(target.get("name")), obj.chart)] = (minimum if isinstance(minimum, int) else -1, obj)
     return out
 
 
@@ -205,7 +211,7 @@ def rule_replicas(inv: Inventory, minimum: int) -> RuleOutcome:
     for obj in serving_workloads(inv):
         if obj.kind not in REPLICATED_KINDS:
             continue
-        scaler = scalers.get((obj.kind, obj.name))
+        scaler = scalers.get((obj.kind, obj.name, obj.chart))
         if scaler is not None and scaler[0] >= 0:
             count, source = scaler
             where, path, line = f"{obj.where}: {source.kind} {source.name} keeps at least {count}", source.path, source.line

@@ -17,11 +17,7 @@ from readyscore.executors.deploy import iac
 from readyscore.executors.deploy.ci import _command_lines
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import Inventory, K8sObject
-from readyscore.executors.deploy.k8s import (
-    all_workloads,
-    containers,
-    is_knative_service,
-)
+from readyscore.executors.deploy.k8s import all_workloads, containers, is_knative_service, target_name
 from readyscore.executors.deploy.yamldoc import YMap, as_dict, dig, line_at
 from readyscore.model import EvidenceStrength
 
@@ -121,9 +117,9 @@ def rule_autoscaling(inv: Inventory) -> RuleOutcome:
     for obj in inv.objects("HorizontalPodAutoscaler", "ScaledObject"):
         target = dig(obj.body, "spec", "scaleTargetRef")
         if isinstance(target, dict):
-            known = (str(target.get("kind", "Deployment")), str(target.get("name"))) in names
-            note = "" if known else " (its target is not defined in this tree)"
-            outcome.good(obj.path, obj.line, f"{obj.kind} {obj.name} scales {target.get('kind')}/{target.get('name')}{note}")
+            kind, name = str(target.get("kind", "Deployment")), target_name(target.get("name"))
+            note = "" if (kind, name) in names else " (its target is not defined in this tree)"
+            outcome.good(obj.path, obj.line, f"{obj.kind} {obj.name} scales {kind}/{name}{note}")
     for obj in [o for o in inv.k8s if is_knative_service(o)]:
         outcome.good(obj.path, obj.line, f"Knative Service {obj.name} autoscales on requests")
     for resource in _first(_iac_kinds(inv, *AUTOSCALING_IAC)):
