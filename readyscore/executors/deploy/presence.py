@@ -17,7 +17,12 @@ from readyscore.executors.deploy import iac
 from readyscore.executors.deploy.ci import _command_lines
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import Inventory, K8sObject
-from readyscore.executors.deploy.k8s import all_workloads, containers, is_knative_service, target_name
+from readyscore.executors.deploy.k8s import (
+    all_workloads,
+    containers,
+    is_knative_service,
+    target_name,
+)
 from readyscore.executors.deploy.yamldoc import YMap, as_dict, dig, line_at
 from readyscore.model import EvidenceStrength
 
