@@ -60,11 +60,11 @@ def demo_pool():
 
 
 @pytest.fixture(scope="module", autouse=True)
-def warm_servers(request):
+def warm_servers(request, demo_pool):
     """Start the servers a module lists in SERVERS = [(preset, overrides), ...] in parallel."""
     wanted = getattr(request.module, "SERVERS", None)
     if wanted:
-        POOL.warm(wanted)
+        demo_pool.warm(wanted)
     yield
 
 
