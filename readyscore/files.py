@@ -60,6 +60,13 @@ def matches(path: str, pattern: str) -> bool:
     return bool(glob_to_regex(pattern).match(path))
 
 
+def _is_virtualenv(folder: str) -> bool:
+    try:
+        return os.path.lexists(os.path.join(folder, "pyvenv.cfg"))
+    except OSError:  # lexists already says False for a folder it may not search; be explicit
+        return False
+
+
 @dataclass(frozen=True)
 class FileEntry:
     rel: str  # posix path relative to the root
@@ -117,7 +124,7 @@ class FileIndex:
                     self._skip("unreadable", rel)
                     continue
                 if stat.S_ISDIR(mode):
-                    if entry.name in SKIPPED_DIRS or (Path(entry.path) / "pyvenv.cfg").exists():
+                    if entry.name in SKIPPED_DIRS or _is_virtualenv(entry.path):
                         self._skip("vendored or generated folder", rel)
                     elif self._excluded(rel):
                         self._skip("excluded by config", rel)
