@@ -28,7 +28,7 @@ class Faults:
     auth: str = "strict"  # strict | any (accepts any bearer token) | none
     rate_limit: str = "429"  # 429 | 500 (limiter answers 500) | none | 429-bare (no headers)
     limit: int = 25  # requests per window on the chat path (the gentle probes stay near it, the burst goes over)
-    window_s: float = 2.0
+    window_s: float = 1.0
     leaky_errors: bool = False  # 500 with a Python traceback and file paths on bad input
     markup_errors: bool = False  # text/html error pages that echo the request's fields unescaped
     cors: str = "none"  # none | reflect-credentials | wildcard
