@@ -243,7 +243,7 @@ class TimedSseServer:
                 return False
         if self.observe and len(self.observed) < 200_000:
             self.observed.append({"nonce": nonce, "arrival": arrival, "ttft": written[0],
-                                  "gaps": [b2 - a for a, b2 in zip(written, written[1:])]})
+                                  "gaps": [b2 - a for a, b2 in zip(written, written[1:], strict=False)]})
         writer.write(event(chunk({}, "length")))
         if b.usage_chunk:
             writer.write(event({"id": "c", "choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": tokens,

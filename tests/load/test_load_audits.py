@@ -1,26 +1,22 @@
-"""Whole audits of the load source against real loopback servers: healthy, broken, down, garbage,
-queueing, failing mid-run, cancelled, refused, swept and spread over Locust processes."""
+"""Whole audits of the load source against real loopback servers: healthy, down, garbage, queueing,
+failing mid-run, refused, swept over two Locust processes, and run as master with a worker.
+(Ctrl-C is tested from the command line in test_load_cli.py.)"""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from loadtools import FAST_LOAD, audit_load, statuses
+from loadtools import audit_load, statuses
 
-from readyscore.config import AuditOptions, load_profile
-from readyscore.executors.base import AuditContext
 from readyscore.executors.load.runner import LOCUSTFILE
-from readyscore.executors.load.session import run_load
 from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
 from readyscore.reporters.html import HtmlReporter
 from readyscore.report import Report
-from readyscore.settings.load import LoadSettings
 
 pytestmark = pytest.mark.slow
 
@@ -53,16 +49,20 @@ def test_a_healthy_service_that_sheds_load_passes_every_load_check(fast_server, 
 
 @pytest.fixture(scope="module")
 def broken_reports():
-    """Down, garbage and failing-mid-run targets, audited side by side (not timing-sensitive)."""
+    """Down, garbage, failing-mid-run and queueing targets, audited side by side (the verdicts
+    these tests check do not depend on fine timing)."""
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     down_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()  # nothing listens there now
+    queueing = ServerBehaviour(ttft_s=0.05, token_delay_s=0.01, max_concurrent=4)  # queues, never refuses
     with TimedSseServer(ServerBehaviour(garbage=True)) as garbage, \
-            TimedSseServer(ServerBehaviour(ttft_s=0.02, token_delay_s=0.005, fail_after_s=1.5)) as failing:
-        jobs = {"down": down_url, "garbage": garbage.url, "failing": failing.url}
-        with ThreadPoolExecutor(3) as pool:
-            futures = {name: pool.submit(audit_load, url) for name, url in jobs.items()}
+            TimedSseServer(ServerBehaviour(ttft_s=0.02, token_delay_s=0.005, fail_after_s=1.5)) as failing, \
+            TimedSseServer(queueing) as slow:
+        jobs = {"down": (down_url, None), "garbage": (garbage.url, None), "failing": (failing.url, None),
+                "queueing": (slow.url, {"slo": {"e2e_p95_ms": 400}})}
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            futures = {name: pool.submit(audit_load, url, load=load) for name, (url, load) in jobs.items()}
             return {name: future.result() for name, future in futures.items()}
 
 
@@ -90,10 +90,8 @@ def test_a_service_failing_mid_run_fails_overload_and_recovery(broken_reports):
     assert normal["ok"] > 0  # it served before it broke, and the report shows both
 
 
-def test_a_service_that_queues_instead_of_shedding_is_partial():
-    slow = ServerBehaviour(ttft_s=0.05, token_delay_s=0.01, max_concurrent=4)  # queues, never refuses
-    with TimedSseServer(slow) as server:
-        report = audit_load(server.url, load={"slo": {"e2e_p95_ms": 400}})
+def test_a_service_that_queues_instead_of_shedding_is_partial(broken_reports):
+    report = broken_reports["queueing"]
     got = statuses(report)
     assert got["load-latency-p95"] == "pass"  # 4 users fit the 4 slots
     assert got["load-overload-behaviour"] == "partial", report.result("load-overload-behaviour").message
@@ -108,27 +106,6 @@ def test_non_loopback_targets_are_refused_without_sending_anything():
         result = report.result(check)
         assert result.status.value == "not_evaluated" and "--allow-load-on 192.0.2.10" in result.message
     assert "load" not in report.sections
-
-
-def test_cancel_stops_locust_and_keeps_the_partial_statistics(fast_server):
-    profile = load_profile("default").model_copy(update={"load": LoadSettings.model_validate(
-        {**FAST_LOAD, "duration_s": 30.0})})
-    ctx = AuditContext(profile=profile, options=AuditOptions(url=fast_server.url))
-
-    def cancel_once_loaded():  # Ctrl-C once the service has served some load
-        deadline = time.monotonic() + 60
-        while fast_server.requests < 30 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        ctx.cancel.set()
-
-    threading.Thread(target=cancel_once_loaded, daemon=True).start()
-    started = time.monotonic()
-    outcome = run_load(ctx)
-    assert time.monotonic() - started < 25  # not the planned 33 s
-    assert outcome.stopped == "cancelled" and outcome.failed is None
-    normal = outcome.section["stages"]["normal"]
-    assert normal["ok"] > 0 and normal["e2e_latency_ms"]["n"] > 0
-    assert ctx.sections["load"]["stopped"] == "cancelled"
 
 
 def test_sweep_on_two_locust_processes_finds_the_knee():

@@ -42,7 +42,7 @@ def sweep_knee(steps: list[dict[str, Any]], attainment: float) -> dict[str, Any]
             break
     saturation = None
     reason = None
-    for previous, step in zip(usable, usable[1:]):
+    for previous, step in zip(usable, usable[1:], strict=False):
         before, after = previous.get("request_throughput_rps") or 0.0, step.get("request_throughput_rps") or 0.0
         if (step.get("slo_attainment") or 0.0) < attainment:
             saturation, reason = step, f"SLO attainment fell below {attainment:.0%}"
