@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import ssl
+import weakref
 from abc import abstractmethod
 from typing import Any, TypeVar
 
@@ -63,6 +64,8 @@ class LiveSession:
             self.base_url, api_key=self.api_key, auth_header=self.settings.auth_header,
             auth_scheme=self.settings.auth_scheme, timeout_s=self.settings.request_timeout_s,
             max_body=self.settings.max_body_bytes, redactor=self.redactor, verify=self.verify)
+        # The engine has no end-of-audit hook: close the connection pool when the session goes.
+        weakref.finalize(self, self.client.close)
 
     @property
     def verify(self) -> bool | ssl.SSLContext:
