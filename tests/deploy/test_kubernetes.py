@@ -166,7 +166,7 @@ def test_kustomize_overlay_pins_the_image_and_sets_replicas(run):
     assert image.status == Status.PASS and "kustomize" in image.evidence[0].message
     replicas = run("kustomize", "deploy-k8s-replicas")
     assert replicas.status == Status.PASS
-    assert (replicas.evidence[0].path, replicas.evidence[0].line) == ("overlays/prod/kustomization.yaml", 9)
+    assert (replicas.evidence[0].path, replicas.evidence[0].line) == ("overlays/prod/kustomization.yaml", 11)
 
 
 def test_kustomize_patches_are_not_judged_as_whole_workloads(run):
@@ -226,3 +226,15 @@ def test_helm_create_style_chart_is_read_as_far_as_it_can_be(run):
     assert resources.status == Status.FAIL and (resources.evidence[0].path, resources.evidence[0].line) == (chart, 34)
     liveness = run("helm-scaffold", "deploy-k8s-liveness-probe")
     assert liveness.status == Status.PASS and liveness.evidence[0].line == 30
+
+
+def test_fields_a_kustomize_patch_sets_are_not_evaluated_rather_than_missing(run):
+    # The base has no resources and no securityContext; prod's patches set both for container api.
+    resources = run("kustomize", "deploy-k8s-resources")
+    assert resources.status == Status.PARTIAL
+    assert (resources.evidence[0].path, resources.evidence[0].line) == ("overlays/prod/patch-resources.yaml", 10)
+    rootfs = run("kustomize", "deploy-k8s-readonly-rootfs")
+    assert rootfs.status == Status.PARTIAL and rootfs.evidence[0].path == "overlays/prod/patch-security.yaml"
+    # Nothing patches the liveness probe: still a finding in the base.
+    liveness = run("kustomize", "deploy-k8s-liveness-probe")
+    assert liveness.status == Status.FAIL and liveness.evidence[0].path == "base/deployment.yaml"

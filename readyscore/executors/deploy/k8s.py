@@ -77,6 +77,29 @@ def label(obj: K8sObject, container: YMap) -> str:
     return f"{obj.where} container {container.get('name', '?')}"
 
 
+def patched_by(inv: Inventory, obj: K8sObject, container: YMap, key: str) -> tuple[str, int | None] | None:
+    """Where a Kustomize patch sets `key` on this container, if one does. Patches are merged only by
+    kustomize at build time, so a field they set is neither missing nor proven here."""
+    for patch in inv.k8s:
+        if patch.source != "kustomize-patch" or (patch.kind, patch.name) != (obj.kind, obj.name):
+            continue
+        for candidate, path in containers(patch):
+            if candidate.get("name") == container.get("name") and key in candidate:
+                return patch.path, line_at(patch.body, *path, key)
+    return None
+
+
+def fault(outcome: RuleOutcome, inv: Inventory, obj: K8sObject, container: YMap, key: str,
+          line: int | None, message: str) -> None:
+    """A missing or wrong field, unless a Kustomize patch sets it (then: not evaluated)."""
+    patch = patched_by(inv, obj, container, key)
+    if patch is None:
+        outcome.bad(obj.path, line, message)
+    else:
+        outcome.unknown(patch[0], patch[1], f"{message} in the base; the Kustomize patch {patch[0]} sets "
+                                            f"{key}, merged only at build time")
+
+
 def _no_workloads(inv: Inventory, outcome: RuleOutcome, serving_only: bool = True) -> bool:
     workloads = serving_workloads(inv) if serving_only else all_workloads(inv)
     if not inv.k8s or not all_workloads(inv):
@@ -102,7 +125,7 @@ def rule_probe(inv: Inventory, probe: str) -> RuleOutcome:
                 outcome.unknown(obj.path, line_at(obj.body, *path), f"{where}: {probe} comes from a Helm value "
                                                                       "that could not be read")
             else:
-                outcome.bad(obj.path, line_at(obj.body, *path), f"{where}: no {probe}")
+                fault(outcome, inv, obj, container, probe, line_at(obj.body, *path), f"{where}: no {probe}")
     return outcome
 
 
@@ -141,7 +164,8 @@ def rule_resources(inv: Inventory) -> RuleOutcome:
                 if dig(resources, section, key) in (None, "") and not defaulted:
                     missing.append(f"{section}.{key}")
             if missing:
-                outcome.bad(obj.path, line_at(obj.body, *path, "resources"), f"{where}: missing {', '.join(missing)}")
+                fault(outcome, inv, obj, container, "resources", line_at(obj.body, *path, "resources"),
+                      f"{where}: missing {', '.join(missing)}")
             else:
                 outcome.good(obj.path, line_at(obj.body, *path, "resources"), f"{where}: requests and memory limit set")
     return outcome
@@ -272,7 +296,7 @@ def rule_security(inv: Inventory, field_name: str) -> RuleOutcome:
                 elif non_root is True or (isinstance(user, int) and user > 0):
                     outcome.good(obj.path, line, f"{where}: runs as non-root")
                 else:
-                    outcome.bad(obj.path, line, f"{where}: runAsNonRoot not set (the image's user decides)")
+                    fault(outcome, inv, obj, container, "securityContext", line, f"{where}: runAsNonRoot not set (the image's user decides)")
             elif field_name == "allowPrivilegeEscalation":
                 host = [k for k in ("hostNetwork", "hostPID", "hostIPC") if isinstance(spec, dict) and spec.get(k) is True]
                 privileged = dig(container, "securityContext", "privileged") is True
@@ -285,12 +309,12 @@ def rule_security(inv: Inventory, field_name: str) -> RuleOutcome:
                 elif escalation is False:
                     outcome.good(obj.path, line, f"{where}: allowPrivilegeEscalation false")
                 else:
-                    outcome.bad(obj.path, line, f"{where}: allowPrivilegeEscalation not false")
+                    fault(outcome, inv, obj, container, "securityContext", line, f"{where}: allowPrivilegeEscalation not false")
             elif field_name == "readOnlyRootFilesystem":
                 if dig(container, "securityContext", "readOnlyRootFilesystem") is True:
                     outcome.good(obj.path, line, f"{where}: read-only root filesystem")
                 else:
-                    outcome.bad(obj.path, line, f"{where}: root filesystem is writable")
+                    fault(outcome, inv, obj, container, "securityContext", line, f"{where}: root filesystem is writable")
             elif field_name == "capabilities":
                 caps = as_dict(dig(container, "securityContext", "capabilities"))
                 drop = {str(c).upper() for c in as_list(caps.get("drop"))}
@@ -302,7 +326,7 @@ def rule_security(inv: Inventory, field_name: str) -> RuleOutcome:
                 elif "ALL" in drop:
                     outcome.good(obj.path, line, f"{where}: drops ALL capabilities")
                 else:
-                    outcome.bad(obj.path, line, f"{where}: capabilities not dropped (drop: [ALL])")
+                    fault(outcome, inv, obj, container, "securityContext", line, f"{where}: capabilities not dropped (drop: [ALL])")
     return outcome
 
 
