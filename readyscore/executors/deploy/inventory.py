@@ -21,7 +21,7 @@ import yaml
 from readyscore.executors.deploy import hcl, helm
 from readyscore.executors.deploy.dockerfile import Dockerfile, parse_dockerfile
 from readyscore.executors.deploy.yamldoc import YMap, as_list, load_documents
-from readyscore.files import FileIndex, matches
+from readyscore.files import FileIndex
 from readyscore.settings.deploy import DeploySettings
 
 CI_PATTERNS = {
@@ -199,7 +199,7 @@ class _Builder:
         self.inv.files = files
         self.inv.dependency_bots = [f.rel for f in files.glob(*DEPENDENCY_BOTS)]
         ci_paths = self._ci()
-        kustomize_patches = self._kustomizations(yaml_files)
+        kustomize_patches = self._kustomizations()
         chart_values = {chart: (self._chart_file(chart, "values.yaml"), self._chart_file(chart, "Chart.yaml"))
                         for chart in charts}
 
@@ -290,7 +290,7 @@ class _Builder:
                 self.inv.ci.append(CiFile(entry.rel, system, text, data))
         return seen
 
-    def _kustomizations(self, yaml_files: list[str]) -> set[str]:
+    def _kustomizations(self) -> set[str]:
         """Read kustomization files; return the files they use as patches (not whole manifests)."""
         patches: set[str] = set()
         for rel in [f.rel for f in self.files.files if posixpath.basename(f.rel) in KUSTOMIZATION_NAMES]:
@@ -366,7 +366,3 @@ class _Builder:
 
 def build_inventory(files: FileIndex, settings: DeploySettings) -> Inventory:
     return _Builder(files, settings).build()
-
-
-def pattern_match(rel: str, *patterns: str) -> bool:
-    return any(matches(rel, pattern) for pattern in patterns)
