@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,38 @@ def assert_readable(message: str) -> None:
     assert message and message.strip(), "empty message"
     assert "Traceback" not in message and "object at 0x" not in message, message
     assert len(message) < 2000, message[:200]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+
+def _template_tags() -> set[str]:
+    """Every tag name the report's own templates write: anything else came from the data."""
+    folder = REPO / "readyscore" / "reporters" / "templates"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.j2"))
+    return {t.lower() for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", source)}
+
+
+def assert_html_is_inert(html: str) -> None:
+    """Nothing in the page runs or loads except the report's own nonce-tagged script."""
+    parser = _Tags()
+    parser.feed(html)
+    csp = re.search(r"script-src 'nonce-([^']+)'", html)
+    assert csp, "the Content-Security-Policy with a script nonce is missing"
+    allowed = _template_tags()
+    for tag, attrs in parser.tags:
+        assert tag in allowed, f"<{tag}> is not written by the template: markup from the data got through"
+        handlers = [name for name in attrs if name.startswith("on")]
+        assert not handlers, f"<{tag}> carries event handlers {handlers}"
+        for name in ("href", "src", "action", "formaction"):
+            assert not (attrs.get(name) or "").strip().lower().startswith(("javascript:", "data:text/html")), attrs
+        if tag == "script":
+            assert attrs.get("nonce") == csp.group(1) and "src" not in attrs, f"a foreign script: {attrs}"
