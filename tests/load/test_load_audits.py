@@ -72,6 +72,8 @@ def test_a_target_that_is_down_fails_the_load_checks_and_the_audit_still_reports
     assert got["load-error-rate"] == "fail" and got["load-latency-p95"] == "fail"
     assert "connection" in report.result("load-error-rate").message
     assert report.sections["load"]["stages"]["normal"]["requests"] > 0  # the statistics gathered are kept
+    html = HtmlReporter().render(report)
+    assert 'id="load-stages"' in html and "No capacity plan" in html
 
 
 def test_garbage_answers_are_errors_not_passes(broken_reports):
@@ -109,20 +111,21 @@ def test_non_loopback_targets_are_refused_without_sending_anything():
 
 
 def test_sweep_on_two_locust_processes_finds_the_knee():
-    # One request at a time, 200 ms each: the rate cannot grow past ~5 req/s, and from 4 users on
-    # the queue pushes latency past the 700 ms SLO (margins sized for a busy 2-core machine).
-    with TimedSseServer(ServerBehaviour(ttft_s=0.1, token_delay_s=0.02, tokens=6, max_concurrent=1)) as server:
+    # One request at a time, 150 ms each: the rate cannot grow past ~7 req/s, and 8 users queue to
+    # about 1.2 s, past the 500 ms SLO (margins sized for a busy 2-core machine).
+    with TimedSseServer(ServerBehaviour(ttft_s=0.05, token_delay_s=0.025, tokens=5, max_concurrent=1)) as server:
         report = audit_load(server.url, processes=2, sweep=True,
-                            load={"duration_s": 1, "warmup_s": 0.5, "overload": {"enabled": False}, "slo": {"e2e_p95_ms": 700},
-                                  "mix": {"prompt_words": [8], "max_tokens": [6]},
-                                  "sweep": {"users": [1, 4], "step_s": 2.0}})
+                            load={"duration_s": 1, "warmup_s": 0.5, "overload": {"enabled": False},
+                                  "slo": {"e2e_p95_ms": 500}, "mix": {"prompt_words": [8], "max_tokens": [5]},
+                                  "sweep": {"users": [1, 8], "step_s": 3, "attainment": 0.8}})
     got = statuses(report)
     sweep = report.sections["load"]["sweep"]
     assert got["load-saturation"] == "pass", report.result("load-saturation").message
-    assert sweep["saturation_users"] == 4 and sweep["knee_users"] == 1, sweep
+    assert sweep["saturation_users"] == 8 and sweep["knee_users"] == 1, sweep
     assert got["load-overload-behaviour"] == "not_evaluated"
     assert report.sections["load"]["client"]["writers"] == 2  # two Locust worker processes sent load
     assert "sweep's knee" in report.sections["load"]["capacity"]["source"]
+    assert 'id="load-sweep"' in HtmlReporter().render(report)
 
 
 def test_a_master_worker_run_reads_the_workers_records_back(fast_server):
