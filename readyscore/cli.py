@@ -42,7 +42,7 @@ frameworks_app = typer.Typer(help="Browse the framework mappings (OWASP LLM Top 
 app.add_typer(frameworks_app, name="frameworks")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay whole lines: paths and fields copy-paste
 
 
 class UsageError(Exception):

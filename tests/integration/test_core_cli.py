@@ -151,7 +151,7 @@ def test_schema_command_prints_the_report_json_schema():
 
 
 SLOW_AUDIT = """
-import sys, time
+import os, pathlib, sys, time
 from readyscore.executors.base import Executor, result
 from readyscore.executors.registry import register
 from readyscore.model import Status
@@ -160,6 +160,7 @@ from readyscore.model import Status
 class Slow(Executor):
     kind = "test_slow"
     def run(self, spec, params, ctx):
+        pathlib.Path(os.environ["SLOW_CHECK_STARTED"]).touch()  # tells the test the audit is under way
         ctx.sleep(60)
         return result(spec, Status.PASS, "slept")
 
@@ -190,9 +191,15 @@ def test_an_interrupted_audit_writes_a_report_marked_incomplete(tidy_repo, tmp_p
     checks.mkdir()
     (checks / "test-slow.yaml").write_text(SLOW_CHECK)
     out = tmp_path / "o"
+    started = tmp_path / "started"
     proc = subprocess.Popen([sys.executable, str(script), "audit", str(tidy_repo), "--checks-dir", str(checks),
-                             "-o", str(out), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+                             "-o", str(out), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "SLOW_CHECK_STARTED": str(started)})
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert started.exists(), "the slow check never started"
+    time.sleep(1)  # let the quick checks finish so the report has something to keep
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr

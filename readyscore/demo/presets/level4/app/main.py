@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slowapi import Limiter, _rate_limit_exceeded_handler
 from slowapi.errors import RateLimitExceeded
 
-from app import audit, budgets, db, moderation, pii, prompts, upstream
+from app import audit, budgets, db, moderation, output, pii, prompts, upstream
 from app.config import settings
 from app.observability import (TOKENS, UPSTREAM_ERRORS, configure_error_tracking, configure_logging, configure_tracing,
                                log, observe)
@@ -113,7 +113,7 @@ def chat(request: Request, body: ChatRequest, tenant: str = Depends(require_tena
     redacted_kinds = []
     for choice in answer.get("choices", []):
         content = choice.get("message", {}).get("content") or ""
-        choice["message"]["content"], kinds = pii.redact(content)
+        choice["message"]["content"], kinds = pii.redact(output.sanitise(content))
         redacted_kinds += kinds
     usage = answer.get("usage") or {}
     budgets.charge(tenant, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
