@@ -41,6 +41,7 @@ VOCABULARY = ("latency", "token", "service", "model", "request", "stream", "budg
               "queue", "window", "signal", "vector", "policy", "metric", "region", "shard", "cache")
 
 STAGE_MESSAGE = "readyscore_stage"
+NONCE_SLOT = "@@readyscore-nonce@@"
 
 _plan: dict[str, Any] | None = None
 _recorder: Recorder | None = None
@@ -175,6 +176,7 @@ class LlmUser(User):
             headers[current.get("auth_header", "Authorization")] = f"{scheme} {key}" if scheme else key
         self.headers = headers
         self.pause_until = 0.0
+        self.templates: dict[tuple[Any, Any, bool], tuple[bytes, bytes | None]] = {}
         self.target = target
         self.client = _client(target, current.get("verify", True), self.timeout)
 
@@ -194,10 +196,19 @@ class LlmUser(User):
         words = self.rng.choice(mix.get("prompt_words") or [32])
         max_tokens = self.rng.choice(mix.get("max_tokens") or [32])
         stream = self.rng.random() < float(mix.get("stream_share", 1.0))
-        # A fresh prefix per request, so a prompt cache cannot answer every request alike.
+        key = (words, max_tokens, stream)
+        parts = self.templates.get(key)
+        if parts is None:
+            parts = self.templates[key] = self._template(int(words), int(max_tokens), stream)
+        # A fresh nonce opens every prompt, so no prompt (prefix) cache answers two requests alike;
+        # the rest of a user's body is built once per mix combination.
+        if parts[1] is None:
+            return parts[0], stream, ""
         nonce = f"{self.rng.getrandbits(40):010x}"
-        prompt = f"[{nonce}] Summarise: " + " ".join(
-            self.rng.choices(VOCABULARY, k=max(0, int(words))))
+        return parts[0] + nonce.encode() + parts[1], stream, nonce
+
+    def _template(self, words: int, max_tokens: int, stream: bool) -> tuple[bytes, bytes | None]:
+        prompt = f"[{NONCE_SLOT}] Summarise: " + " ".join(self.rng.choices(VOCABULARY, k=max(0, words)))
         template = plan().get("body_template")
         body = json.loads(json.dumps(template)) if isinstance(template, dict) else {
             "messages": [{"role": "user", "content": prompt}]}
@@ -206,14 +217,15 @@ class LlmUser(User):
         model = plan().get("model")
         if model:
             body["model"] = model
-        body["max_tokens"] = int(max_tokens)
+        body["max_tokens"] = max_tokens
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         else:
             body.pop("stream", None)
             body.pop("stream_options", None)
-        return json.dumps(body).encode(), stream, nonce
+        before, slot, after = json.dumps(body).encode().partition(NONCE_SLOT.encode())
+        return (before, after) if slot else (before, None)  # a template without messages: as given
 
     @task
     def chat(self) -> None:
@@ -320,7 +332,7 @@ class LlmUser(User):
         if failure is None:
             failure = timing.problem()
         record.update(ttft=timing.ttft, e2e=timing.last_content, end=timing.end, n=timing.tokens,
-                      src=timing.token_count_source, gaps=[round(g * 1000.0, 3) for g in timing.gaps],
+                      src=timing.token_count_source, gaps_us=[int(g * 1e6) for g in timing.gaps],
                       events=timing.content_events)
         if timing.finish_reason:
             record["finish"] = timing.finish_reason[:20]

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 FLUSH_EVERY_S = 0.5
 FLUSH_EVERY_RECORDS = 500
 MAX_FORWARD_BATCH = 20_000  # records held for the master between two worker reports
@@ -38,7 +40,7 @@ class Recorder:
         self.host = socket.gethostname()[:40] or "host"
         self._pid: int | None = None
         self._handle = None
-        self._pending: list[str] = []
+        self._pending: list[bytes] = []
         self._to_master: list[str] = []
         self._last_flush = time.monotonic()
         self._seq = 0
@@ -55,11 +57,11 @@ class Recorder:
         return f"{self.host}-{os.getpid()}-{self._seq}"
 
     def add(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":"))
+        line = orjson.dumps(record)
         if self.forward:
             # A worker on another machine: the run folder is the master's, so nothing is written here.
             if len(self._to_master) < MAX_FORWARD_BATCH:
-                self._to_master.append(line)
+                self._to_master.append(line.decode())
             else:
                 self.dropped_for_master += 1
             return
@@ -85,7 +87,7 @@ class Recorder:
         if not self._pending:
             return
         handle = self._file()
-        handle.write("\n".join(self._pending) + "\n")
+        handle.write(b"\n".join(self._pending) + b"\n")
         handle.flush()
         self._pending = []
 
@@ -97,7 +99,7 @@ class Recorder:
         if self.forward:
             self._to_master.append(json.dumps(meta))
             return
-        self._pending.append(json.dumps(meta))
+        self._pending.append(orjson.dumps(meta))
         self.flush()
         if self._handle is not None:
             self._handle.close()
@@ -108,5 +110,5 @@ class Recorder:
         if self._handle is None or self._pid != os.getpid():
             self._pid = os.getpid()
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            self._handle = (self.out_dir / f"records-{self.host}-{self._pid}.jsonl").open("a", encoding="utf-8")
+            self._handle = (self.out_dir / f"records-{self.host}-{self._pid}.jsonl").open("ab")
         return self._handle

@@ -18,13 +18,16 @@ error object inside the stream or a stream without `[DONE]`/finish_reason become
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 MAX_LINE_BYTES = 1024 * 1024  # one SSE line longer than this is garbage, not a token
 MAX_GAPS = 8192  # per request; a longer answer keeps its count and times but not every gap
-_decode = json.JSONDecoder().decode
+# orjson: about twice as fast as json on these small objects, and it reads bytes as they are.
+# Invalid UTF-8 or JSON raises orjson.JSONDecodeError, a ValueError.
+_decode = orjson.loads
 
 
 @dataclass
@@ -87,18 +90,19 @@ class StreamTimer:
     def feed(self, chunk: bytes, arrived: float) -> None:
         if not chunk:
             return
-        if not self._buffer and not self._data and chunk.endswith(b"\n\n") and b"\r" not in chunk:
-            # Fast path (most reads): whole events only. One `data: ` line per event is handed to
-            # the JSON step directly; anything else goes through the line-by-line grammar.
+        if not self._buffer and not self._data and chunk.endswith(b"\n\n"):
+            events = chunk.count(b"\n\n")
+            # The common read: nothing but whole single-line `data: ` events (every newline pairs
+            # into an event end, every event starts with `data: `; JSON strings cannot hold a raw
+            # newline). Counted in C, then decoded in one go.
+            if (chunk.startswith(b"data: ") and chunk.count(b"\n") == 2 * events
+                    and chunk.count(b"\n\ndata: ") == events - 1 and b"\r" not in chunk):
+                self._batch([block[6:] for block in chunk[:-2].split(b"\n\n")], arrived)
+                return
             for block in chunk.split(b"\n\n"):
-                if not block:
-                    continue
-                if block.startswith(b"data: ") and b"\n" not in block:
-                    self._event = b""
-                    self._payload(block[6:], b"", arrived)
-                else:
+                if block:
                     for line in block.split(b"\n"):
-                        self._line(line, arrived)
+                        self._line(line.rstrip(b"\r"), arrived)
                     if self._data:
                         self._dispatch(arrived)
             return
@@ -154,17 +158,73 @@ class StreamTimer:
         self._event = b""
         self._payload(data, event, arrived)
 
+    def _batch(self, datas: list[bytes], arrived: float) -> None:
+        """Several events that arrived in one read: one JSON decode for all of them."""
+        timing = self.timing
+        if datas[-1] == b"[DONE]":
+            timing.events += 1
+            timing.done = True
+            datas = datas[:-1]
+        # Only objects are batched, `{...}` each, so no two events can merge into one, or one split
+        # into two, and still give the right count.
+        payloads = None
+        if len(datas) > 1 and sum(1 for d in datas if d[:1] == b"{" and d[-1:] == b"}") == len(datas):
+            try:
+                payloads = _decode(b"[" + b",".join(datas) + b"]")
+            except ValueError:
+                payloads = None  # one of them is not JSON: take them one by one below
+        if payloads is None or len(payloads) != len(datas):
+            for data in datas:
+                self._payload(data, b"", arrived)
+            return
+        timing.events += len(datas)
+        found = 0
+        for payload in payloads:
+            # The usual chunk, inline: one choice, no error, no usage. Anything else: _apply.
+            choices = payload.get("choices") if type(payload) is dict else None
+            if (type(choices) is list and len(choices) == 1 and type(choices[0]) is dict
+                    and not payload.get("error") and not payload.get("usage")):
+                choice = choices[0]
+                delta = choice.get("delta")
+                text = delta.get("content") if type(delta) is dict else None
+                if (text and type(text) is str) or _has_content(choice):
+                    found += 1
+                reason = choice.get("finish_reason")
+                if reason is not None and type(reason) is str:
+                    timing.finish_reason = reason
+            else:
+                self._apply(payload, b"", arrived)
+        if found:
+            self._content(arrived, found)
+
+    def _content(self, arrived: float, count: int = 1) -> None:
+        """`count` content events arrived at `arrived` (the first gap is real, the rest zero)."""
+        timing = self.timing
+        offset = arrived - timing.started
+        if timing.ttft is None:
+            timing.ttft = offset
+        elif len(timing.gaps) < MAX_GAPS:
+            timing.gaps.append(offset - timing.last_content)
+        if count > 1 and len(timing.gaps) < MAX_GAPS:
+            timing.gaps.extend([0.0] * min(count - 1, MAX_GAPS - len(timing.gaps)))
+        timing.last_content = offset
+        timing.content_events += count
+
     def _payload(self, data: bytes, event: bytes, arrived: float) -> None:
         timing = self.timing
         timing.events += 1
         try:
-            payload = _decode(data.decode("utf-8", "replace"))
+            payload = _decode(data)
         except ValueError:
             if data.strip() == b"[DONE]":
                 timing.done = True
             else:
                 timing.invalid_events += 1
             return
+        self._apply(payload, event, arrived)
+
+    def _apply(self, payload: Any, event: bytes, arrived: float) -> None:
+        timing = self.timing
         if type(payload) is not dict:
             timing.invalid_events += 1
             return
@@ -183,19 +243,15 @@ class StreamTimer:
         for choice in choices:
             if type(choice) is not dict:
                 continue
-            if not content and _has_content(choice):
-                content = True
+            if not content:
+                delta = choice.get("delta")
+                text = delta.get("content") if type(delta) is dict else None
+                content = (bool(text) and type(text) is str) or _has_content(choice)
             reason = choice.get("finish_reason")
-            if reason is not None and isinstance(reason, str):
+            if reason is not None and type(reason) is str:
                 timing.finish_reason = reason
         if content:
-            offset = arrived - timing.started
-            if timing.ttft is None:
-                timing.ttft = offset
-            elif len(timing.gaps) < MAX_GAPS:
-                timing.gaps.append(offset - timing.last_content)
-            timing.last_content = offset
-            timing.content_events += 1
+            self._content(arrived)
 
 
 def _read_usage(timing: StreamTiming, usage: Any) -> None:
@@ -228,7 +284,7 @@ def _has_content(choice: dict[str, Any]) -> bool:
 def read_usage_tokens(body: bytes) -> tuple[int | None, bool, str | None]:
     """(completion tokens, has a choice, error) of a non-streamed completion body."""
     try:
-        payload = json.loads(body)
+        payload = _decode(body)
     except ValueError:
         return None, False, "the body is not JSON"
     if not isinstance(payload, dict):

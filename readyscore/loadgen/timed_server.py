@@ -37,6 +37,9 @@ class ServerBehaviour:
     usage_chunk: bool = True
     close_delimited: bool = False  # no chunked encoding, the body ends when the connection closes
     split_writes: bool = False  # every event goes out in two TCP writes, cut inside its framing
+    # The whole streamed answer pre-rendered and sent in one write, no delays: a server as fast as
+    # Python gets, so a load generator is what saturates first (bench/load_efficiency.py).
+    instant: bool = False
     error_event_after: int | None = None  # send an error event after this many content events
     send_done: bool = True
     # Overload and failure behaviour
@@ -62,6 +65,7 @@ class TimedSseServer:
         self.shed = 0
         self._in_flight = 0
         self._queue: asyncio.Semaphore | None = None
+        self._rendered: dict[int, bytes] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -194,6 +198,13 @@ class TimedSseServer:
 
     async def _stream(self, writer: asyncio.StreamWriter, b: ServerBehaviour, tokens: int, arrival: float,
                       nonce: str | None = None) -> bool:
+        if b.instant and not b.close_delimited:
+            rendered = self._rendered.get(tokens)
+            if rendered is None:
+                rendered = self._rendered[tokens] = _render_stream(tokens)
+            writer.write(rendered)
+            await writer.drain()
+            return True
         head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
         head += b"Connection: close\r\n\r\n" if b.close_delimited else b"Transfer-Encoding: chunked\r\n\r\n"
         writer.write(head)
@@ -272,3 +283,24 @@ def _nonce(request: dict) -> str | None:
         return None
     match = NONCE.match(text) if isinstance(text, str) else None
     return match.group(1) if match else None
+
+
+def _render_stream(tokens: int) -> bytes:
+    """A complete chunked event-stream response of `tokens` one-token events, usage and [DONE]."""
+    def frame(payload: object) -> bytes:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        data = b"data: " + data + b"\n\n"
+        return b"%x\r\n%s\r\n" % (len(data), data)
+
+    def chunk(delta: dict, finish: str | None = None) -> dict:
+        return {"id": "c", "object": "chat.completion.chunk", "model": "timed",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    body = [frame(chunk({"role": "assistant", "content": "tok "}))]
+    body += [frame(chunk({"content": "tok "})) for _ in range(tokens - 1)]
+    body += [frame(chunk({}, "length")),
+             frame({"id": "c", "choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": tokens,
+                                                       "total_tokens": 8 + tokens}}),
+             frame(b"[DONE]"), b"0\r\n\r\n"]
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(body))

@@ -113,3 +113,11 @@ def test_non_streamed_usage_is_read_defensively():
     assert read_usage_tokens(b"not json")[2] == "the body is not JSON"
     assert read_usage_tokens(b'{"error":{"message":"boom"}}')[2] == "boom"
     assert read_usage_tokens(b'{"usage":{"completion_tokens":true},"choices":[]}') == (None, False, None)
+
+
+def test_a_read_with_several_events_is_decoded_together_but_judged_one_by_one():
+    good = chunk({"content": "a"})
+    timing = feed_all([(0.1, good + b"data: not json\n\n" + good + b"data: [1]\n\n" + good + DONE)])
+    assert timing.content_events == 3 and timing.invalid_events == 2 and timing.done
+    merged = feed_all([(0.1, b'data: {"choices":[{"delta":{"content":"x"}\n\ndata: }]}\n\ndata: 5,6\n\n')])
+    assert merged.content_events == 0 and merged.invalid_events == 3  # no cross-event merging

@@ -13,7 +13,7 @@ from readyscore.settings.load import LoadSettings
 def rec(t, e2e=0.5, ttft=0.1, n=5, ok=True, status=200, stage="normal", **extra):
     return {"id": f"r{t}-{e2e}-{status}", "stage": stage, "t": t, "e2e": e2e if ok else None, "end": e2e,
             "ttft": ttft if ok else None, "n": n, "ok": ok, "status": status, "stream": True, "src": "usage",
-            "gaps": [100.0] * (n - 1) if ok else [], **extra}
+            "gaps_us": [100_000] * (n - 1) if ok else [], **extra}
 
 
 def test_percentiles_are_linear_like_numpy():

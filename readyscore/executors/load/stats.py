@@ -132,7 +132,7 @@ def stage_stats(records: list[dict[str, Any]], slo: Slo, planned_s: float, skip_
     done_in_window = [r for r in finished if start <= r["t"] + (r.get("end") or 0.0) < end]
     good = [r for r in sample if meets_slo(r, slo)]
     streamed_ok = [r for r in ok if r.get("stream")]
-    gaps = [g for r in streamed_ok for g in (r.get("gaps") or []) if isinstance(g, (int, float))]
+    gaps = [g / 1000.0 for r in streamed_ok for g in (r.get("gaps_us") or []) if isinstance(g, (int, float))]
     in_flight = sum(max(0.0, min(end, r["t"] + (r.get("end") or 0.0)) - max(start, r["t"])) for r in finished)
     decode = [(r["n"] - 1) / (r["e2e"] - r["ttft"]) for r in streamed_ok
               if isinstance(r.get("n"), int) and r["n"] > 1 and r.get("e2e") and r.get("ttft") is not None
