@@ -153,3 +153,54 @@ def test_the_api_key_echoed_by_the_target_is_masked_everywhere(audits):
     assert f"Bearer {API_KEY}" not in everything
     assert API_KEY[8:24] not in everything, "a long fragment of the key leaked"
     assert mask(API_KEY) in everything, "the echo reached the report (masked), or the test proves nothing"
+
+
+def _processes_mentioning(marker: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline and int(pid) != os.getpid():
+            found.append(f"{pid}: {cmdline[:200]}")
+    return found
+
+
+@pytest.mark.slow
+def test_a_sigterm_while_probes_hang_on_a_silent_target_leaves_a_valid_incomplete_report(tmp_path):
+    """SIGINT and SIGTERM at other stages are pinned in tests/integration and tests/load; here the
+    probes are stuck in reads the target never answers, which no cancel flag can reach."""
+    import signal
+
+    from readyscore.engine import CANCEL_GRACE_S
+
+    (tmp_path / "readyscore.yaml").write_text("schema_version: 1\nlive:\n  request_timeout_s: 60\n"
+                                              "llm:\n  request_timeout_s: 60\n")
+    out = tmp_path / "interrupted-out"
+    with serve("silence") as server:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "readyscore", "audit", "--url", server.url, "--config",
+             str(tmp_path / "readyscore.yaml"), "--sources", "live", "-q", "--format", "json,html",
+             "--output", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.requests, "the audit never reached the target"
+        time.sleep(0.5)  # the probes are now waiting on a target that will never answer
+        signalled = time.monotonic()
+        child.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = child.communicate(timeout=CANCEL_GRACE_S + 15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            raise AssertionError("SIGTERM did not stop an audit whose probes hang") from None
+        stopped_after = time.monotonic() - signalled
+    assert child.returncode == 130, stderr[-2000:]
+    assert stopped_after < CANCEL_GRACE_S + 8, f"stopped {stopped_after:.1f} s after SIGTERM"
+    assert "Traceback" not in stderr
+    report = load_report(out / "report.json")
+    assert report.complete is False and report.incomplete_reason == "interrupted"
+    assert all(r.status.value != "pass" for r in report.results if r.source.value == "live")
+    assert (out / "report.html").is_file()
+    assert not _processes_mentioning(str(out)), "a process of the audit outlived it"
