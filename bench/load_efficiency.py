@@ -8,7 +8,8 @@ process), the same number of users and Locust processes run alternately:
 - readyscore: the load check's own Locust user (per-read timing, SSE and JSON parsing of every
   event, one JSON record per request).
 
-Both rates come from Locust's own JSON statistics (requests / time from first to last request).
+Both rates come from Locust's own JSON statistics (requests / time from first to last request);
+requests per CPU-second of the Locust processes are printed beside them (steadier on a busy host).
 The target: readyscore >= 0.9x raw Locust.
 
     python bench/load_efficiency.py                         # 8 users, 1 process, 8 s, 3 rounds
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,7 +68,19 @@ def locust_rate(path: Path) -> tuple[float, int]:
     return requests / (last - start), requests
 
 
-def raw_run(url: str, users: int, processes: int, seconds: float, tmp: Path) -> float:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(run) -> tuple[float, float]:
+    """(requests/s, requests per CPU-second of the load generator and its workers)."""
+    before = _children_cpu_s()
+    rate, requests = run()
+    return rate, requests / max(_children_cpu_s() - before, 1e-9)
+
+
+def raw_run(url: str, users: int, processes: int, seconds: float, tmp: Path) -> tuple[float, int]:
     locustfile = tmp / "raw_locustfile.py"
     locustfile.write_text(RAW_LOCUSTFILE)
     command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users),
@@ -75,10 +89,10 @@ def raw_run(url: str, users: int, processes: int, seconds: float, tmp: Path) -> 
     if processes > 1:
         command += ["--processes", str(processes)]
     subprocess.run(command, capture_output=True, timeout=seconds + 120, check=False)
-    return locust_rate(tmp / "raw.json")[0]
+    return locust_rate(tmp / "raw.json")
 
 
-def readyscore_run(url: str, users: int, processes: int, seconds: float, tmp: Path) -> float:
+def readyscore_run(url: str, users: int, processes: int, seconds: float, tmp: Path) -> tuple[float, int]:
     load = LoadSettings(users=users, spawn_rate=max(users, 10), mix={"prompt_words": [PROMPT_WORDS],
                                                                      "max_tokens": [TOKENS]})
     run_dir = tmp / "ours"
@@ -88,7 +102,7 @@ def readyscore_run(url: str, users: int, processes: int, seconds: float, tmp: Pa
     ok = sum(1 for r in run.records if r.get("ok"))
     if ok < 0.99 * len(run.records):
         raise SystemExit(f"readyscore's run had failures: {len(run.records) - ok} of {len(run.records)}")
-    return locust_rate(run_dir / "locust.json")[0]
+    return locust_rate(run_dir / "locust.json")
 
 
 def main() -> int:
@@ -106,21 +120,29 @@ def main() -> int:
     url = queue.get(timeout=30)
     print(f"fast loopback server {url} ({TOKENS} streamed tokens, no delay); {args.users} users, "
           f"{args.processes} Locust process(es), {args.seconds:g} s per run, {args.rounds} rounds alternating")
-    raw, ours = [], []
+    raw, ours, raw_cpu, ours_cpu = [], [], [], []
     try:
         for index in range(args.rounds):
             with tempfile.TemporaryDirectory(prefix="readyscore-bench-") as tmp:
-                raw.append(raw_run(url, args.users, args.processes, args.seconds, Path(tmp)))
+                rate, per_cpu = measured(lambda: raw_run(url, args.users, args.processes, args.seconds, Path(tmp)))
+                raw.append(rate)
+                raw_cpu.append(per_cpu)
             time.sleep(0.5)
             with tempfile.TemporaryDirectory(prefix="readyscore-bench-") as tmp:
-                ours.append(readyscore_run(url, args.users, args.processes, args.seconds, Path(tmp)))
-            print(f"round {index + 1}: raw Locust FastHttpUser {raw[-1]:8.1f} req/s | readyscore {ours[-1]:8.1f} req/s"
-                  f" | ratio {ours[-1] / raw[-1]:.3f}")
+                rate, per_cpu = measured(lambda: readyscore_run(url, args.users, args.processes, args.seconds,
+                                                                Path(tmp)))
+                ours.append(rate)
+                ours_cpu.append(per_cpu)
+            print(f"round {index + 1}: raw Locust FastHttpUser {raw[-1]:8.1f} req/s ({raw_cpu[-1]:6.0f}/CPU-s) | "
+                  f"readyscore {ours[-1]:8.1f} req/s ({ours_cpu[-1]:6.0f}/CPU-s) | ratio {ours[-1] / raw[-1]:.3f}")
     finally:
         server.terminate()
     ratio = statistics.median(ours) / statistics.median(raw)
+    cpu_ratio = statistics.median(ours_cpu) / statistics.median(raw_cpu)
     print(f"\nmedian: raw {statistics.median(raw):.1f} req/s, readyscore {statistics.median(ours):.1f} req/s "
           f"-> {ratio:.3f}x (target >= {args.target:g}x: {'met' if ratio >= args.target else 'NOT met'})")
+    print(f"requests per CPU-second of the load generator (start-up included): raw {statistics.median(raw_cpu):.0f}, "
+          f"readyscore {statistics.median(ours_cpu):.0f} -> {cpu_ratio:.3f}x")
     return 0 if ratio >= args.target else 1
 
 

@@ -231,7 +231,8 @@ class LlmUser(User):
     def chat(self) -> None:
         body, stream, nonce = self._body()
         stage = current_stage()
-        record: dict[str, Any] = {"id": recorder().next_id(), "stage": stage.get("name", "?"), "stream": stream,
+        records = recorder()
+        record: dict[str, Any] = {"id": records.next_id(), "stage": stage.get("name", "?"), "stream": stream,
                                   "t": time.time(), "nonce": nonce}
         started = time.perf_counter()
         # CLOCK_MONOTONIC, shared by every process on this host: lets a loopback test server
@@ -245,7 +246,7 @@ class LlmUser(User):
             if not completed:  # killed mid-request (a stop without drain): kept, but out of the stats
                 record["interrupted"] = True
                 record.setdefault("end", time.perf_counter() - started)
-            recorder().add(record)
+            records.add(record)
             if completed:
                 # One Locust event per LLM request: end-to-end time (to the last token), tokens as size.
                 seconds = record.get("e2e") if record.get("e2e") is not None else record.get("end") or 0.0
