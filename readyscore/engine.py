@@ -25,7 +25,7 @@ from readyscore.executors.base import AuditCancelled, AuditContext, Executor
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Result, Source, Status
 from readyscore.redact import Redactor
-from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers
+from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers, printable
 from readyscore.scoring import ScoredCheck, compute
 from readyscore.yamlfile import ConfigError
 
@@ -292,7 +292,7 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
     )
     # Per requirement of each framework mapping (OWASP LLM Top 10, AWS GenAI Lens): covered, passed ...
     report.sections["frameworks"] = frameworks.report_section(report.results)
-    return report
+    return printable(report)  # a file name that is not UTF-8 must not cost the whole report
 
 
 def _redacted_evidence(evidence, redactor: Redactor):

@@ -161,3 +161,33 @@ def load_report(path: Path) -> Report:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise ReportLoadError(f"{path}: field '{field}': {first['msg']}") from None
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:  # a file name that is not UTF-8 arrives as surrogate escapes: show its bytes as U+FFFD
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
+
+
+def printable(report: Report) -> Report:
+    """The report with every string writable as UTF-8.
+
+    Names from the audited tree need not be UTF-8 (Linux allows any bytes); Python hands them over
+    as surrogate escapes, which no UTF-8 writer accepts, so one odd file name would cost the whole
+    report."""
+    try:
+        report.model_dump_json()
+        return report
+    except ValueError:  # pydantic's serialisation error
+        return Report.model_validate(_printable(report.model_dump(mode="python")))

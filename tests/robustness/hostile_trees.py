@@ -72,6 +72,8 @@ def build_hostile_tree(root: Path) -> Path:
     (root / "<img src=x onerror=alert(1)>.py").write_text("print('hi')\n")
     (root / "tab\tand\nnewline.py").write_text("print('hi')\n")
     os.makedirs(os.fsencode(root) + b"/bad\xffname", exist_ok=True)
+    with open(os.fsencode(root) + b"/bad\xffname/test_\xfe.py", "w") as handle:
+        handle.write("def test_x():\n    assert True\n")
     return root
 
 

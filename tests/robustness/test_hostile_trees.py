@@ -166,3 +166,17 @@ def test_a_folder_it_may_not_read_is_counted_not_fatal(tmp_path):
     assert report.skipped_files.get("unreadable", 0) >= 1, report.skipped_files
     crashed = [r.check_id for r in report.results if "crashed" in r.message]
     assert not crashed
+
+
+def test_file_names_that_are_not_utf8_are_shown_not_fatal(tmp_path):
+    """Linux names are bytes; one that is not UTF-8 once cost the whole report (exit 3)."""
+    root = tmp_path / "repo"
+    (root / "tests").mkdir(parents=True)
+    (root / "README.md").write_text("# x\n")
+    with open(os.fsencode(root) + b"/tests/test_\xff.py", "w") as handle:
+        handle.write("def test_x():\n    assert True\n")
+    run = readyscore("audit", str(root), "--sources", "static,deploy", "--format",
+                     "terminal,json,html,sarif,junit,markdown", output=tmp_path / "out", timeout=90)
+    report = assert_clean_report(run)
+    tests = next(r for r in report["results"] if r["check_id"] == "repo-tests-present")
+    assert tests["status"] == "pass" and any("test_\ufffd.py" in (e["path"] or "") for e in tests["evidence"])
