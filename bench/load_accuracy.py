@@ -82,6 +82,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     worst = worst_real = 0.0
+    littles: list[str] = []
     for users in args.users:
         result = one_run(users, args.seconds, ttft / 1000, itl / 1000, args.tokens)
         s = result["stats"]
@@ -96,6 +97,12 @@ def main() -> int:
               f"{t50 / result['delivered_ttft_p50']:>6.3f} {result['lag_p50']:>7.2f} {result['lag_p99']:>6.2f} | "
               f"{i50:>7.3f} {i50 / itl:>6.3f} {i50 / result['server_itl_p50']:>6.3f} | "
               f"{s['tpot_ms']['mean']:>6.2f} {s['e2e_latency_ms']['p50']:>8.1f} {(result['client_cpu'] or 0):>4.0%}")
+        little = s["request_throughput_rps"] * s["e2e_latency_ms"]["mean"] / 1000
+        littles.append(f"{users} users: mean in flight {s['mean_concurrency']:.2f} vs rate x mean latency "
+                       f"{little:.2f} ({s['mean_concurrency'] / little:.3f})")
+    print("\nLittle's law check (window rates are coarse: a few completions per user):")
+    for line in littles:
+        print("  " + line)
     verdict = "within" if worst <= args.tolerance else "NOT within"
     print(f"\nworst p50 deviation from the injected delays: {100 * worst:.2f}% ({verdict} {100 * args.tolerance:g}%)")
     print(f"worst p50 deviation from what the server delivered: {100 * worst_real:.2f}%")
