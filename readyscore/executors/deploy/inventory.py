@@ -53,6 +53,8 @@ class Note:
     path: str
     message: str
     line: int | None = None
+    # The file could not be read or parsed at all: nothing can be said about what it holds.
+    unread: bool = False
 
 
 @dataclass
@@ -170,17 +172,18 @@ class _Builder:
 
     def read(self, rel: str) -> str | None:
         if self.budget <= 0:
-            self.inv.notes.append(Note(rel, f"not read: over the limit of {self.settings.max_files} deployment files"))
+            self.inv.notes.append(Note(rel, f"not read: over the limit of {self.settings.max_files} deployment files",
+                                       unread=True))
             return None
         self.budget -= 1
         entry_size = self.sizes.get(rel, 0)
         if entry_size > self.settings.max_file_bytes:
             self.inv.notes.append(Note(rel, f"not read: {entry_size} bytes is over the "
-                                             f"{self.settings.max_file_bytes}-byte limit"))
+                                             f"{self.settings.max_file_bytes}-byte limit", unread=True))
             return None
         text = self.files.read_text(rel, limit=self.settings.max_file_bytes)
         if text is None:
-            self.inv.notes.append(Note(rel, "not read: binary, unreadable or not UTF-8"))
+            self.inv.notes.append(Note(rel, "not read: binary, unreadable or not UTF-8", unread=True))
             return None
         self.inv.files_read += 1
         return text
@@ -188,7 +191,7 @@ class _Builder:
     def load_yaml(self, rel: str, text: str) -> list[Any]:
         docs = load_documents(text, max_nodes=self.settings.max_yaml_nodes)
         if docs.problem:
-            self.inv.notes.append(Note(rel, docs.problem, docs.problem_line))
+            self.inv.notes.append(Note(rel, docs.problem, docs.problem_line, unread=not docs.documents))
         return docs.documents
 
     def build(self) -> Inventory:

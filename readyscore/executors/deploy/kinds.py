@@ -23,7 +23,7 @@ from readyscore.executors.deploy import (
 from readyscore.executors.deploy.findings import RuleOutcome, to_result
 from readyscore.executors.deploy.inventory import Inventory, build_inventory
 from readyscore.executors.registry import register
-from readyscore.model import CheckSpec, Result
+from readyscore.model import CheckSpec, Evidence, Result, Status
 
 SECTION = "deploy"
 
@@ -46,7 +46,17 @@ class _RuleExecutor(Executor):
         return self.RULES[params.rule](inventory)
 
     def run(self, spec: CheckSpec, params: BaseModel, ctx: AuditContext) -> Result:
-        return to_result(spec, ctx, self.outcome(deploy_inventory(ctx), params))
+        inventory = deploy_inventory(ctx)
+        outcome = to_result(spec, ctx, self.outcome(inventory, params))
+        unread = [note for note in inventory.notes if note.unread]
+        if outcome.status == Status.NOT_APPLICABLE and unread:
+            # "No Compose file" is not a verdict when a file that may be one could not be read: an
+            # alias bomb in docker-compose.yml must not hide the secrets in it.
+            return Result.not_evaluated(spec.id, f"{outcome.message}, but {len(unread)} deployment file(s) "
+                                                 f"could not be read: " + "; ".join(
+                                                     f"{n.path}: {n.message}" for n in unread[:3])).model_copy(
+                update={"evidence": [Evidence(message=n.message, path=n.path, line=n.line) for n in unread[:10]]})
+        return outcome
 
 
 class DockerfileParams(BaseModel):
