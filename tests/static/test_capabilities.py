@@ -108,3 +108,21 @@ def test_a_max_tokens_cap_is_not_the_clients_value_passed_through(static_audit, 
     (tmp_path / "app.py").write_text("import requests\nfrom pydantic import BaseModel, Field\n" + code)
     result = static_audit(tmp_path, ["static-cap-max-tokens"])["static-cap-max-tokens"]
     assert result.status.value == ("pass" if capped else "fail"), result.message
+
+
+def test_gateway_config_is_implemented_evidence_but_not_in_tests(static_audit, tmp_path):
+    (tmp_path / "app.py").write_text("print('hello')\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "nginx.conf").write_text("limit_req_zone $binary_remote_addr zone=api:10m rate=5r/s;\n")
+    assert static_audit(tmp_path, ["static-cap-rate-limit"])["static-cap-rate-limit"].status.value == "fail"
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "nginx.conf").write_text("http {\n  limit_req_zone $binary_remote_addr zone=api:10m rate=5r/s;\n}\n")
+    result = static_audit(tmp_path, ["static-cap-rate-limit"])["static-cap-rate-limit"]
+    assert result.status.value == "pass"
+    assert [(e.path, e.line) for e in result.evidence] == [("deploy/nginx.conf", 2)]
+
+
+def test_a_service_in_another_language_is_not_evaluated(static_audit, tmp_path):
+    (tmp_path / "server.js").write_text("const express = require('express');\n")
+    results = static_audit(tmp_path, ["static-cap-auth", "static-cap-metrics"])
+    assert {r.status.value for r in results.values()} == {"not_evaluated"}

@@ -144,6 +144,11 @@ def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
     return analysis
 
 
+def analysis_timeout(ctx: AuditContext) -> float:
+    """A large tree read cold takes longer than one ordinary check may; it gets bandit's budget."""
+    return max(ctx.options.check_timeout_s, ctx.profile.static.bandit_timeout_s)
+
+
 def shared_analysis(ctx: AuditContext) -> Analysis:
     def compute() -> Analysis:
         analysis = run_analysis(ctx, shared_sources(ctx))

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.registry import register
-from readyscore.executors.static.analysis import FileAnalysis, shared_analysis
+from readyscore.executors.static.analysis import FileAnalysis, analysis_timeout, shared_analysis
 from readyscore.executors.static.dependencies import normalise, shared_dependencies
+from readyscore.executors.static.sources import is_skipped_code
+from readyscore.files import matches
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 MAX_EVIDENCE = 10
@@ -122,17 +124,23 @@ class CodeCapability(Executor[CapabilityParams]):
     description = ("Evidence that the service has a capability: used in code (implemented, with file and line), "
                    "only declared as a dependency (partial), or absent (fail).")
 
+    def timeout_s(self, params: CapabilityParams, ctx: AuditContext) -> float:
+        return analysis_timeout(ctx)
+
     def run(self, spec: CheckSpec, params: CapabilityParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)
         modules = analysis.python_code()
         evidence = code_evidence(modules, params)
         files = ctx.files
-        for entry in files.glob(*params.files) if params.files else []:
+        settings = ctx.profile.static
+        # Config and marker files count only where the service's own code would (not in tests).
+        own = [entry for entry in files.files if not is_skipped_code(entry.rel, settings)]
+        for entry in [e for e in own if any(matches(e.rel, glob) for glob in params.files)]:
             evidence.append(Evidence(message=f"{entry.rel} present", path=entry.rel,
                                      strength=EvidenceStrength.IMPLEMENTED))
         for config in params.config:
             pattern = re.compile(config.pattern, re.MULTILINE)
-            for entry in files.glob(*config.files):
+            for entry in [e for e in own if any(matches(e.rel, glob) for glob in config.files)]:
                 text = files.read_text(entry.rel, limit=MAX_CONFIG_BYTES)
                 match = pattern.search(text) if text else None
                 if match:
@@ -156,8 +164,10 @@ class CodeCapability(Executor[CapabilityParams]):
                           evidence=[Evidence(message=f"declares {name}", path=where[0], line=where[1],
                                              strength=EvidenceStrength.DECLARED) for name, where in hits[:MAX_EVIDENCE]],
                           strength=EvidenceStrength.DECLARED)
-        if not modules and not params.files and not params.config:
-            return Result.not_evaluated(spec.id, f"no Python source to look for {params.what} in")
+        if not modules:
+            # Capability evidence is read from Python code; a service in another language is not
+            # shown to lack it.
+            return Result.not_evaluated(spec.id, f"no Python source of the service's own to look for {params.what} in")
         notes: list[Evidence] = []
         if params.note_module_dicts:
             for module in modules:

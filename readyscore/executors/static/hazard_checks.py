@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.registry import register
-from readyscore.executors.static.analysis import shared_analysis
+from readyscore.executors.static.analysis import analysis_timeout, shared_analysis
 from readyscore.executors.static.hazards import HAZARDS
 from readyscore.model import CheckSpec, Evidence, Result, Status
 from readyscore.redact import mask
@@ -31,6 +31,9 @@ class CodeHazard(Executor[HazardParams]):
     kind = "code_hazard"
     Params = HazardParams
     description = "Fails on an LLM-service hazard found in the syntax tree of the service's Python code."
+
+    def timeout_s(self, params: HazardParams, ctx: AuditContext) -> float:
+        return analysis_timeout(ctx)
 
     def run(self, spec: CheckSpec, params: HazardParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)
@@ -74,6 +77,9 @@ class SecretsScan(Executor[SecretsParams]):
     Params = SecretsParams
     description = ("Fails on hard-coded provider keys, private keys and literal secrets (or weak defaults) in code, "
                    "config, .env, YAML, Dockerfiles and manifests; values are masked and redacted everywhere.")
+
+    def timeout_s(self, params: SecretsParams, ctx: AuditContext) -> float:
+        return analysis_timeout(ctx)
 
     def run(self, spec: CheckSpec, params: SecretsParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)

@@ -150,6 +150,8 @@ class _Finder:
                             break
 
     def _debug_call(self, node: ast.Call, qual: str, tail: str) -> None:
+        if qual.startswith("asyncio."):
+            return  # asyncio.run(debug=True) is event-loop debugging, not a web debugger
         if tail in DEBUG_CALLS and (_is_const(_kw(node, "debug"), True) or _is_const(_kw(node, "use_debugger"), True)):
             self.add("debug-mode", node, f"{tail}(debug=True): debug mode switched on by a literal")
         elif tail == "update" and isinstance(node.func, ast.Attribute) and _tail(node.func.value) == "config" \
