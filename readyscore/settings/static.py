@@ -41,6 +41,9 @@ class StaticSettings(Strict):
     # bandit's start-up (about 0.3 s).
     batch_files: int = Field(default=200, ge=1, le=2000)
     bandit_timeout_s: float = Field(default=900.0, gt=0, le=7200, description="the whole bandit run")
+    # Start bandit as soon as the first static check runs, so it overlaps with the syntax-tree
+    # analysis instead of waiting for a free check slot (the engine runs a few checks at a time).
+    prefetch_bandit: bool = True
 
     # Reading -----------------------------------------------------------------------------------
     max_file_bytes: int = Field(default=1024 * 1024, ge=1024, le=16 * 1024 * 1024)

@@ -26,6 +26,8 @@ def audit_tree(catalog: Catalog, root: Path, ids: list[str] | None = None, proje
     """A real audit of `root` with the given static checks (default: every static-* check)."""
     entries = [e for e in catalog if e.spec.source == Source.STATIC
                and (e.spec.id.startswith("static-") if ids is None else e.spec.id in ids)]
+    if not any(e.spec.kind == "bandit_findings" for e in entries):
+        static.setdefault("prefetch_bandit", False)  # no bandit check here: do not start bandit
     options = AuditOptions(root=Path(root), sources={Source.STATIC}, check_timeout_s=120, deadline_s=300,
                            show_progress=False)
     return engine.audit(Catalog(entries), profile(**static), project or ProjectConfig(), options)

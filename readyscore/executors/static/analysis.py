@@ -10,6 +10,7 @@ redactor, so no report format can show them.
 from __future__ import annotations
 
 import ast
+import threading
 import time
 import warnings
 from collections import Counter
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readyscore.executors.base import AuditContext
+from readyscore.executors.static.bandit_run import BANDIT_CHECKS, shared_bandit
 from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.hazards import find_hazards
 from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
@@ -149,8 +151,27 @@ def analysis_timeout(ctx: AuditContext) -> float:
     return max(ctx.options.check_timeout_s, ctx.profile.static.bandit_timeout_s)
 
 
+def prefetch_bandit(ctx: AuditContext) -> None:
+    """Start the shared bandit run in the background (its checks pick the result up), unless the
+    profile turned every bandit check off."""
+    settings = ctx.profile.static
+    overrides = ctx.profile.checks
+    if not settings.prefetch_bandit or ctx.root is None:
+        return
+    if all(check in overrides and not overrides[check].enabled for check in BANDIT_CHECKS):
+        return
+
+    def run() -> None:
+        try:
+            shared_bandit(ctx)
+        except Exception:  # noqa: BLE001 - the bandit checks report it when they ask for the result
+            pass
+    threading.Thread(target=run, daemon=True, name="bandit-prefetch").start()
+
+
 def shared_analysis(ctx: AuditContext) -> Analysis:
     def compute() -> Analysis:
+        prefetch_bandit(ctx)
         analysis = run_analysis(ctx, shared_sources(ctx))
         ctx.sections.setdefault("static", {})["analysis"] = {
             "files_read": len(analysis.files),

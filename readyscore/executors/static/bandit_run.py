@@ -26,6 +26,8 @@ from readyscore.executors.static.sources import SourceFile, shared_sources
 from readyscore.settings.static import StaticSettings
 
 MAX_ARGV_BYTES = 96 * 1024  # well under every platform's command-line limit
+# The built-in checks that read bandit's results (a prefetch is pointless when all are disabled).
+BANDIT_CHECKS = ("static-bandit-high", "static-bandit-medium", "static-model-downloads-pinned")
 MIN_BATCH_FILES = 8  # fewer files than this do not pay for another bandit start-up
 KEPT_FIELDS = ("line_number", "issue_severity", "issue_confidence", "test_id", "test_name", "issue_text",
                "issue_cwe", "more_info")
