@@ -58,3 +58,17 @@ def test_location_follows_the_environment(monkeypatch, tmp_path):
 def test_namespace_changes_with_any_part():
     assert namespace("bandit", "1.9.4", "cfg") != namespace("bandit", "1.9.5", "cfg")
     assert namespace("bandit", "1.9.4", "cfg") == namespace("bandit", "1.9.4", "cfg")
+
+
+def test_concurrent_opens_of_a_fresh_cache_all_work(tmp_path):
+    import threading
+    caches = []
+
+    def open_one():
+        caches.append(ResultCache(tmp_path / "fresh.sqlite3"))
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(cache.enabled for cache in caches), [cache.error for cache in caches]

@@ -71,6 +71,7 @@ class Analysis:
     skipped: Counter = field(default_factory=Counter)
     cache_hits: int = 0
     seconds: float = 0.0
+    cache_problem: str | None = None
 
     def code(self) -> list[FileAnalysis]:
         return [f for f in self.files if f.source.is_code]
@@ -139,6 +140,7 @@ def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
             analysis.files.append(FileAnalysis(source, data))
         cache.put_many(ns, fresh)
     finally:
+        analysis.cache_problem = cache.error
         cache.close()
     for value in analysis.all_secret_values():
         ctx.redactor.add(value)
@@ -179,6 +181,7 @@ def shared_analysis(ctx: AuditContext) -> Analysis:
             "cache_hits": analysis.cache_hits,
             "skipped": dict(analysis.skipped),
             "seconds": round(analysis.seconds, 2),
+            "cache_problem": analysis.cache_problem,
         }
         return analysis
     return ctx.shared("static.analysis", compute)

@@ -45,6 +45,7 @@ class BanditRun:
     cache_hits: int = 0
     processes: int = 0
     workers: int = 0
+    cache_problem: str | None = None
     seconds: float = 0.0
 
     def section(self) -> dict[str, Any]:
@@ -52,7 +53,7 @@ class BanditRun:
                 "bandit_config_problem": self.config.problem, "files_scanned": self.scanned,
                 "lines_of_code": self.loc, "files_bandit_could_not_scan": len(self.errors),
                 "excluded_by_bandit_config": self.excluded, "cache_hits": self.cache_hits,
-                "bandit_processes": self.processes, "workers": self.workers,
+                "bandit_processes": self.processes, "workers": self.workers, "cache_problem": self.cache_problem,
                 "seconds": round(self.seconds, 2)}
 
 
@@ -186,6 +187,7 @@ def run_bandit(ctx: AuditContext) -> BanditRun:
             cache.put_many(ns, {digests[rel]: value for rel, value in fresh.items()
                                 if not str(value.get("error") or "").startswith("bandit ")})
     finally:
+        run.cache_problem = cache.error
         cache.close()
     for source in files:
         value = results.get(source.rel) or {"error": "no result"}

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ CACHE_ENV = "READYSCORE_CACHE_DIR"
 SCHEMA = 1
 CHUNK = 5000  # hashes per lookup
 # The hashes travel as one JSON array parameter: one constant statement, whatever their number.
+# Two checks of one audit may open the cache at the same moment; switching a fresh file to WAL from
+# two connections at once can fail with "database is locked", so opening is serialised.
+_OPEN_LOCK = threading.Lock()
 SELECT_CHUNK = "SELECT hash, value FROM results WHERE ns = ? AND hash IN (SELECT value FROM json_each(?))"
 
 
@@ -65,6 +69,18 @@ class ResultCache:
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
+        with _OPEN_LOCK:
+            for attempt in range(5):
+                try:
+                    return ResultCache._connect(path)
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or attempt == 4:
+                        raise  # another audit holds it: after a few tries, run without the cache
+                    time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
         try:
