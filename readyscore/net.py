@@ -149,8 +149,7 @@ class TargetClient:
         started = time.perf_counter()
         try:
             with self._client.stream(method, url, **kwargs) as response:
-                exchange.status = response.status_code
-                exchange.headers = {k.lower(): self.redactor.redact(v) or "" for k, v in response.headers.items()}
+                self._record_head(exchange, response)
                 chunks, size = [], 0
                 for chunk in response.iter_raw():
                     chunks.append(chunk)
@@ -163,13 +162,13 @@ class TargetClient:
                         exchange.error = f"timed out (the response did not end within {budget:g} s)"
                         break
                 exchange.body = b"".join(chunks)[: self.max_body]
-        except httpx.TimeoutException as exc:
-            exchange.error = f"timed out ({type(exc).__name__})"
-        except httpx.HTTPError as exc:
-            exchange.error = describe_network_error(exc)
-        except (UnicodeError, ValueError) as exc:
-            exchange.error = f"invalid response: {exc}"
+        except (httpx.HTTPError, UnicodeError, ValueError) as exc:
+            exchange.error = failure_reason(exc)
         return exchange
+
+    def _record_head(self, exchange: Exchange, response: httpx.Response) -> None:
+        exchange.status = response.status_code
+        exchange.headers = {k.lower(): self.redactor.redact(v) or "" for k, v in response.headers.items()}
 
     def stream_lines(self, method: str, path: str, *, json_body: Any = None, credentials: str | None = "valid",
                      headers: dict[str, str] | None = None, timeout_s: float | None = None,
@@ -192,8 +191,7 @@ class TargetClient:
             with self._client.stream(method, url, json=json_body,
                                      headers={**self.auth_headers(credentials), **(headers or {})},
                                      **({"timeout": httpx.Timeout(timeout_s)} if timeout_s else {})) as response:
-                exchange.status = response.status_code
-                exchange.headers = {k.lower(): self.redactor.redact(v) or "" for k, v in response.headers.items()}
+                self._record_head(exchange, response)
                 size, buffer = 0, b""
                 for chunk in response.iter_raw():
                     now = time.perf_counter()
@@ -210,16 +208,21 @@ class TargetClient:
                         break
                 if buffer and not exchange.truncated and exchange.error is None:
                     yield time.perf_counter(), buffer.rstrip(b"\r")
-        except httpx.TimeoutException as exc:
-            exchange.error = f"timed out ({type(exc).__name__})"
-        except httpx.HTTPError as exc:
-            exchange.error = describe_network_error(exc)
-        except (UnicodeError, ValueError) as exc:
-            exchange.error = f"invalid response: {exc}"
+        except (httpx.HTTPError, UnicodeError, ValueError) as exc:
+            exchange.error = failure_reason(exc)
         finally:
             # Also when the caller stops early (GeneratorExit): the timing is still worth keeping.
             exchange.elapsed_s = time.perf_counter() - started
         yield exchange
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why a request produced no usable answer: a timeout, a network failure, or garbage."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.HTTPError):
+        return describe_network_error(exc)
+    return f"invalid response: {exc}"
 
 
 def describe_network_error(exc: Exception) -> str:

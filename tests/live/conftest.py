@@ -47,12 +47,6 @@ def live_audit(catalog, monkeypatch):
     return run
 
 
-def status_of(results: dict, check_id: str) -> str:
-    return results[check_id].status.value
-
-
-def explain(results: dict) -> str:
-    return "\n".join(f"{r.check_id}: {r.status.value}: {r.message}" for r in results.values())
 
 
 assert os.name  # keep the imports honest for linters

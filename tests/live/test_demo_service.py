@@ -10,7 +10,7 @@ pytest.importorskip("uvicorn")
 
 from readyscore.demo.runner import DemoServer  # noqa: E402
 
-from conftest import explain, status_of  # noqa: E402
+from live_helpers import explain, status_of  # noqa: E402
 
 BURST = {"requests": 100, "concurrency": 8, "duration_s": 10.0, "recovery_max_wait_s": 8.0}
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from faultserver import FaultServer, Faults
 
-from conftest import explain, status_of
+from live_helpers import explain, status_of
 
 CASES = [
     # (fault, checks to run, {check: expected status}, words the message must contain)

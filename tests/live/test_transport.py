@@ -8,7 +8,7 @@ import pytest
 from certs import make_certs
 from faultserver import FaultServer, Faults
 
-from conftest import explain, status_of
+from live_helpers import explain, status_of
 
 
 def tls_context(leaf, key) -> ssl.SSLContext:

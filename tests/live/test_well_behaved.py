@@ -6,7 +6,7 @@ import json
 
 from faultserver import API_KEY, FaultServer, Faults
 
-from conftest import explain, status_of
+from live_helpers import explain, status_of
 
 ALL_LIVE = [
     "live-chat-completion", "live-streaming", "live-usage-reported", "live-health", "live-readiness",

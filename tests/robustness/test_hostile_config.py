@@ -24,7 +24,7 @@ from readyscore.catalog import load_check_file
 from readyscore.config import apply_project_settings, load_profile, load_project_config
 from readyscore.yamlfile import ConfigError
 
-from conftest import assert_no_traceback, readyscore
+from robust_helpers import assert_no_traceback, readyscore
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                            HealthCheck.too_slow])

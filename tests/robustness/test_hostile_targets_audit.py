@@ -22,7 +22,7 @@ from hostile_targets import UNRESOLVABLE_URL, refused_port, serve
 from readyscore.redact import mask
 from readyscore.report import load_report
 
-from conftest import REPO, assert_html_is_inert, assert_readable
+from robust_helpers import REPO, assert_html_is_inert, assert_readable
 
 DEADLINE_S = 45  # --deadline of each audit
 HARD_TIMEOUT_S = 100  # past this the child is a hang, and the test fails

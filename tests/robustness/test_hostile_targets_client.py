@@ -16,7 +16,7 @@ from hostile_targets import UNRESOLVABLE_URL, refused_port, serve
 
 from readyscore.net import MAX_REDIRECTS, TargetClient
 
-from conftest import assert_readable
+from robust_helpers import assert_readable
 
 TIMEOUT = 1.0
 SLACK = 2.5  # scheduling, connection set-up, a slow CI machine

@@ -21,7 +21,7 @@ from hostile_trees import build_hostile_tree, build_wide_tree
 from readyscore.files import FileIndex
 from readyscore.report import load_report
 
-from conftest import assert_no_traceback, assert_readable, readyscore
+from robust_helpers import assert_no_traceback, assert_readable, readyscore
 
 CRASH_WORDS = ("the check crashed", "timed out after", "Traceback")
 

@@ -14,7 +14,7 @@ import pytest
 from readyscore.redact import Redactor, mask
 from readyscore.report import load_report
 
-from conftest import assert_html_is_inert, assert_no_traceback, readyscore
+from robust_helpers import assert_html_is_inert, assert_no_traceback, readyscore
 
 # Shaped like real keys so the scanner's provider rules match; generated for this test, never valid.
 OPENAI_KEY = "sk-proj-" + "Zq7" * 12 + "x9Tr"
