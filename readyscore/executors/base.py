@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,11 +149,3 @@ def result(spec: CheckSpec, status: Status, message: str, *, score: float | None
     return Result(check_id=spec.id, status=status, score=score, message=message,
                   evidence=evidence or [], strength=strength, metrics=metrics or {})
 
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
