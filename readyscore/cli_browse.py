@@ -1,5 +1,5 @@
 """`readyscore checks|profiles|frameworks list|show`: browsing the catalog, the profiles and the
-framework mappings. Registered on the CLI's sub-commands when readyscore.cli is imported."""
+framework mappings. This module owns the three sub-apps; readyscore.cli adds them to the root app."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from readyscore.cli import SourceChoice, checks_app, err, fail_usage, frameworks_app, out, profiles_app
+from readyscore.cli_common import SourceChoice, err, fail_usage, out
+
+checks_app = typer.Typer(help="Browse the check catalog.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Browse the readiness profiles.", no_args_is_help=True)
+frameworks_app = typer.Typer(help="Browse the framework mappings (OWASP LLM Top 10, AWS GenAI Lens).",
+                             no_args_is_help=True)
 
 
 @checks_app.command("list")

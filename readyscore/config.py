@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from readyscore import paths
 from readyscore.model import LEVEL_NAMES, Area, Severity, Source, Strict
@@ -135,24 +135,99 @@ class ProjectConfig(Strict):
     # forget their lines, and the family settings are only validated later, against the profile.
     _read_sections: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    @field_validator("url")
+    @classmethod
+    def _base_url(cls, url: str | None) -> str | None:
+        return check_base_url(url) if url is not None else None
 
-@dataclass
-class AuditOptions:
-    """What the command line says about one audit; nothing here comes from a file."""
 
-    root: Path | None = None
-    url: str | None = None
-    sources: set[Source] | None = None  # narrows the profile's sources; None = all inputs allow
-    checks_dirs: list[Path] = field(default_factory=list)
-    check_timeout_s: float = 120.0
-    deadline_s: float = 900.0
-    concurrency: int = 8
-    api_key_env: str = "READYSCORE_API_KEY"
-    probes: list[str] = field(default_factory=list)  # id globs selecting live/llm probes
-    allow_load_on: list[str] = field(default_factory=list)
-    processes: int = 1
-    sweep: bool = False
+def _flag(name: str, **kwargs: Any) -> Any:
+    """A field set from the command line: `flag` is how usage errors name it."""
+    return Field(json_schema_extra={"flag": name}, **kwargs)
+
+
+class AuditOptions(BaseModel):
+    """Everything the command line says about one audit, validated once, read by the CLI (gates,
+    reports) and the engine and executors (what to audit and how). Nothing here comes from a file:
+    the project config's url and gates are merged in by `with_project_defaults`.
+
+    A new audit flag is a field here (with its `flag` name), an option of `readyscore audit` that
+    sets it, and the code that reads it (see docs/architecture.md, "Adding a command-line flag").
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    # What is audited --------------------------------------------------------------------------
+    root: Path | None = _flag("PATH", default=None)
+    url: str | None = _flag("--url", default=None)
+    # How reports name the target when the path would mislead (the demo's tree is in site-packages).
+    target_label: str | None = None
+    sources: set[Source] | None = _flag("--sources", default=None)  # narrows the profile's; None = all
+    probes: list[str] = _flag("--probe", default_factory=list)  # id globs selecting live/llm probes
+    checks_dirs: list[Path] = _flag("--checks-dir", default_factory=list)
+    profile: str | None = _flag("--profile", default=None)  # None: the project config's, else "default"
+    config_file: Path | None = _flag("--config", default=None)
+    # How it is measured -----------------------------------------------------------------------
+    check_timeout_s: float = _flag("--timeout", default=120.0, gt=0)
+    deadline_s: float = _flag("--deadline", default=900.0, gt=0)
+    concurrency: int = Field(default=8, ge=1)
+    api_key_env: str = _flag("--api-key-env", default="READYSCORE_API_KEY", min_length=1)
+    allow_load_on: list[str] = _flag("--allow-load-on", default_factory=list)
+    processes: int = _flag("--processes", default=1, ge=1, le=64)
+    sweep: bool = _flag("--sweep", default=False)
     show_progress: bool = True
+    # Gates: what fails the build (exit 1), kept apart from what is shown ------------------------
+    fail_under: float | None = _flag("--fail-under", default=None, ge=0, le=100)
+    min_level: int | None = _flag("--min-level", default=None, ge=0, le=4)
+    fail_on: Severity | None = _flag("--fail-on", default=None)
+    baseline: Path | None = _flag("--baseline", default=None)
+    fail_on_regression: bool = _flag("--fail-on-regression", default=False)
+    history: Path | None = _flag("--history", default=None)
+    # Where the reports go ---------------------------------------------------------------------
+    output: Path = _flag("--output", default=Path("reports"))
+    formats: list[str] = _flag("--format", default_factory=lambda: list(DEFAULT_FORMATS))
+    quiet: bool = _flag("--quiet", default=False)
+
+    @field_validator("url")
+    @classmethod
+    def _base_url(cls, url: str | None) -> str | None:
+        return check_base_url(url).rstrip("/") if url is not None else None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AuditOptions:
+        if self.fail_on_regression and self.baseline is None:
+            raise ValueError("--fail-on-regression needs --baseline OLD.json (the report to compare with)")
+        return self
+
+    @classmethod
+    def flag_of(cls, field_name: str) -> str:
+        extra = cls.model_fields[field_name].json_schema_extra if field_name in cls.model_fields else None
+        return extra["flag"] if isinstance(extra, dict) and "flag" in extra else field_name
+
+    def with_project_defaults(self, project: ProjectConfig) -> AuditOptions:
+        """What the command line left open, filled from the project config (the flag wins)."""
+        update: dict[str, Any] = {}
+        for name in ("url", "fail_under", "min_level", "profile"):
+            if getattr(self, name) is None and getattr(project, name) is not None:
+                update[name] = getattr(project, name)
+        if "url" in update:
+            update["url"] = check_base_url(update["url"]).rstrip("/")
+        return self.model_copy(update=update) if update else self
+
+
+DEFAULT_FORMATS = ("terminal", "json", "html")
+
+
+def check_base_url(url: str) -> str:
+    """The URL when it is an http(s) URL with a host; else ValueError saying what is wrong."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r}: give an http:// or https:// base URL with a host")
+    return url
 
 
 # --------------------------------------------------------------------------------------------

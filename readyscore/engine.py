@@ -272,11 +272,10 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
             strength=res.strength, remediation=spec.remediation, rationale=spec.rationale,
             references=spec.references, maps_to=spec.maps_to, duration_s=res.duration_s,
             metrics=res.metrics, suppressed_by=res.suppressed_by))
-    skipped = {}
-    if "files" in ctx._shared and ctx._shared["files"][0]:
-        skipped = ctx._shared["files"][1].skipped_summary()
+    files = ctx.computed("files")  # the file walk, when some check made it
+    skipped = files.skipped_summary() if files is not None else {}
     report = Report(
-        target=Target(path=str(ctx.root) if ctx.root else None, url=ctx.url),
+        target=Target(path=str(ctx.root) if ctx.root else None, url=ctx.url, label=ctx.options.target_label),
         profile=ProfileInfo(name=profile.name, origin=profile.origin, description=profile.description,
                             levels=[{"level": 0, "name": profile.level_name(0), "min_score": 0}]
                             + [{"level": s.level, "name": s.name, "min_score": s.min_score}

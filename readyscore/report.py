@@ -20,7 +20,7 @@ from readyscore import __version__
 from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
 from readyscore.scoring import AreaScore, GateOutcome, RoadmapItem
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 
 
 class ToolInfo(BaseModel):
@@ -31,6 +31,9 @@ class ToolInfo(BaseModel):
 class Target(BaseModel):
     path: str | None = None
     url: str | None = None
+    label: str | None = Field(default=None, description=(
+        "what was audited, in words, where the path would mislead (the demo: the bundled example "
+        "service and its preset); reports show it instead of the path"))
 
 
 class ProfileInfo(BaseModel):

@@ -87,6 +87,13 @@ class AuditContext:
             raise value
         return value
 
+    def computed(self, key: str) -> Any | None:
+        """What `shared(key, ...)` computed, if some check asked for it and it succeeded; else None.
+        Never starts the work (the engine uses it to report on the file walk after the checks)."""
+        with self._guard:
+            entry = self._shared.get(key)
+        return entry[1] if entry is not None and entry[0] else None
+
     @property
     def files(self) -> FileIndex:
         if self.root is None:

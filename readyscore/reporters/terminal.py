@@ -44,9 +44,13 @@ def summary(report: Report, top: int = 5) -> Group:
                         f"Level {report.without_waivers.level}", style="dim")
     if not report.complete:
         headline.append(f"\nINCOMPLETE: {report.incomplete_reason}", style="bold red")
-    target = " · ".join(t for t in (report.target.path, report.target.url) if t)
-    parts.append(Panel(headline, title=f"readyscore · {escape(target)}", subtitle=f"profile {report.profile.name}",
-                       expand=False))
+    # What was audited heads the panel's body, not its title: a title longer than the panel is cut
+    # mid-word, a body line wraps. A label (the demo's) says it in words instead of a path.
+    target = " · ".join(t for t in (report.target.label or report.target.path, report.target.url) if t)
+    body = Text(target or "no target", style="dim")
+    body.append("\n")
+    body.append_text(headline)
+    parts.append(Panel(body, title="readyscore", subtitle=f"profile {escape(report.profile.name)}", expand=False))
 
     areas = Table(title="Areas", show_edge=False, pad_edge=False)
     areas.add_column("area")
