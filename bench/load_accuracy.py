@@ -26,7 +26,7 @@ from pathlib import Path
 from readyscore.executors.load import stats
 from readyscore.executors.load.plan import Stage, plan_document
 from readyscore.executors.load.runner import run_locust
-from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+from timed_server import ServerBehaviour, TimedSseServer
 from readyscore.settings.live import LiveSettings
 from readyscore.settings.load import LoadSettings
 

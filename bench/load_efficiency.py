@@ -53,7 +53,7 @@ class RawChat(FastHttpUser):
 
 
 def _serve(queue: multiprocessing.Queue) -> None:
-    from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+    from timed_server import ServerBehaviour, TimedSseServer
 
     with TimedSseServer(ServerBehaviour(ttft_s=0.0, token_delay_s=0.0, tokens=TOKENS, instant=True)) as server:
         queue.put(server.url)

@@ -30,6 +30,7 @@ from geventhttpclient import HTTPClient
 from locust import LoadTestShape, User, events, task
 from locust.runners import MasterRunner
 
+from readyscore.loadgen.record import RequestRecord
 from readyscore.loadgen.recorder import Recorder
 from readyscore.loadgen.sse import StreamTimer, read_usage_tokens
 
@@ -232,8 +233,8 @@ class LlmUser(User):
         body, stream, nonce = self._body()
         stage = current_stage()
         records = recorder()
-        record: dict[str, Any] = {"id": records.next_id(), "stage": stage.get("name", "?"), "stream": stream,
-                                  "t": time.time(), "nonce": nonce}
+        record: RequestRecord = {"id": records.next_id(), "stage": stage.get("name", "?"), "stream": stream,
+                                 "t": time.time(), "nonce": nonce}
         started = time.perf_counter()
         # CLOCK_MONOTONIC, shared by every process on this host: lets a loopback test server
         # compare its own write times with this send time (bench/load_accuracy.py).
@@ -255,7 +256,7 @@ class LlmUser(User):
                     response_length=int(record.get("n") or 0), response=None, context={},
                     exception=None if record.get("ok") else RequestFailed(record.get("error") or "failed"))
 
-    def _exchange(self, body: bytes, stream: bool, started: float, record: dict[str, Any],
+    def _exchange(self, body: bytes, stream: bool, started: float, record: RequestRecord,
                   stage: dict[str, Any]) -> None:
         try:
             response = self.client.request("POST", self.path, body=body, headers=self.headers)
@@ -282,7 +283,7 @@ class LlmUser(User):
         self.client.close()
         self.client = _client(self.target, plan().get("verify", True), self.timeout)
 
-    def _refused(self, response, status: int, started: float, record: dict[str, Any],
+    def _refused(self, response, status: int, started: float, record: RequestRecord,
                  stage: dict[str, Any]) -> None:
         retry_after = response.get("retry-after")
         if isinstance(retry_after, list):  # the header sent more than once
@@ -307,7 +308,7 @@ class LlmUser(User):
         record["end"] = time.perf_counter() - started
         record["ok"] = False
 
-    def _read_stream(self, response, started: float, record: dict[str, Any]) -> None:
+    def _read_stream(self, response, started: float, record: RequestRecord) -> None:
         timer = StreamTimer(started)
         total = 0
         failure: tuple[str, str] | None = None
@@ -343,7 +344,7 @@ class LlmUser(User):
         else:
             record["ok"] = True
 
-    def _read_whole(self, response, started: float, record: dict[str, Any]) -> None:
+    def _read_whole(self, response, started: float, record: RequestRecord) -> None:
         chunks, size = [], 0
         try:
             while size <= MAX_BODY_BYTES:

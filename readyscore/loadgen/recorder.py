@@ -18,9 +18,10 @@ import resource
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
+
+from readyscore.loadgen.record import RequestRecord
 
 FLUSH_EVERY_S = 0.5
 FLUSH_EVERY_RECORDS = 500
@@ -56,7 +57,7 @@ class Recorder:
         self._seq += 1
         return f"{self.host}-{os.getpid()}-{self._seq}"
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: RequestRecord) -> None:
         line = orjson.dumps(record)
         if self.forward:
             # A worker on another machine: the run folder is the master's, so nothing is written here.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+from bench.timed_server import ServerBehaviour, TimedSseServer
 
 
 @pytest.fixture

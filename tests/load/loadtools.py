@@ -10,7 +10,7 @@ from readyscore.catalog import load_catalog
 from readyscore.config import AuditOptions, ProjectConfig, load_profile
 from readyscore.executors.load.plan import Stage, plan_document
 from readyscore.executors.load.runner import LocustRun, run_locust
-from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+from bench.timed_server import ServerBehaviour, TimedSseServer
 from readyscore.model import Source
 from readyscore.settings.live import LiveSettings
 from readyscore.settings.load import LoadSettings

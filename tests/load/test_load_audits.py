@@ -14,7 +14,7 @@ import pytest
 from loadtools import audit_load, statuses
 
 from readyscore.executors.load.runner import LOCUSTFILE
-from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+from bench.timed_server import ServerBehaviour, TimedSseServer
 from readyscore.reporters.html import HtmlReporter
 from readyscore.report import Report
 

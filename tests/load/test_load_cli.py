@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from readyscore.loadgen.timed_server import ServerBehaviour, TimedSseServer
+from bench.timed_server import ServerBehaviour, TimedSseServer
 
 pytestmark = pytest.mark.slow
 

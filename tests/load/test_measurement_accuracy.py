@@ -12,7 +12,7 @@ import pytest
 from loadtools import measure
 
 from readyscore.executors.load import stats
-from readyscore.loadgen.timed_server import ServerBehaviour
+from bench.timed_server import ServerBehaviour
 
 pytestmark = pytest.mark.slow
 

@@ -60,11 +60,6 @@ def lookup(expression: str, root: dict[str, Any], dot: Any = _MISSING) -> Any:
     return node
 
 
-def values_lookup(values: Any, expression: str) -> Any:
-    """The value of `.Values.a.b` in values.yaml, or _MISSING."""
-    return lookup(expression, {"Values": values})
-
-
 def _pipeline_value(expression: str, root: dict[str, Any], dot: Any) -> Any:
     """Evaluate `.Values.x | default y | quote` style pipelines; _MISSING when we cannot."""
     stages = [stage.strip() for stage in expression.split("|")]

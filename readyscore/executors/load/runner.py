@@ -47,7 +47,7 @@ def _kill_leftovers() -> None:
 
 @dataclass
 class LocustRun:
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # RequestRecord once stats.valid_records passed
     process_meta: list[dict[str, Any]] = field(default_factory=list)
     locust_totals: dict[str, Any] = field(default_factory=dict)  # Locust's own counts, a cross-check
     returncode: int | None = None

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from readyscore.loadgen.record import REQUIRED_FIELDS, RequestRecord
+
 PERCENTILES = (50, 90, 95, 99)
 MAX_SERIES_POINTS = 600
 HISTOGRAM_BINS = 24
@@ -62,13 +64,13 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 # Classifying outcomes
 
 
-def is_throttled(record: dict[str, Any]) -> bool:
+def is_throttled(record: RequestRecord) -> bool:
     """Load shed the polite way: 429, or 503 with Retry-After."""
     status = record.get("status")
     return status == 429 or (status == 503 and record.get("retry_after") is not None)
 
 
-def is_bad(record: dict[str, Any]) -> bool:
+def is_bad(record: RequestRecord) -> bool:
     """Failures a service under pressure must not produce: 5xx (bar a polite 503), timeouts, resets,
     broken or garbage streams."""
     if record.get("ok") or is_throttled(record):
@@ -79,14 +81,14 @@ def is_bad(record: dict[str, Any]) -> bool:
     return True
 
 
-def tpot_ms(record: dict[str, Any]) -> float | None:
+def tpot_ms(record: RequestRecord) -> float | None:
     n, e2e, ttft = record.get("n"), record.get("e2e"), record.get("ttft")
     if not record.get("ok") or not isinstance(n, int) or n < 2 or e2e is None or ttft is None:
         return None
     return 1000.0 * (e2e - ttft) / (n - 1)
 
 
-def meets_slo(record: dict[str, Any], slo: Slo) -> bool:
+def meets_slo(record: RequestRecord, slo: Slo) -> bool:
     if not record.get("ok") or record.get("e2e") is None:
         return False
     if 1000.0 * record["e2e"] > slo.e2e_ms:
@@ -104,7 +106,7 @@ def meets_slo(record: dict[str, Any], slo: Slo) -> bool:
 # One stage
 
 
-def stage_window(records: list[dict[str, Any]], planned_s: float, skip_s: float = 0.0) -> tuple[float, float] | None:
+def stage_window(records: list[RequestRecord], planned_s: float, skip_s: float = 0.0) -> tuple[float, float] | None:
     """(start, end) epoch seconds: from the stage's first send (plus the warm-up) to its planned
     end, or to the last completion when the run stopped early."""
     if not records:
@@ -118,7 +120,7 @@ def stage_window(records: list[dict[str, Any]], planned_s: float, skip_s: float 
     return start, end
 
 
-def stage_stats(records: list[dict[str, Any]], slo: Slo, planned_s: float, skip_s: float = 0.0) -> dict[str, Any]:
+def stage_stats(records: list[RequestRecord], slo: Slo, planned_s: float, skip_s: float = 0.0) -> dict[str, Any]:
     """Everything the report shows about one stage (normal, overload, recovery, a sweep step)."""
     finished = [r for r in records if not r.get("interrupted")]
     window = stage_window(finished, planned_s, skip_s)
@@ -189,7 +191,7 @@ def _token_source(sources: Counter) -> str:
 # The whole run
 
 
-def time_series(records: list[dict[str, Any]], origin: float, stage_of: dict[str, str] | None = None) -> list[dict]:
+def time_series(records: list[RequestRecord], origin: float, stage_of: dict[str, str] | None = None) -> list[dict]:
     """Per-second buckets of completions: rate, errors, latency and TTFT percentiles."""
     finished = [r for r in records if not r.get("interrupted")]
     if not finished:
@@ -235,7 +237,7 @@ def histogram(values_ms: list[float], bins: int = HISTOGRAM_BINS) -> dict[str, l
     return {"edges_ms": [round(low + width * i, 3) for i in range(bins + 1)], "counts": counts}
 
 
-def stage_bounds(records: list[dict[str, Any]], origin: float, order: list[str]) -> list[dict[str, Any]]:
+def stage_bounds(records: list[RequestRecord], origin: float, order: list[str]) -> list[dict[str, Any]]:
     """Where each stage sits on the run's clock: from its first send to the next stage's first send
     (the last one: to its last completion)."""
     starts = []
@@ -251,7 +253,7 @@ def stage_bounds(records: list[dict[str, Any]], origin: float, order: list[str])
     return bounds
 
 
-def valid_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def valid_records(records: list[dict[str, Any]]) -> list[RequestRecord]:
     """Drop records whose fields are not what the locustfile writes (a damaged file, say)."""
     out = []
     for record in records:
@@ -264,7 +266,7 @@ def valid_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             value = record.get(key)
             if value is not None and (not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0):
                 record[key] = None
-        if not isinstance(record.get("stage"), str):
+        if not isinstance(record.get("stage"), str) or not REQUIRED_FIELDS <= record.keys():
             continue
-        out.append(record)
+        out.append(record)  # type: ignore[arg-type] - checked field by field above
     return out
