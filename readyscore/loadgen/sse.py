@@ -1,4 +1,8 @@
-"""Timing an OpenAI-compatible streamed chat completion from the raw bytes as they arrive.
+"""The one parser of OpenAI-compatible server-sent events, fed the raw bytes as they arrive.
+
+Used by the Locust load user (readyscore/loadgen/locustfile.py) and by the live probes
+(readyscore/executors/live/openai.py), so "first token", "content event" and "the stream ended"
+mean the same in every family. It imports nothing but orjson: it runs inside the Locust processes.
 
 The caller feeds every read (`feed(chunk, arrived)`, `arrived` = `perf_counter()` taken right after
 the read returned) and ends with `close(ended)`. Definitions follow the reference notes
@@ -7,6 +11,11 @@ the read returned) and ends with `close(ended)`. Definitions follow the referenc
 - TTFT = first content-bearing event - send. Content-bearing: a choice whose delta has non-empty
   `content`, `reasoning_content`/`reasoning` or `tool_calls` (or a completions-style `text`). A
   role-only chunk, a finish chunk, a usage chunk (`choices: []`) and keep-alive comments are not.
+  Reasoning deltas count: they are generated tokens the server streams (and bills) like any other,
+  so a reasoning model's first token is its first reasoning token, as the readiness model's notes
+  on LLM serving metrics define TTFT (first content/reasoning/tool_calls event). Counting
+  only `content` would fold the length of the model's thinking into a latency figure. Both keys
+  are read because servers name the field differently.
 - e2e = last content-bearing event - send (the stream end is kept apart as `end`).
 - gaps = the time between consecutive content-bearing events (ITL, pooled over requests later).
 - N = `usage.completion_tokens` when the server reports it, else the number of content events.
@@ -25,6 +34,7 @@ import orjson
 
 MAX_LINE_BYTES = 1024 * 1024  # one SSE line longer than this is garbage, not a token
 MAX_GAPS = 8192  # per request; a longer answer keeps its count and times but not every gap
+MAX_TEXT_CHARS = 20_000  # of answer text kept when asked for (`collect_text`)
 # orjson: about twice as fast as json on these small objects, and it reads bytes as they are.
 # Invalid UTF-8 or JSON raises orjson.JSONDecodeError, a ValueError.
 _decode = orjson.loads
@@ -48,6 +58,8 @@ class StreamTiming:
     invalid_events: int = 0
     error: str | None = None  # an error event inside the (HTTP 200) stream
     oversized: bool = False
+    usage: dict[str, Any] | None = None  # the last usage object, as sent
+    text: str = ""  # the answer's text, only with `StreamTimer(collect_text=True)`
 
     @property
     def tokens(self) -> int:
@@ -79,13 +91,15 @@ class StreamTiming:
 class StreamTimer:
     """Incremental SSE parser plus the chat-completion bookkeeping on top of it."""
 
-    __slots__ = ("timing", "_buffer", "_data", "_event")
+    __slots__ = ("timing", "_buffer", "_data", "_event", "_collect_text")
 
-    def __init__(self, started: float):
+    def __init__(self, started: float, *, collect_text: bool = False):
         self.timing = StreamTiming(started=started)
         self._buffer = b""
         self._data: list[bytes] = []
         self._event = b""
+        # The load user wants timings only (the fast path below); a probe may want the words too.
+        self._collect_text = collect_text
 
     def feed(self, chunk: bytes, arrived: float) -> None:
         if not chunk:
@@ -95,7 +109,7 @@ class StreamTimer:
             # The common read: nothing but whole single-line `data: ` events (every newline pairs
             # into an event end, every event starts with `data: `; JSON strings cannot hold a raw
             # newline). Checked by counting in C, then handled in one loop.
-            if (chunk.startswith(b"data: ") and chunk.count(b"\n") == 2 * events
+            if (not self._collect_text and chunk.startswith(b"data: ") and chunk.count(b"\n") == 2 * events
                     and chunk.count(b"\n\ndata: ") == events - 1 and b"\r" not in chunk):
                 self._batch([block[6:] for block in chunk[:-2].split(b"\n\n")], arrived)
                 return
@@ -241,6 +255,8 @@ class StreamTimer:
                 delta = choice.get("delta")
                 text = delta.get("content") if type(delta) is dict else None
                 content = (bool(text) and type(text) is str) or _has_content(choice)
+            if self._collect_text:
+                _append_text(timing, choice)
             reason = choice.get("finish_reason")
             if reason is not None and type(reason) is str:
                 timing.finish_reason = reason
@@ -248,9 +264,19 @@ class StreamTimer:
             self._content(arrived)
 
 
+def _append_text(timing: StreamTiming, choice: dict[str, Any]) -> None:
+    delta = choice.get("delta")
+    text = delta.get("content") if type(delta) is dict else None
+    if not isinstance(text, str):
+        text = choice.get("text")
+    if isinstance(text, str) and text and len(timing.text) < MAX_TEXT_CHARS:
+        timing.text += text[:MAX_TEXT_CHARS - len(timing.text)]
+
+
 def _read_usage(timing: StreamTiming, usage: Any) -> None:
     if not isinstance(usage, dict):
         return
+    timing.usage = usage
     completion = usage.get("completion_tokens")
     if isinstance(completion, int) and not isinstance(completion, bool) and completion >= 0:
         timing.usage_tokens = completion

@@ -4,6 +4,7 @@ Everything here works on what `readyscore.net.TargetClient` returns, so the clie
 caps, same-origin redirects and redaction always apply. Nothing raises on bad input from the target:
 a body that is not JSON, a stream with broken events or no end becomes fields of the answer.
 
+Server-sent events are parsed by readyscore/loadgen/sse.py, the one parser the load test uses too.
 Why not httpx-sse: it reads from an `httpx.Response`, which would bypass the client's byte cap and
 per-line arrival times; the SSE grammar an LLM endpoint uses fits in a few lines (spec: WHATWG HTML,
 "Server-sent events", the event stream interpretation).
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from readyscore.loadgen.sse import StreamTimer, StreamTiming
 from readyscore.net import Exchange, TargetClient
 
 DEFAULT_CHAT_PATH = "/v1/chat/completions"
@@ -119,43 +120,6 @@ def chat_completion(client: TargetClient, body: dict[str, Any], *, path: str = D
 
 
 @dataclass
-class SseEvent:
-    data: str
-    event: str = "message"
-    arrived: float = 0.0  # perf_counter of the line that completed it
-
-
-def parse_sse(lines: Iterable[tuple[float, bytes]]) -> Iterator[SseEvent]:
-    """Events from (arrival time, raw line) pairs.
-
-    Comments (`:` keep-alives) and `id:`/`retry:` are skipped; `data:` is accepted with or without
-    the space; several data lines join with a newline; an event ends at a blank line (or at the end
-    of the stream, which some servers reach without the final blank line).
-    """
-    data: list[str] = []
-    event = "message"
-    last = 0.0
-    for arrived, raw in lines:
-        last = arrived
-        line = raw.decode("utf-8", errors="replace").rstrip("\r")
-        if not line:
-            if data:
-                yield SseEvent(data="\n".join(data), event=event, arrived=arrived)
-            data, event = [], "message"
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value or "message"
-    if data:
-        yield SseEvent(data="\n".join(data), event=event, arrived=last)
-
-
-@dataclass
 class StreamAnswer:
     """What a streamed chat completion did, with the timings the probes need."""
 
@@ -166,7 +130,7 @@ class StreamAnswer:
     content: str = ""
     ttft_s: float | None = None  # first content-bearing event (role-only chunks do not count)
     last_content_s: float | None = None
-    content_times: list[float] = field(default_factory=list)  # seconds since start, per content event
+    gaps: list[float] = field(default_factory=list)  # seconds between consecutive content events
     finish_reason: str | None = None
     done: bool = False  # `data: [DONE]` seen
     usage: dict[str, Any] | None = None
@@ -205,38 +169,38 @@ class StreamAnswer:
 def stream_chat(client: TargetClient, body: dict[str, Any], *, path: str = DEFAULT_CHAT_PATH,
                 credentials: str | None = "valid", timeout_s: float | None = None,
                 deadline_s: float = 60.0, max_bytes: int | None = None) -> StreamAnswer:
-    """Send a streamed chat request and read it to its end, the deadline, or the byte cap."""
+    """Send a streamed chat request and read it to its end, the deadline, or the byte cap.
+
+    The events are parsed by the one SSE parser (readyscore/loadgen/sse.py) that the load test
+    uses too, so a probe and the load test agree on what the first token is."""
     answer = StreamAnswer(exchange=Exchange(method="POST", url=client.url(path)))
     answer.started = time.perf_counter()
+    timer = StreamTimer(answer.started, collect_text=True)
     stop_at = answer.started + deadline_s
     raw_lines: list[bytes] = []
     generator = client.stream_lines("POST", path, json_body=body, credentials=credentials,
                                     timeout_s=timeout_s, max_bytes=max_bytes, exchange=answer.exchange,
                                     deadline_s=deadline_s)
-
-    def lines() -> Iterator[tuple[float, bytes]]:
+    try:
         for item in generator:
             if isinstance(item, Exchange):
-                return
+                break
             arrived, line = item
             if len(raw_lines) < 200:
                 raw_lines.append(line)
-            yield item
-            if arrived > stop_at:
-                answer.timed_out = True
-                return
-
-    try:
-        for event in parse_sse(lines()):
-            answer.events += 1
-            if answer.events > MAX_EVENTS:
+            timer.feed(line + b"\n", arrived)
+            timing = timer.timing
+            if timing.events > MAX_EVENTS or timing.oversized:
                 answer.truncated = True
                 break
-            _apply_event(answer, event)
-            if answer.done or answer.error_event:
+            if timing.done or timing.error is not None:
+                break
+            if arrived > stop_at:
+                answer.timed_out = True
                 break
     finally:
         generator.close()
+    _take_timing(answer, timer.close(time.perf_counter()))
     if answer.exchange.error and "did not end within" in answer.exchange.error:
         answer.timed_out = True
     answer.truncated = answer.truncated or answer.exchange.truncated
@@ -246,41 +210,15 @@ def stream_chat(client: TargetClient, body: dict[str, Any], *, path: str = DEFAU
     return answer
 
 
-def _apply_event(answer: StreamAnswer, event: SseEvent) -> None:
-    data = event.data.strip()
-    if data == "[DONE]":
-        answer.done = True
-        return
-    try:
-        payload = json.loads(data)
-    except ValueError:
-        answer.invalid_events += 1
-        return
-    if event.event == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), (dict, str))):
-        error = payload.get("error") if isinstance(payload, dict) else payload
-        message = error.get("message") if isinstance(error, dict) else error
-        answer.error_event = str(message)[:200]
-        return
-    if not isinstance(payload, dict):
-        answer.invalid_events += 1
-        return
-    answer.usage = usage_of(payload) or answer.usage
-    choices = payload.get("choices")
-    if not isinstance(choices, list):
-        return
-    for choice in choices:
-        if not isinstance(choice, dict):
-            continue
-        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
-        text = delta.get("content", choice.get("text"))
-        if (isinstance(text, str) and text) or delta.get("tool_calls") or delta.get("reasoning_content"):
-            offset = event.arrived - answer.started
-            if answer.ttft_s is None:
-                answer.ttft_s = offset
-            answer.last_content_s = offset
-            answer.content_times.append(offset)
-            answer.content_events += 1
-            if isinstance(text, str) and len(answer.content) < 20_000:
-                answer.content += text
-        if isinstance(choice.get("finish_reason"), str):
-            answer.finish_reason = choice["finish_reason"]
+def _take_timing(answer: StreamAnswer, timing: StreamTiming) -> None:
+    answer.events = timing.events
+    answer.content_events = timing.content_events
+    answer.content = timing.text
+    answer.ttft_s = timing.ttft
+    answer.last_content_s = timing.last_content
+    answer.gaps = timing.gaps
+    answer.finish_reason = timing.finish_reason
+    answer.done = timing.done
+    answer.usage = usage_of({"usage": timing.usage}) if timing.usage is not None else None
+    answer.invalid_events = timing.invalid_events
+    answer.error_event = timing.error
