@@ -10,7 +10,7 @@ survive (shedding with 429/503, 500s, garbage, failing after a while).
 
 Plain asyncio on a background thread; bind address is always 127.0.0.1. A test and benchmark
 tool, not part of the installed package: the tests import it as `bench.timed_server`, the
-benchmarks (run as `python bench/NAME.py`) as `timed_server`.
+benchmarks (run as scripts from bench/) as `timed_server`.
 """
 
 from __future__ import annotations

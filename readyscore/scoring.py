@@ -1,6 +1,6 @@
 """Results + profile -> scorecard. Pure: no I/O, no clocks, no knowledge of HTTP or files.
 
-The rules (DESIGN.md, "The readiness model"):
+The rules (docs/architecture.md, "Scoring"):
 - A check counts in its area's denominator only when it was evaluated (pass, fail, partial, warn).
   Not applicable, not evaluated and error stay out and lower the coverage instead.
 - Area score = weighted share of its evaluated checks. Overall = the profile's area weights over

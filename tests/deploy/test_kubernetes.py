@@ -42,7 +42,7 @@ def test_findings_cite_the_line_of_the_key_at_fault(run, check):
 
 
 def test_probes_shared_through_anchors_and_merge_keys_count(run):
-    # good/k8s/app.yaml: readinessProbe: *probe and startupProbe: {<<: *probe, failureThreshold: 60}
+    # fixtures/deploy/good/k8s/app.yaml: readinessProbe: *probe and startupProbe: {<<: *probe, failureThreshold: 60}
     for check in ("deploy-k8s-readiness-probe", "deploy-k8s-startup-probe"):
         result = run("good", check)
         assert result.status == Status.PASS and result.metrics["good"] == 2

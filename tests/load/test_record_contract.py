@@ -1,5 +1,5 @@
 """The per-request record is one typed definition (readyscore/loadgen/record.py) that the Locust
-processes write and load/stats.py reads: what a real run writes stays inside it."""
+processes write and executors/load/stats.py reads: what a real run writes stays inside it."""
 
 from __future__ import annotations
 
