@@ -105,12 +105,17 @@ def _weak(capability: Capability, strength: EvidenceStrength | None) -> str:
     return f"{capability.title}: the evidence is only {had}; the claim needs {capability.min_strength.value} evidence"
 
 
+def _capability_checks(capability: Capability, evidence: Evidence) -> list[str]:
+    gate_checks = [c for gid in capability.gates if (g := evidence.gate(gid)) is not None for c in g.checks]
+    return list(capability.checks) + gate_checks
+
+
 def judge_capability(capability: Capability, admissions: list[Admission], evidence: Evidence) -> Verdict:
     admitted = [a for a in admissions if capability.id in a.refs]
     if admitted:
         return Verdict(ClaimStatus.CONTRADICTED,
                        f"{capability.title}: the repository's own text leaves it open: {_cite(admitted)}",
-                       list(capability.checks) or [c for g in capability.gates if (o := evidence.gate(g)) for c in o.checks])
+                       _capability_checks(capability, evidence))
     if capability.gates:
         return _judge_by_gates(capability, evidence)
     return _judge_by_checks(capability, evidence)
@@ -182,6 +187,8 @@ def judge_level(level: int, mapping: ClaimMap, admissions: list[Admission], evid
         problems.append(f"the score {evidence.score:.0f} is below Level {level}'s band ({band:g})")
     if problems:
         blocking = [c for g in unmet for c in g.blocking]
+        blocking += [c for a in admitted for ref in a.refs if (cap := mapping.capability(ref)) is not None
+                     for c in _capability_checks(cap, evidence)]
         return Verdict(ClaimStatus.CONTRADICTED, f"Level {level} ({name}): " + "; ".join(problems),
                        list(dict.fromkeys(blocking))[:MAX_CHECKS_LISTED] or checks)
     unsettled = [g for g in gates if _status_value(g.status) == "not_evaluated"]

@@ -72,7 +72,7 @@ def _claims(report: Report) -> list[str]:
     lines = ["", "### Claims against evidence", "", summary, "", "| claim | where | status | why |",
              "| --- | --- | --- | --- |"]
     for claim in report.claims[:TOP_CLAIMS]:
-        lines.append(f"| {md(claim.text, 120)} | `{md(claim.path, 80).replace('`', '')}:{claim.line}` "
+        lines.append(f"| {md(claim.text, 120)} | {md(claim.path, 80)}:{claim.line} "
                      f"| {CLAIM_ICON.get(claim.status.value, '')} {claim.status.value.replace('_', ' ')} "
                      f"| {md(claim.reason, 220)} |")
     if len(report.claims) > TOP_CLAIMS:
