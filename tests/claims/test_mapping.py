@@ -19,11 +19,17 @@ def test_every_check_and_gate_the_mapping_names_exists():
 
 
 @pytest.mark.parametrize("profile", builtin_profile_names())
-def test_gate_ids_are_known_to_every_builtin_profile_or_reported_unproven(profile):
-    # A profile without a gate makes that capability's claims unproven, never a crash.
-    gates = {g.id for level in load_profile(profile).levels for g in level.gates}
-    missing = {g for c in load_claim_map().capabilities for g in c.gates} - gates
-    assert missing <= {g for c in load_claim_map().capabilities for g in c.gates}
+def test_a_capability_whose_gate_a_profile_lacks_is_unproven_not_a_crash(profile):
+    from readyscore.claims.judge import Evidence, judge_capability
+
+    gates = [g for level in load_profile(profile).levels for g in level.gates]
+    mapping = load_claim_map()
+    for capability in mapping.capabilities:
+        evidence = Evidence(results={}, gates=[g for g in gates if g.id not in capability.gates], score=None, bands={})
+        verdict = judge_capability(capability, [], evidence)
+        assert verdict.status.value == "unproven", (capability.id, verdict)
+        if capability.gates:
+            assert "the profile has no gate" in verdict.reason
 
 
 def test_the_mapping_is_not_mistaken_for_a_framework():
