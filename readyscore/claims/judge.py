@@ -170,6 +170,8 @@ def judge_level(level: int, mapping: ClaimMap, admissions: list[Admission], evid
     the level's score band, and no admission that something it needs is missing."""
     gates = [g for g in evidence.gates if g.level <= level]
     name = evidence.level_names.get(level, f"Level {level}")
+    if level not in evidence.bands:
+        return Verdict(ClaimStatus.UNPROVEN, f"Level {level} is stated, and this audit's profile has no Level {level}", [])
     checks = list(dict.fromkeys(c for g in gates for c in g.checks))[:MAX_CHECKS_LISTED]
     problems = []
     admitted = [a for a in admissions

@@ -83,3 +83,13 @@ def test_the_same_claims_over_code_without_the_controls_are_contradicted(tmp_pat
 def test_only_mentioning_a_control_in_prose_outside_a_readiness_heading_claims_nothing(tmp_path):
     (tmp_path / "README.md").write_text("# tool\n\nA chat API.\n\n## Background\n\nRate limiting is hard.\n")
     assert audit_tree(tmp_path).claims == []
+
+
+def test_a_readme_below_the_root_describes_a_component_not_the_service(tmp_path):
+    (tmp_path / "README.md").write_text("# tool\n\nA chat API.\n")
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    (tmp_path / "tests" / "fixtures" / "README.md").write_text("# fixture\n\nA production-ready example.\n")
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "PRODUCTION_READINESS.md").write_text("Status: production-ready\n")
+    report = audit_tree(tmp_path)
+    assert [(c.path, c.kind.value) for c in report.claims] == [("ops/PRODUCTION_READINESS.md", "statement")]
