@@ -25,8 +25,8 @@ from readyscore.executors.base import AuditCancelled, AuditContext, Executor
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Result, Source, Status
 from readyscore.redact import Redactor
-from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers, printable
 from readyscore.claims.records import ClaimRecord
+from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers, printable
 from readyscore.scoring import ScoredCheck, compute
 from readyscore.yamlfile import ConfigError
 

@@ -111,7 +111,7 @@ def test_re_rendering_an_old_report_keeps_the_claims(tmp_path):
                           "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads((out / "report.json").read_text())
-    assert data["schema_version"] == "1.2"
+    assert data["schema_version"] == "1.3"
     assert set(data["claims"][0]) >= {"text", "path", "line", "kind", "status", "checks", "reason"}
     run = subprocess.run([sys.executable, "-m", "readyscore", "report", str(out / "report.json"), "--format", "html",
                           "-o", str(tmp_path / "again")], capture_output=True, text=True, timeout=120)
