@@ -92,6 +92,7 @@ def audit(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="An earlier report.json: show the score and level change and the checks newly failing or fixed.")] = None,
     fail_on_regression: Annotated[bool, typer.Option("--fail-on-regression", help="Exit 1 when the level or score dropped, or a check that passed in --baseline fails now.")] = False,
     history: Annotated[Optional[Path], typer.Option("--history", help="Append this audit to a JSON Lines history file; the HTML report charts the trend.")] = None,
+    fail_on_contradicted_claims: Annotated[bool, typer.Option("--fail-on-contradicted-claims", help="Exit 1 when a readiness claim in the repository's own documents is contradicted by the evidence.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no terminal summary.")] = False,
 ) -> None:
     """Audit a service: its source tree (PATH), its running instance (--url), or both.
@@ -109,6 +110,7 @@ def audit(
         allow_load_on=split_list(allow_load_on), processes=processes, sweep=sweep,
         fail_under=fail_under, min_level=min_level, fail_on=fail_on.value if fail_on else None,
         baseline=baseline, fail_on_regression=fail_on_regression, history=history,
+        fail_on_contradicted_claims=fail_on_contradicted_claims,
         output=output, formats=parse_formats(format), quiet=quiet, show_progress=not quiet,
     )
     raise typer.Exit(run_audit(options))

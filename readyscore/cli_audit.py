@@ -102,6 +102,12 @@ def _gates(report, diff, options: AuditOptions) -> int:
             err.print(f"[red]gate failed:[/] {len(blocking)} failing check(s) of severity {options.fail_on.value} "
                       "or higher: " + escape(", ".join(blocking)))
             code = EXIT_GATE
+    if options.fail_on_contradicted_claims:
+        from readyscore.claims.gate import contradicted_claims_failure
+
+        if (why := contradicted_claims_failure(report)) is not None:
+            err.print(f"[red]gate failed:[/] {escape(why)}")
+            code = EXIT_GATE
     if diff is not None:
         from readyscore.baseline import summary_lines
 

@@ -182,6 +182,7 @@ class AuditOptions(BaseModel):
     fail_on: Severity | None = _flag("--fail-on", default=None)
     baseline: Path | None = _flag("--baseline", default=None)
     fail_on_regression: bool = _flag("--fail-on-regression", default=False)
+    fail_on_contradicted_claims: bool = _flag("--fail-on-contradicted-claims", default=False)
     history: Path | None = _flag("--history", default=None)
     # Where the reports go ---------------------------------------------------------------------
     output: Path = _flag("--output", default=Path("reports"))

@@ -25,6 +25,7 @@ from readyscore.executors.base import AuditCancelled, AuditContext, Executor
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Result, Source, Status
 from readyscore.redact import Redactor
+from readyscore.claims.records import ClaimRecord
 from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers, printable
 from readyscore.scoring import ScoredCheck, compute
 from readyscore.yamlfile import ConfigError
@@ -126,6 +127,7 @@ class RunOutcome:
     complete: bool
     incomplete_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    claims: list[ClaimRecord] = field(default_factory=list)
 
 
 def _run_one(check: PlannedCheck, ctx: AuditContext, out: queue.Queue) -> None:
@@ -226,6 +228,36 @@ def _drive_phase(checks: list[PlannedCheck], ctx: AuditContext, results: dict[st
     return None
 
 
+def _scored_checks(plan: Plan, leave_out: set[str] = frozenset()) -> dict[str, ScoredCheck]:
+    return {c.spec.id: ScoredCheck(c.spec.id, c.spec.title, c.spec.area, c.spec.level, c.spec.weight,
+                                   c.spec.severity) for c in plan.checks if c.spec.id not in leave_out}
+
+
+def judge_after_checks(plan: Plan, outcome: RunOutcome, ctx: AuditContext) -> None:
+    """Checks that judge other checks' results (repo-claims-substantiated) decide here, once
+    everything else has finished. They see the others' results and the gate outcomes and score
+    computed without them and without waivers (a waived failure is an accepted risk, not a
+    substantiated claim). Scoring stays one pure function; this only feeds it one more result."""
+    judges = [c for c in plan.runnable if getattr(c.executor, "judges_results", False)]
+    if not judges:
+        return
+    judge_ids = {c.spec.id for c in judges}
+    others = {cid: r for cid, r in outcome.results.items() if cid not in judge_ids}
+    prior = compute(_scored_checks(plan, judge_ids), others, ctx.profile, waivers=False)
+    for check in judges:
+        placeholder = outcome.results.get(check.spec.id)
+        if placeholder is None or not placeholder.metrics.get("awaiting_judgement"):
+            continue  # it crashed, timed out or was cancelled while finding claims: that result stands
+        started = time.perf_counter()
+        try:
+            result, claims = check.executor.judge(check.spec, check.params, ctx, others, prior.gates, prior.score)
+        except Exception as exc:  # noqa: BLE001 - one check's crash must not end the audit
+            result, claims = Result.error(check.spec.id, f"the check crashed: {type(exc).__name__}: {exc}"), []
+        result.duration_s = round(placeholder.duration_s + time.perf_counter() - started, 4)
+        outcome.results[check.spec.id] = result
+        outcome.claims.extend(claims)
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -257,8 +289,7 @@ def apply_suppressions(results: dict[str, Result], ctx: AuditContext) -> list[Su
 def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at: dt.datetime,
                  finished_at: dt.datetime, suppressions: list[SuppressionInfo]) -> Report:
     profile = ctx.profile
-    checks = {c.spec.id: ScoredCheck(c.spec.id, c.spec.title, c.spec.area, c.spec.level, c.spec.weight,
-                                     c.spec.severity) for c in plan.checks}
+    checks = _scored_checks(plan)
     card = compute(checks, outcome.results, profile, waivers=True)
     raw = compute(checks, outcome.results, profile, waivers=False)
     results = []
@@ -288,6 +319,7 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
         areas=card.areas, gates=card.gates, next_level=card.next_level, held_back_by=card.held_back_by,
         roadmap=card.roadmap, counts=card.counts, suppressions=suppressions, results=results,
         skipped_files=skipped, sections=dict(ctx.sections), warnings=outcome.warnings,
+        claims=outcome.claims,
     )
     # Per requirement of each framework mapping (OWASP LLM Top 10, AWS GenAI Lens): covered, passed ...
     report.sections["frameworks"] = frameworks.report_section(report.results)
@@ -312,6 +344,7 @@ def audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: A
     plan = plan_audit(catalog, profile, options)
     started_at = dt.datetime.now(dt.timezone.utc)
     outcome = run_checks(plan, ctx, progress)
+    judge_after_checks(plan, outcome, ctx)
     suppressions = apply_suppressions(outcome.results, ctx)
     finished_at = dt.datetime.now(dt.timezone.utc)
     return build_report(plan, outcome, ctx, started_at, finished_at, suppressions)

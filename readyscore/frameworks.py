@@ -20,6 +20,9 @@ from readyscore.model import Status, Strict
 from readyscore.yamlfile import ConfigError, load_yaml, require_mapping
 
 MAX_FRAMEWORK_FILES = 100
+# Mapping files in the same folder that are not frameworks of requirements (claims.yaml maps a
+# repository's own readiness claims to checks; readyscore/claims reads it).
+NOT_FRAMEWORKS = {"claims"}
 
 
 class Requirement(Strict):
@@ -71,7 +74,8 @@ def load_frameworks(directory: Path | None = None) -> list[Framework]:
     directory = directory or paths.builtin_frameworks_dir()
     if not directory.is_dir():
         return []
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = sorted(p for p in directory.iterdir()
+                   if p.suffix in (".yaml", ".yml") and p.is_file() and p.stem not in NOT_FRAMEWORKS)
     if len(files) > MAX_FRAMEWORK_FILES:
         raise ConfigError(directory, f"holds {len(files)} framework files; the limit is {MAX_FRAMEWORK_FILES}")
     return [load_framework(p) for p in files]

@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from readyscore import __version__
+from readyscore.claims.records import ClaimRecord
 from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
 from readyscore.scoring import AreaScore, GateOutcome, RoadmapItem
 
-REPORT_SCHEMA_VERSION = "1.2"
+REPORT_SCHEMA_VERSION = "1.3"
 
 
 class ToolInfo(BaseModel):
@@ -110,6 +111,9 @@ class Report(BaseModel):
     # Family sections (load statistics, framework mappings ...) keyed by family name.
     sections: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+    claims: list[ClaimRecord] = Field(default_factory=list,
+                                      description="what the repository says about its own readiness, each "
+                                                  "claim judged against the evidence; contradicted first")
 
     def result(self, check_id: str) -> CheckResult | None:
         return next((r for r in self.results if r.check_id == check_id), None)

@@ -57,6 +57,29 @@ def _baseline(diff: ReportDiff) -> list[str]:
     return lines
 
 
+CLAIM_ICON = {"contradicted": "❌", "unproven": "❔", "out_of_reach": "➖", "substantiated": "✅"}
+TOP_CLAIMS = 8
+
+
+def _claims(report: Report) -> list[str]:
+    """Claims against evidence: counts, then the first claims, contradicted first (as stored)."""
+    if not report.claims:
+        return []
+    counts = {}
+    for claim in report.claims:
+        counts[claim.status.value] = counts.get(claim.status.value, 0) + 1
+    summary = " · ".join(f"{CLAIM_ICON.get(s, '')} {counts[s]} {s.replace('_', ' ')}" for s in CLAIM_ICON if s in counts)
+    lines = ["", "### Claims against evidence", "", summary, "", "| claim | where | status | why |",
+             "| --- | --- | --- | --- |"]
+    for claim in report.claims[:TOP_CLAIMS]:
+        lines.append(f"| {md(claim.text, 120)} | {md(claim.path, 80)}:{claim.line} "
+                     f"| {CLAIM_ICON.get(claim.status.value, '')} {claim.status.value.replace('_', ' ')} "
+                     f"| {md(claim.reason, 220)} |")
+    if len(report.claims) > TOP_CLAIMS:
+        lines.append(f"\n{len(report.claims) - TOP_CLAIMS} more claims in the full report.")
+    return lines
+
+
 def render_markdown(report: Report) -> str:
     diff = attached(report)
     delta = f" ({diff.score_delta:+.1f})" if diff and diff.score_delta is not None else ""
@@ -77,6 +100,7 @@ def render_markdown(report: Report) -> str:
                       + "; ".join(f"{md(g.title, 120)} ({md(g.reason, 160)})" for g in gates[:6])]
     if diff is not None:
         lines += _baseline(diff)
+    lines += _claims(report)
     if report.roadmap:
         target = f"Level {report.next_level}" if report.next_level is not None else "a higher score"
         lines += ["", f"### Path to {target}", "", "| # | check | area | status | points |",

@@ -32,6 +32,27 @@ def _bar(score: float | None, width: int = 20) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim") + Text(f" {score:5.1f}")
 
 
+CLAIM_STYLE = {"contradicted": "red", "unproven": "yellow", "out_of_reach": "dim", "substantiated": "green"}
+TOP_CONTRADICTED = 3
+
+
+def claims_summary(report: Report, top: int = TOP_CONTRADICTED) -> Text | None:
+    """The claims' counts and the first few contradicted ones (file:line, what contradicts them)."""
+    if not report.claims:
+        return None
+    counts: dict[str, int] = {}
+    for claim in report.claims:
+        counts[claim.status.value] = counts.get(claim.status.value, 0) + 1
+    text = Text("Claims against evidence: ", style="bold")
+    text.append(" · ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in CLAIM_STYLE if s in counts))
+    for claim in [c for c in report.claims if c.status.value == "contradicted"][:top]:
+        # Text objects are never parsed as markup, so the file's words stay words.
+        text.append(f"\n  ✗ {claim.path}:{claim.line} ", style="red")
+        text.append(f"\u201c{claim.text[:90]}\u201d", style="bold")
+        text.append(f" — {claim.reason[:160]}", style="dim")
+    return text
+
+
 def summary(report: Report, top: int = 5) -> Group:
     parts = []
     headline = Text()
@@ -76,6 +97,10 @@ def summary(report: Report, top: int = 5) -> Group:
                 table.add_row(escape(gate.title), Text(gate.status.value, style=GATE_STYLE[gate.status.value]),
                               escape(gate.reason))
             parts.append(table)
+
+    claims = claims_summary(report)
+    if claims is not None:
+        parts.append(claims)
 
     contradictions = [c for gate in report.gates for c in gate.contradictions]
     if contradictions:

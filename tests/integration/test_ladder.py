@@ -40,3 +40,24 @@ def test_scores_rise_strictly_up_the_ladder(ladder):
     scores = [ladder[preset]["score"] for preset in BANDS]
     assert scores == sorted(scores) and len(set(scores)) == 4, scores
 
+
+
+def _claims_check(report: dict) -> dict:
+    return next(r for r in report["results"] if r["check_id"] == "repo-claims-substantiated")
+
+
+def test_level1_claims_readiness_in_its_readme_and_the_evidence_contradicts_it(ladder):
+    claims = ladder["level1"]["claims"]
+    ready = [c for c in claims if c["claim"] == ["production-ready"]]
+    assert ready and ready[0]["path"] == "README.md" and ready[0]["status"] == "contradicted"
+    assert "gates not met" in ready[0]["reason"]
+    assert _claims_check(ladder["level1"])["status"] == "fail"
+
+
+@pytest.mark.parametrize("preset", ["level3", "level4"])
+def test_level3_and_level4_claim_what_they_have_and_it_is_substantiated(ladder, preset):
+    claims = ladder[preset]["claims"]
+    assert any(c["kind"] == "statement" for c in claims) and any(c["kind"] == "level" for c in claims)
+    assert len(claims) >= 8
+    assert [c for c in claims if c["status"] != "substantiated"] == []
+    assert _claims_check(ladder[preset])["status"] == "pass"

@@ -1,0 +1,103 @@
+"""Finding claims and admissions: patterns, headings, labels and checkbox states, deterministically."""
+
+from __future__ import annotations
+
+import pytest
+
+from readyscore.claims.finder import find_in_text
+from readyscore.claims.mapping import load_claim_map
+from readyscore.claims.records import ClaimKind
+
+from claims_helpers import GATEWAY_CHECKLIST, LLM_SUMMARY
+
+MAPPING = load_claim_map()
+
+
+def find(text: str, path: str = "docs/status.md"):
+    return find_in_text(text, path, MAPPING)
+
+
+def kinds(claims):
+    return [(c.line, c.kind.value, c.refs) for c in claims]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Ticked boxes and ticked marks are claims of each capability they name.
+    ("- [x] JWT authentication\n", [(1, "checklist", ["authentication"])]),
+    ("- ✅ Rate limiting per key\n", [(1, "checklist", ["rate-limiting"])]),
+    ("- âœ… Rate limiting per key\n", [(1, "checklist", ["rate-limiting"])]),  # mis-encoded ✅
+    ("| Rate limiting | ✅ |\n", [(1, "checklist", ["rate-limiting"])]),
+    # Overall statements, wherever they stand; repeats in one file are one claim.
+    ("# Notes\n\nThis service is production-ready.\n\nReally production-ready.\n", [(3, "statement", ["production-ready"])]),
+    ("Enterprise-grade LLM gateway\n", [(1, "statement", ["enterprise-grade"])]),
+    # Stated levels and scores need a readiness context on the line.
+    ("Readiness: Score 65/100, Level 2\n", [(1, "level", ["level"]), (1, "score", ["score"])]),
+    ("Set the log level 3 for debugging\n", []),
+    # Compliance needs "compliant", "certified" ... or a tick.
+    ("- SEC/FINRA/GDPR compliant audit trails\n", [(1, "compliance", ["gdpr"]), (1, "compliance", ["sec-finra"])]),
+    ("We read the GDPR text once.\n", []),
+    # Plain sentences are claims only under a readiness heading (or in a README's introduction).
+    ("## Security\n\n- Rate limiting per API key\n", [(3, "capability", ["rate-limiting"])]),
+    ("## Industry alignment\n\n- AWS API Gateway: rate limiting concepts\n", []),
+    # Not claims: negated statements, code, endpoint tables.
+    ("This is not production-ready yet.\n", []),
+    ("```\nproduction-ready\n- [x] JWT authentication\n```\n", []),
+    ("| GET | `/health` | Health check |\n", []),
+])
+def test_what_counts_as_a_claim(text, expected):
+    claims, _ = find(text)
+    assert kinds(claims) == expected
+
+
+@pytest.mark.parametrize(("text", "admitted"), [
+    ("- [ ] Configure rate limiting\n", ["rate-limiting"]),
+    ("- ⬜ JWT authentication\n", ["authentication"]),
+    ("Authentication: to add\n", ["authentication"]),
+    ("- Rate limiting (TODO)\n", ["rate-limiting"]),
+    ("🔒 **For Production, Add:**\n- HTTPS/TLS certificates\n- Authentication/authorization\n", ["tls", "authentication"]),
+    ("ğŸ”’ **For Production, Add:**\n- Rate limiting\n", ["rate-limiting"]),
+    ("## Roadmap\n\n### Security\n- Rate limiting\n", ["rate-limiting"]),
+    ("Before deploying to production:\n\n1. **Security**\n   - [ ] Enable HTTPS\n", ["tls"]),
+    # An open item that only reviews or tunes something admits nothing missing.
+    ("- [ ] Review CORS settings\n- [ ] Configure cache TTL\n", []),
+])
+def test_open_items_are_admissions_not_claims(text, admitted):
+    claims, admissions = find(text)
+    assert claims == []
+    assert [ref for a in admissions for ref in a.refs] == admitted
+
+
+def test_a_wrapped_paragraph_is_one_claim_cited_by_its_first_line():
+    text = "# svc\n\nAn authenticated chat API with per-key\nrate limiting and JSON logs.\n"
+    claims, _ = find(text, "README.md")
+    assert kinds(claims) == [(3, "capability", ["authentication", "rate-limiting", "structured-logging"])]
+
+
+def test_readme_introduction_is_a_claim_but_its_later_sections_need_a_readiness_heading():
+    text = "# svc\n\nRate limited with 429.\n\n## Usage\n\nSee the rate limiting docs.\n"
+    assert kinds(find(text, "README.md")[0]) == [(3, "capability", ["rate-limiting"])]
+    assert kinds(find(text, "docs/usage.md")[0]) == []
+
+
+def test_the_llm_infrastructure_summary_claims_readiness_and_admits_auth_rate_limiting_and_tls_open():
+    claims, admissions = find(LLM_SUMMARY.read_text(encoding="utf-8"), "SUMMARY.md")
+    statements = {c.refs[0]: c for c in claims if c.kind == ClaimKind.STATEMENT}
+    assert statements["production-ready"].line == 3 and 557 in statements["production-ready"].also_at
+    assert statements["enterprise-grade"].line == 13
+    admitted = {(a.line, ref) for a in admissions for ref in a.refs}
+    assert {(309, "tls"), (310, "authentication"), (311, "rate-limiting")} <= admitted
+    assert (378, ClaimKind.CAPABILITY, ["authentication"]) in [(c.line, c.kind, c.refs) for c in claims]
+
+
+def test_the_gateway_checklist_ticks_become_claims_and_its_open_list_admissions():
+    claims, admissions = find(GATEWAY_CHECKLIST.read_text(encoding="utf-8"), "CHECKLIST.md")
+    ticked = {c.line: c.refs for c in claims if c.kind == ClaimKind.CHECKLIST}
+    assert ticked[25] == ["authentication"] and ticked[31] == ["security-headers"] and ticked[49] == ["retries"]
+    admitted = {a.line: a.refs for a in admissions}
+    assert admitted[101] == ["rate-limiting"] and admitted[102] == ["security-headers"]
+    assert 97 not in admitted  # "[ ] Review CORS settings" says nothing is missing
+
+
+def test_finding_is_deterministic():
+    text = GATEWAY_CHECKLIST.read_text(encoding="utf-8")
+    assert kinds(find(text)[0]) == kinds(find(text)[0])
