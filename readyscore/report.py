@@ -20,7 +20,7 @@ from readyscore import __version__
 from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
 from readyscore.scoring import AreaScore, GateOutcome, RoadmapItem
 
-REPORT_SCHEMA_VERSION = "1.2"
+REPORT_SCHEMA_VERSION = "1.3"
 
 
 class ToolInfo(BaseModel):
