@@ -171,3 +171,19 @@ def test_swings_are_the_score_if_each_check_failed_and_passed():
     low, high = swings["p2"]
     assert (low, high) == (pytest.approx(75.0), pytest.approx(100.0))
     assert swings["p1"] == (pytest.approx(50.0), pytest.approx(75.0))
+
+
+def test_the_worked_example_of_docs_scoring_md():
+    obs = Area.OBSERVABILITY
+    checks = table(check("s-pass", SEC, 61.75), check("s-fail", SEC, 3.25), check("s-ne", SEC, 35),
+                   check("o-pass", obs, 88.27), check("o-fail", obs, 2.73), check("o-ne", obs, 9),
+                   check("cache", PERF, 0.5), check("latency", PERF, 6), check("ttft", PERF, 4))
+    status = {"pass": Status.PASS, "fail": Status.FAIL, "ne": Status.NOT_EVALUATED}
+    results = {c: res(c, status[c.split("-")[1]]) for c in checks if "-" in c}
+    results |= {"cache": res("cache", Status.FAIL), "latency": res("latency", Status.NOT_EVALUATED),
+                "ttft": res("ttft", Status.NOT_EVALUATED)}
+    card = compute(checks, results, profile({"security": 25, "observability": 12, "performance": 12}))
+    assert (card.areas["security"].contribution, card.areas["security"].score) == (16.25, 95.0)
+    assert (card.areas["observability"].contribution, card.areas["observability"].score) == (10.92, 97.0)
+    assert card.areas["performance"].status == AreaStatus.TOO_LITTLE_EVIDENCE
+    assert card.score == 95.80
