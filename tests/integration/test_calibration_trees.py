@@ -109,3 +109,29 @@ def test_adding_the_cache_does_not_move_the_file_only_score(audited, tmp_path):
     with_cache = file_only(tree, tmp_path / "out")
     assert with_cache.result("static-cap-caching").status == "pass"
     assert with_cache.score == audited["k8s-no-cache"].score
+
+
+def test_the_issue_repository_file_only_estimates_its_full_audit(audited, profile, tmp_path):
+    """Full evidence: the same tree with the level4 demo service live on loopback (the preset it was
+    made from). Level 3, held back by the WAF/DDoS gate alone; the file-only score within 8 points
+    and never in a higher band; the full roadmap leads with the WAF and the cache weighs less."""
+    import os
+
+    from readyscore.demo.runner import DemoServer
+
+    out = tmp_path / "full"
+    with DemoServer(preset="level4") as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "readyscore", "audit", str(NO_CACHE), "--url", server.url, "--api-key-env",
+             "READYSCORE_TEST_AUDIT_KEY", "-o", str(out), "-q", "-f", "json", "--deadline", "300"],
+            capture_output=True, text=True, timeout=400,
+            env={**os.environ, "READYSCORE_TEST_AUDIT_KEY": server.api_key or ""})
+    assert proc.returncode in (0, 1), proc.stderr
+    full, files = load_report(out / "report.json"), audited["k8s-no-cache"]
+    print(f"\nk8s-no-cache: file-only {files.score:.1f} · full {full.score:.1f} (Level {full.level})")
+    assert full.level == 3 and full.held_back_by == ["waf-ddos"], (full.level, full.held_back_by)
+    assert abs(band(files.score, profile) - full.level) <= 1
+    assert abs(files.score - full.score) <= 8 and band(files.score, profile) <= band(full.score, profile)
+    assert full.roadmap[0].check_id == "deploy-waf-ddos"
+    cache = next(item for item in full.roadmap if item.check_id == "static-cap-caching")
+    assert cache.points < full.roadmap[0].points
