@@ -7,7 +7,8 @@ The rules (docs/architecture.md, "Scoring"):
   weighted by its profile weight times the share of it that was evaluated (weight x coverage), over
   the areas with enough evidence: an area whose evaluated weight is below MIN_AREA_EVIDENCE of its
   applicable weight, that rests on fewer than MIN_AREA_CHECKS checks, or whose every evaluated
-  check is only partial, shows "too little evidence" and stays out. Nothing counted at all: no score (never 100). docs/scoring.md has the formula.
+  check is only partial, shows "too little evidence" and stays out. Nothing counted at all: no
+  score (never 100). docs/scoring.md has the formula and a worked example.
 - Level = the highest level whose band the score reaches and whose gates, and every lower level's
   gates, are met. A gate passes only on evaluated evidence; an unevaluated gate is not met.
 - A suppressed (waived) result is taken out of the denominator and meets any gate it is part of;
