@@ -3,8 +3,12 @@
 The rules (docs/architecture.md, "Scoring"):
 - A check counts in its area's denominator only when it was evaluated (pass, fail, partial, warn).
   Not applicable, not evaluated and error stay out and lower the coverage instead.
-- Area score = weighted share of its evaluated checks. Overall = the profile's area weights over
-  the areas that have any evaluated check. Nothing evaluated at all: no score (never 100).
+- Area score = weighted share of its evaluated checks. Overall = the mean of the area scores, each
+  weighted by its profile weight times the share of it that was evaluated (weight x coverage), over
+  the areas with enough evidence: an area whose evaluated weight is below MIN_AREA_EVIDENCE of its
+  applicable weight, that rests on fewer than MIN_AREA_CHECKS checks, or whose every evaluated
+  check is only partial, shows "too little evidence" and stays out. Nothing counted at all: no
+  score (never 100). docs/scoring.md has the formula and a worked example.
 - Level = the highest level whose band the score reaches and whose gates, and every lower level's
   gates, are met. A gate passes only on evaluated evidence; an unevaluated gate is not met.
 - A suppressed (waived) result is taken out of the denominator and meets any gate it is part of;
@@ -57,12 +61,39 @@ class GateOutcome(BaseModel):
     contradictions: list[str] = Field(default_factory=list)
 
 
+# An area counts in the overall score only when at least this share of its applicable check weight
+# was evaluated: below it, one heuristic check would decide the whole area (a file-only audit's
+# performance area is one cache check out of four).
+MIN_AREA_EVIDENCE = 0.4
+# ... and at least this many scored checks (or all of them, when fewer apply): one check among
+# several, however heavy, is one heuristic's opinion of the area.
+MIN_AREA_CHECKS = 2
+
+
+class AreaStatus(StrEnum):
+    SCORED = "scored"
+    # Some checks ran, but too little of the area (below MIN_AREA_EVIDENCE of its weight), or only
+    # partial verdicts: the area is shown with the checks that ran, and kept out of the score.
+    TOO_LITTLE_EVIDENCE = "too_little_evidence"
+    NOT_EVALUATED = "not_evaluated"
+    NOT_APPLICABLE = "not_applicable"
+
+
 class AreaScore(BaseModel):
     score: float | None = Field(description="0-100 over the evaluated checks; null when none was")
     weight: float
     evaluated: int
     total: int
     coverage: float = Field(description="share of the area's applicable check weight that was evaluated")
+    status: AreaStatus = Field(default=AreaStatus.SCORED, description=(
+        "scored: counts in the overall score; too_little_evidence: some checks ran but below the "
+        "minimum share of the area's weight, or only partial verdicts, so it stays out; not_evaluated: "
+        "nothing ran; not_applicable: no check applies"))
+    contribution: float = Field(default=0.0, description=(
+        "the area's weight in the overall score: profile weight x share of its applicable check weight "
+        "that was scored (waived checks excluded); 0 when the area does not count"))
+    evaluated_checks: list[str] = Field(default_factory=list, description="ids of the area's checks that ran")
+    reason: str = Field(default="", description="why the area is not scored, when it is not")
 
 
 class RoadmapItem(BaseModel):
@@ -161,36 +192,100 @@ def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waiver
                        contradictions=contradictions)
 
 
+def _strong(result: Result) -> bool:
+    """A full verdict (pass or fail), as opposed to partial credit or a warning."""
+    return result.status in (Status.PASS, Status.FAIL)
+
+
+def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Result], profile: Profile,
+                waivers: bool) -> AreaScore:
+    applicable = [c for c in members if results.get(c.id) is None
+                  or results[c.id].status != Status.NOT_APPLICABLE]
+    scored = [c for c in applicable
+              if _evaluated(results.get(c.id), waivers) and not (waivers and results[c.id].suppressed_by)]
+    covered = [c for c in applicable if _evaluated(results.get(c.id), waivers)]
+    weight_applicable = sum(c.weight for c in applicable)
+    weight_scored = sum(c.weight for c in scored)
+    score = (100.0 * sum(c.weight * results[c.id].score for c in scored) / weight_scored
+             if weight_scored > 0 else None)
+    area_weight = profile.area_weights.get(area, 0.0)
+    scored_share = weight_scored / weight_applicable if weight_applicable else 0.0
+    reason = ""
+    if not applicable:
+        status = AreaStatus.NOT_APPLICABLE
+    elif not covered:
+        status = AreaStatus.NOT_EVALUATED
+    elif score is None:
+        status, reason = AreaStatus.TOO_LITTLE_EVIDENCE, "every check that ran is waived"
+    elif scored_share < MIN_AREA_EVIDENCE:
+        status = AreaStatus.TOO_LITTLE_EVIDENCE
+        reason = (f"{scored_share:.0%} of the area's weight was evaluated, below the "
+                  f"{MIN_AREA_EVIDENCE:.0%} an area needs to count")
+    elif len(scored) < min(MIN_AREA_CHECKS, len(applicable)):
+        status = AreaStatus.TOO_LITTLE_EVIDENCE
+        reason = (f"only {len(scored)} of its {len(applicable)} applicable checks ran; "
+                  f"an area needs {MIN_AREA_CHECKS} to count")
+    elif not any(_strong(results[c.id]) for c in scored):
+        status = AreaStatus.TOO_LITTLE_EVIDENCE
+        reason = "only partial verdicts: no check that ran could pass or fail outright"
+    else:
+        status = AreaStatus.SCORED
+    return AreaScore(
+        score=None if score is None else round(score, 2),
+        weight=area_weight,
+        evaluated=len(covered),
+        total=len(members),
+        coverage=round(sum(c.weight for c in covered) / weight_applicable, 4) if weight_applicable else 0.0,
+        status=status,
+        contribution=round(area_weight * scored_share, 4) if status == AreaStatus.SCORED else 0.0,
+        evaluated_checks=[c.id for c in covered],
+        reason=reason,
+    )
+
+
 def _area_scores(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
                  waivers: bool) -> dict[str, AreaScore]:
-    areas: dict[str, AreaScore] = {}
-    for area in Area:
-        members = [c for c in checks.values() if c.area == area]
-        applicable = [c for c in members if results.get(c.id) is None
-                      or results[c.id].status != Status.NOT_APPLICABLE]
-        scored = [c for c in applicable
-                  if _evaluated(results.get(c.id), waivers) and not (waivers and results[c.id].suppressed_by)]
-        covered = [c for c in applicable if _evaluated(results.get(c.id), waivers)]
-        weight_applicable = sum(c.weight for c in applicable)
-        weight_scored = sum(c.weight for c in scored)
-        score = (100.0 * sum(c.weight * results[c.id].score for c in scored) / weight_scored
-                 if weight_scored > 0 else None)
-        areas[area.value] = AreaScore(
-            score=None if score is None else round(score, 2),
-            weight=profile.area_weights.get(area, 0.0),
-            evaluated=len(covered),
-            total=len(members),
-            coverage=round(sum(c.weight for c in covered) / weight_applicable, 4) if weight_applicable else 0.0,
-        )
-    return areas
+    return {area.value: _area_score(area, [c for c in checks.values() if c.area == area], results, profile, waivers)
+            for area in Area}
 
 
 def _overall(areas: dict[str, AreaScore]) -> float | None:
-    weighted = [(a.weight, a.score) for a in areas.values() if a.score is not None and a.weight > 0]
+    """Mean of the counted areas' scores weighted by their contributions (weight x coverage).
+
+    Equivalently: a weighted mean over the scored checks, each check weighing its area's weight x its
+    own weight / its area's applicable weight. A check not evaluated lowers its area's pull on the
+    score instead of handing its share to whatever did run."""
+    weighted = [(a.contribution, a.score) for a in areas.values()
+                if a.status == AreaStatus.SCORED and a.score is not None and a.contribution > 0]
     total = sum(w for w, _ in weighted)
     if total == 0:
         return None
     return round(sum(w * s for w, s in weighted) / total, 2)
+
+
+def _score_if(check: ScoredCheck, replacement: Result, checks: dict[str, ScoredCheck], results: dict[str, Result],
+              areas: dict[str, AreaScore], profile: Profile, waivers: bool) -> float | None:
+    """The overall score with one check's result replaced; only that check's area is recomputed."""
+    changed = {**results, check.id: replacement}
+    members = [c for c in checks.values() if c.area == check.area]
+    return _overall({**areas, check.area.value: _area_score(check.area, members, changed, profile, waivers)})
+
+
+def check_swings(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
+                 waivers: bool = True) -> dict[str, tuple[float | None, float | None]]:
+    """For every scored check: the overall score if it failed and if it passed, everything else as
+    measured. The difference is how far that one check can move the score (its swing)."""
+    areas = _area_scores(checks, results, profile, waivers)
+    swings: dict[str, tuple[float | None, float | None]] = {}
+    for check in checks.values():
+        result = results.get(check.id)
+        if result is None or not result.status.evaluated or (waivers and result.suppressed_by):
+            continue
+        failed = Result(check_id=check.id, status=Status.FAIL, score=0.0)
+        passed = Result(check_id=check.id, status=Status.PASS, score=1.0)
+        swings[check.id] = (_score_if(check, failed, checks, results, areas, profile, waivers),
+                            _score_if(check, passed, checks, results, areas, profile, waivers))
+    return swings
 
 
 def _coverage(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
@@ -216,8 +311,8 @@ def _coverage(checks: dict[str, ScoredCheck], results: dict[str, Result], profil
 
 
 def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: dict[str, AreaScore],
-             next_gate_checks: set[str], waivers: bool) -> list[RoadmapItem]:
-    total_area_weight = sum(a.weight for a in areas.values() if a.score is not None and a.weight > 0)
+             profile: Profile, next_gate_checks: set[str], waivers: bool) -> list[RoadmapItem]:
+    score = _overall(areas)
     items: list[RoadmapItem] = []
     for check in checks.values():
         result = results.get(check.id)
@@ -225,16 +320,12 @@ def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: 
             continue
         if result.status == Status.NOT_EVALUATED and check.id not in next_gate_checks:
             continue  # missing input is shown as coverage; only gate-blocking gaps are steps to take
-        area = areas[check.area.value]
         points: float | None = None
-        if result.status.evaluated and total_area_weight > 0 and area.weight > 0:
-            area_weight_scored = sum(
-                c.weight for c in checks.values()
-                if c.area == check.area and _evaluated(results.get(c.id), waivers)
-                and not (waivers and results[c.id].suppressed_by))
-            if area_weight_scored > 0:
-                points = round(100.0 * (area.weight / total_area_weight)
-                               * check.weight * (1.0 - result.score) / area_weight_scored, 2)
+        if result.status.evaluated and score is not None:
+            # Recomputed, not estimated: passing may also bring an area over the evidence threshold.
+            passed = Result(check_id=check.id, status=Status.PASS, score=1.0)
+            after = _score_if(check, passed, checks, results, areas, profile, waivers)
+            points = max(0.0, round(after - score, 2)) if after is not None else None
         if result.status.evaluated:
             action = "fix"
         elif result.status == Status.ERROR:
@@ -288,6 +379,6 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
         gates=gates,
         next_level=next_level,
         held_back_by=[g.id for g in held_back],
-        roadmap=_roadmap(checks, results, areas, next_gate_checks, waivers),
+        roadmap=_roadmap(checks, results, areas, profile, next_gate_checks, waivers),
         counts=counts,
     )

@@ -13,6 +13,7 @@ import re
 from readyscore.baseline import ReportDiff, attached, headline
 from readyscore.report import Report
 from readyscore.reporters.base import Reporter
+from readyscore.scoring import AreaStatus
 
 # A hidden marker so a CI job can find and update its own comment instead of adding a new one.
 MARKER = "<!-- readyscore-report -->"
@@ -80,6 +81,28 @@ def _claims(report: Report) -> list[str]:
     return lines
 
 
+def _area_bar(score: float, width: int = 10) -> str:
+    filled = round(width * score / 100)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _areas(report: Report) -> list[str]:
+    lines = ["", "| area | score | coverage | checks |", "| --- | --- | --- | --- |"]
+    for name, area in report.areas.items():
+        if not area.total:
+            continue
+        if area.status == AreaStatus.TOO_LITTLE_EVIDENCE:
+            shown = f"too little evidence (ran: {md(', '.join(area.evaluated_checks), 120)})"
+        elif area.status == AreaStatus.NOT_APPLICABLE:
+            shown = "not applicable"
+        elif area.score is None:
+            shown = "not evaluated"
+        else:
+            shown = f"`{_area_bar(area.score)}` {area.score:.0f}"
+        lines.append(f"| {name} | {shown} | {area.coverage:.0%} | {area.evaluated}/{area.total} |")
+    return lines
+
+
 def render_markdown(report: Report) -> str:
     diff = attached(report)
     delta = f" ({diff.score_delta:+.1f})" if diff and diff.score_delta is not None else ""
@@ -101,6 +124,7 @@ def render_markdown(report: Report) -> str:
     if diff is not None:
         lines += _baseline(diff)
     lines += _claims(report)
+    lines += _areas(report)
     if report.roadmap:
         target = f"Level {report.next_level}" if report.next_level is not None else "a higher score"
         lines += ["", f"### Path to {target}", "", "| # | check | area | status | points |",

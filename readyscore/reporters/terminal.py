@@ -12,6 +12,7 @@ from rich.text import Text
 
 from readyscore.report import Report
 from readyscore.reporters.base import Reporter
+from readyscore.scoring import AreaScore, AreaStatus
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "partial": "yellow", "warn": "yellow",
@@ -53,6 +54,18 @@ def claims_summary(report: Report, top: int = TOP_CONTRADICTED) -> Text | None:
     return text
 
 
+def _coverage_style(coverage: float) -> str:
+    return "dim" if coverage >= 0.8 else "yellow"
+
+
+def _area_bar(area: AreaScore) -> Text:
+    if area.status == AreaStatus.TOO_LITTLE_EVIDENCE:
+        return Text("too little evidence", style="yellow")
+    if area.status == AreaStatus.NOT_APPLICABLE:
+        return Text("not applicable", style="dim")
+    return _bar(area.score)
+
+
 def summary(report: Report, top: int = 5) -> Group:
     parts = []
     headline = Text()
@@ -76,11 +89,18 @@ def summary(report: Report, top: int = 5) -> Group:
     areas = Table(title="Areas", show_edge=False, pad_edge=False)
     areas.add_column("area")
     areas.add_column("score")
+    areas.add_column("coverage", justify="right")
     areas.add_column("checks", justify="right")
     for name, area in report.areas.items():
         if area.total:
-            areas.add_row(name, _bar(area.score), f"{area.evaluated}/{area.total}")
+            areas.add_row(name, _area_bar(area), Text(f"{area.coverage:.0%}", style=_coverage_style(area.coverage)),
+                          f"{area.evaluated}/{area.total}")
     parts.append(areas)
+    thin = [(name, area) for name, area in report.areas.items() if area.status == AreaStatus.TOO_LITTLE_EVIDENCE]
+    if thin:
+        parts.append(Text("Too little evidence, kept out of the score:\n" + "\n".join(
+            f"  - {name}: {escape(area.reason)}; ran: {escape(', '.join(area.evaluated_checks))}"
+            for name, area in thin), style="yellow"))
 
     if report.next_level is not None:
         rung = next((lvl for lvl in report.profile.levels if lvl["level"] == report.next_level), None)

@@ -119,6 +119,9 @@ def test_each_kind_of_usage_error_is_one_line_and_exit_2(case, repo, tmp_path):
 
 def test_a_good_command_line_still_runs(repo, tmp_path):
     """The twin of the cases above: the same options with valid values audit and exit 0."""
+    # A README alone is too little evidence for any area to count (no score, which no --fail-under
+    # accepts); a line of Python gives two areas enough to be scored.
+    (repo / "app.py").write_text("print('hi')\n")
     out = tmp_path / "o"
     proc = readyscore("audit", str(repo), "--fail-under", "0", "--min-level", "0", "--timeout", "30",
                       "--deadline", "120", "--processes", "2", "--fail-on", "critical", "--sources", "static",

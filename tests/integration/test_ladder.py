@@ -1,6 +1,10 @@
 """The readiness ladder: the four demo presets, audited end to end (static, deploy, live probes and
 a short load test against the real example service), land in their levels' score bands and levels,
-and their scores rise strictly from level1 to level4."""
+and their scores rise strictly from level1 to level4.
+
+With the same full audits: a file-only audit of each preset's tree estimates the full score (never
+in a higher band; within MAX_FILE_ONLY_GAP points where that holds today), and no single check
+swings the full score by more than MAX_SWING."""
 
 from __future__ import annotations
 
@@ -12,6 +16,13 @@ from pathlib import Path
 import pytest
 
 BANDS = {"level1": (1, 30, 50), "level2": (2, 50, 70), "level3": (3, 70, 85), "level4": (4, 85, 100.001)}
+PRESETS = Path(__file__).resolve().parents[2] / "readyscore" / "demo" / "presets"
+MAX_FILE_ONLY_GAP = 8.0
+MAX_SWING = 8.0
+# Measured (bench/score_stability.py, docs/scoring.md): these presets' live probes and load test pass
+# far more than their files show (the demo service answers, streams and keeps its latency even at
+# level1), so their file-only audits stay more than 8 points below the full ones. Known, not hidden.
+FILE_ONLY_GAP_NOT_MET = {"level1": -16.6, "level2": -13.1, "level3": -8.6}
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +72,48 @@ def test_level3_and_level4_claim_what_they_have_and_it_is_substantiated(ladder, 
     assert len(claims) >= 8
     assert [c for c in claims if c["status"] != "substantiated"] == []
     assert _claims_check(ladder[preset])["status"] == "pass"
+
+
+@pytest.fixture(scope="module")
+def file_only(tmp_path_factory) -> dict[str, dict]:
+    reports = {}
+    for preset in BANDS:
+        out = tmp_path_factory.mktemp(f"{preset}-files")
+        proc = subprocess.run([sys.executable, "-m", "readyscore", "audit", str(PRESETS / preset), "-o", str(out),
+                               "-q", "-f", "json"], capture_output=True, text=True, timeout=240)
+        assert proc.returncode in (0, 1), proc.stderr
+        reports[preset] = json.loads((Path(out) / "report.json").read_text())
+    return reports
+
+
+def _band(score: float) -> int:
+    return max((level for level, low, _ in BANDS.values() if score >= low), default=0)
+
+
+@pytest.mark.parametrize("preset", list(BANDS))
+def test_a_file_only_audit_is_never_in_a_higher_band_than_the_full_one(ladder, file_only, preset):
+    full, files = ladder[preset]["score"], file_only[preset]["score"]
+    print(f"\n{preset}: file-only {files:.1f} (band {_band(files)}) · full {full:.1f} (band {_band(full)}) · "
+          f"difference {files - full:+.1f}")
+    assert _band(files) <= _band(full), (preset, files, full)
+
+
+@pytest.mark.parametrize("preset", [pytest.param(p, marks=pytest.mark.xfail(
+    strict=True, reason=f"file-only is {FILE_ONLY_GAP_NOT_MET[p]:+.1f} points from full (measured); see docs/scoring.md"))
+    if p in FILE_ONLY_GAP_NOT_MET else p for p in BANDS])
+def test_a_file_only_audit_is_within_the_gap_of_the_full_one(ladder, file_only, preset):
+    assert abs(file_only[preset]["score"] - ladder[preset]["score"]) <= MAX_FILE_ONLY_GAP
+
+
+def test_no_single_check_swings_a_full_audit_beyond_the_bound(ladder):
+    from readyscore.calibration import swings
+    from readyscore.config import load_profile
+    from readyscore.report import Report
+
+    profile = load_profile("default")
+    rows = []
+    for preset, data in ladder.items():
+        top = swings(Report.model_validate(data), profile)[0]
+        rows.append((preset, top.points, top.check_id))
+    print("\nlargest single-check swing (full audits): " + "; ".join(f"{p} {s:.2f} ({c})" for p, s, c in rows))
+    assert all(points <= MAX_SWING for _, points, _ in rows), rows

@@ -19,6 +19,8 @@ def closed_port() -> int:
 
 def test_down_target_gives_every_live_check_the_same_reason_and_static_checks_still_run(catalog, tmp_path):
     (tmp_path / "README.md").write_text("# service\n")
+    # Enough static evidence for some area to count (a README alone is too little for any score).
+    (tmp_path / "app.py").write_text("print('hi')\n")
     # The load family has its own test of a down target; here: the live family and the static one.
     options = AuditOptions(root=tmp_path, url=f"http://127.0.0.1:{closed_port()}", probes=["live-*"],
                            sources={Source.STATIC, Source.LIVE},

@@ -24,7 +24,7 @@ def test_the_comment_leads_with_score_level_coverage_and_the_path_to_the_next_le
     assert f"{bad.coverage:.0%}" in text
     assert "**Held back from Level 2** by:" in text
     assert "### Path to Level 2" in text
-    assert "| 1 | ★ No .env file is committed `fx-no-env` | security | ❌ fail | +30.0 |" in text
+    assert "| 1 | ★ No .env file is committed `fx-no-env` | security | ❌ fail | +33.9 |"  # weight x coverage: reliability counts 5/7 of its 40 in text
     assert "Since the baseline" not in text  # no baseline given: no such section
 
 
@@ -33,12 +33,12 @@ def test_with_a_baseline_it_shows_the_change_newly_failing_and_fixed(tmp_path):
     attach(bad, diff_reports(good, bad, "main.json"))
     text = render(bad)
     assert "### Since the baseline (main.json," in text
-    assert "(-72.0)" in text and "**Regression:**" in text
+    assert "(-77.4)" in text and "**Regression:**" in text
     assert "❌ **Newly failing** (3)" in text and "- `fx-no-env` No .env file is committed · high" in text
 
     attach(good, diff_reports(bad, good, "main.json"))
     text = render(good)
-    assert "✅ **Fixed** (3)" in text and "**Regression:**" not in text and "(+72.0)" in text
+    assert "✅ **Fixed** (3)" in text and "**Regression:**" not in text and "(+77.4)" in text
 
 
 def test_a_long_roadmap_is_cut_to_the_top_items_and_the_comment_stays_small(tmp_path):

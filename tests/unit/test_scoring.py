@@ -82,10 +82,10 @@ def test_overall_uses_area_weights_over_evaluated_areas_only():
 
 
 def test_partial_results_earn_partial_credit():
-    checks = table(check("a"), check("b"))
-    results = {"a": res("a", Status.PARTIAL), "b": res("b", Status.PARTIAL, score=0.25)}
+    checks = table(check("a"), check("b"), check("c", weight=2))
+    results = {"a": res("a", Status.PARTIAL), "b": res("b", Status.PARTIAL, score=0.25), "c": res("c", Status.FAIL)}
     card = compute(checks, results, profile(weights={"security": 1}))
-    assert card.score == pytest.approx(37.5)
+    assert card.score == pytest.approx(18.75)  # (0.5 + 0.25 + 0) / 4 of the weight
 
 
 def test_not_applicable_is_out_of_the_denominator_and_the_coverage():
@@ -115,8 +115,8 @@ def test_a_high_score_with_an_unmet_gate_is_held_at_the_level_below():
 
 def test_a_gate_without_evidence_is_not_met():
     gates = {2: [{"id": "auth", "title": "Auth", "any_of": ["live-auth", "static-auth"]}]}
-    checks = table(check("x"), check("live-auth"), check("static-auth"))
-    results = {"x": res("x", Status.PASS), "live-auth": res("live-auth", Status.NOT_EVALUATED),
+    checks = table(check("x", weight=2), check("y", weight=2), check("live-auth"), check("static-auth"))
+    results = {"x": res("x", Status.PASS), "y": res("y", Status.PASS), "live-auth": res("live-auth", Status.NOT_EVALUATED),
                "static-auth": res("static-auth", Status.ERROR)}
     card = compute(checks, results, profile(gates, weights={"security": 1}))
     assert card.score == 100.0
@@ -159,13 +159,13 @@ def test_warnings_never_block_a_gate():
 
 def test_suppressions_count_with_waivers_and_not_without():
     gates = {2: [{"id": "secrets", "title": "No secrets", "all_of": ["secret"]}]}
-    checks = table(check("secret"), check("ok"))
+    checks = table(check("secret"), check("ok"), check("ok2"))
     results = {"secret": res("secret", Status.FAIL, suppressed="test fixture; owner sec; until 2099-01-01"),
-               "ok": res("ok", Status.PASS)}
+               "ok": res("ok", Status.PASS), "ok2": res("ok2", Status.PASS)}
     waived = compute(checks, results, profile(gates, weights={"security": 1}), waivers=True)
     raw = compute(checks, results, profile(gates, weights={"security": 1}), waivers=False)
     assert waived.score == 100.0 and waived.level == 4
-    assert raw.score == 50.0 and raw.level == 1
+    assert raw.score == pytest.approx(66.67) and raw.level == 1
     assert waived.counts["suppressed"] == 1
 
 

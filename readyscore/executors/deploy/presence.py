@@ -13,7 +13,7 @@ import posixpath
 import re
 from typing import Any
 
-from readyscore.executors.deploy import iac
+from readyscore.executors.deploy import iac, metricnames
 from readyscore.executors.deploy.ci import _command_lines
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import Inventory, K8sObject
@@ -176,10 +176,69 @@ def rule_metrics(inv: Inventory) -> RuleOutcome:
                 outcome.good(compose.path, line_at(compose.data, "services", name, "image"),
                              f"service {name} runs {image}", strength=DECLARED)
     if not outcome.findings:
+        _metrics_queried(inv, outcome)
+    if not outcome.findings:
         outcome.bad(None, None, "no ServiceMonitor/PodMonitor, scrape config, scrape annotation or OpenTelemetry "
-                                "Collector config")
+                                "Collector config, and no alert rule or dashboard that queries the service's metrics")
         outcome.summary = "no metric collection is configured"
     return outcome
+
+
+# Collection inferred from the queries, not configured here: less than a scrape config (full marks).
+INFERRED_COLLECTION_SCORE = 0.8
+
+
+def _queries(inv: Inventory) -> list[tuple[str, int | None, str, str]]:
+    """(path, line, what, expr) of every alert/recording rule and dashboard query in the tree."""
+    queries: list[tuple[str, int | None, str, str]] = []
+    sources: list[tuple[str, Any]] = [(o.path, o.body.get("spec")) for o in inv.objects("PrometheusRule", "VMRule")]
+    sources += [(d.path, d.data) for d in inv.yaml_docs]
+    for path, data in sources:
+        groups = data.get("groups") if isinstance(data, dict) else None
+        for group in groups if isinstance(groups, list) else []:
+            rules = group.get("rules") if isinstance(group, dict) else None
+            for rule in rules if isinstance(rules, list) else []:
+                if isinstance(rule, YMap) and isinstance(rule.get("expr"), str):
+                    kind = "alert" if "alert" in rule else "recording rule"
+                    name = str(rule.get("alert") or rule.get("record") or "?")
+                    queries.append((path, rule.line_of("expr"), f"{kind} {name}", rule["expr"]))
+    for doc in inv.json_docs:
+        for expr in metricnames.dashboard_exprs(doc.data):
+            queries.append((doc.path, None, "dashboard query", expr))
+    return queries
+
+
+def _metrics_queried(inv: Inventory, outcome: RuleOutcome) -> None:
+    """No scrape config here: alert rules or dashboards that query metrics the code exports show
+    that something scrapes the service (implemented, short of full marks); queries of other
+    metrics only, or metrics in code that nothing queries, are partial at most."""
+    code = metricnames.code_metrics(inv.files)
+    queries = _queries(inv)
+    exported = code.names if code.exposed_at else {}
+    for path, line, what, expr in queries:
+        shared = sorted(metricnames.promql_names(expr) & exported.keys())
+        if shared:
+            name, source, source_line = exported[shared[0]]
+            outcome.good(path, line, f"{what} queries {name}, which {source}:{source_line} exports (served at "
+                                     f"{code.exposed_at[0]}:{code.exposed_at[1]}); no scrape config in the "
+                                     "repository, so collection is inferred", score=INFERRED_COLLECTION_SCORE)
+            if len(outcome.findings) >= 5:
+                break
+    if outcome.findings:
+        outcome.summary = (f"{len(outcome.findings)} alert rule(s) or dashboard quer(ies) on the service's own "
+                           "metrics; add a ServiceMonitor or scrape config for full marks")
+        return
+    if queries and exported:
+        path, line, what, _ = queries[0]
+        outcome.unknown(path, line, f"{what} and {len(queries) - 1} more query metrics the code does not export "
+                                    f"(it exports {', '.join(sorted(v[0] for v in exported.values())[:5])}); nothing shows the service's "
+                                    "own metrics are scraped")
+        outcome.summary = "alert rules or dashboards exist, but none queries the service's own metrics"
+    elif queries:
+        path, line, what, _ = queries[0]
+        outcome.unknown(path, line, f"{what} and {len(queries) - 1} more query metrics, but the service's code "
+                                    "exports none that they name")
+        outcome.summary = "alert rules or dashboards exist, but the service exports no metric they query"
 
 
 def _rule_groups(data: Any) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:

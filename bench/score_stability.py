@@ -1,0 +1,103 @@
+"""How well a file-only audit's score estimates the full audit's, and how far one check can move
+either: the figures behind docs/scoring.md ("Area and overall score").
+
+    python bench/score_stability.py                  # presets level1..4 and the calibration fixtures
+    python bench/score_stability.py --only level3    # one tree
+    python bench/score_stability.py --reports DIR    # keep the report.json files in DIR
+
+For each tree: a file-only audit (static + deploy) and a full audit of the same tree with the demo
+service live on loopback (`--url`; live probes and a short Locust load test), as `readyscore demo`
+runs it. Demo presets are audited against their own preset's service; a calibration fixture against
+the preset it was made from. Prints the stability table (file-only minus full, and the score bands)
+and the swing table (the largest change of the overall score when one scored check flips between
+fail and pass, everything else as measured). Exit 1 when a difference exceeds --max-diff or a
+file-only score lands in a higher band than the full one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from readyscore.calibration import band, swings  # noqa: E402
+from readyscore.config import load_profile  # noqa: E402
+from readyscore.demo.runner import DemoServer  # noqa: E402
+from readyscore.report import load_report  # noqa: E402
+
+PRESETS = ROOT / "readyscore" / "demo" / "presets"
+FIXTURES = ROOT / "tests" / "fixtures" / "calibration"
+# tree name -> (tree, the preset whose service stands in for it live)
+TREES = {
+    "level1": (PRESETS / "level1", "level1"),
+    "level2": (PRESETS / "level2", "level2"),
+    "level3": (PRESETS / "level3", "level3"),
+    "level4": (PRESETS / "level4", "level4"),
+    "k8s-no-cache": (FIXTURES / "k8s-no-cache", "level4"),
+}
+KEY_ENV = "READYSCORE_BENCH_AUDIT_KEY"
+
+
+def audit(tree: Path, out: Path, url: str | None = None, env: dict[str, str] | None = None) -> Path:
+    cmd = [sys.executable, "-m", "readyscore", "audit", str(tree), "-o", str(out), "-q", "-f", "json",
+           "--timeout", "120", "--deadline", "300"]
+    if url:
+        cmd += ["--url", url, "--api-key-env", KEY_ENV]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"audit of {tree} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return out / "report.json"
+
+
+def full_audit(tree: Path, preset: str, out: Path) -> Path:
+    with DemoServer(preset=preset) as server:
+        return audit(tree, out, server.url, {KEY_ENV: server.api_key or ""})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=sorted(TREES), help="audit only this tree (repeatable)")
+    parser.add_argument("--reports", type=Path, help="folder to keep the report.json files in")
+    parser.add_argument("--max-diff", type=float, default=8.0, help="largest allowed |file-only - full| (points)")
+    args = parser.parse_args()
+
+    profile = load_profile("default")
+    base = args.reports or Path(tempfile.mkdtemp(prefix="readyscore-stability-"))
+    rows, swing_rows, failed = [], [], False
+    for name in args.only or list(TREES):
+        tree, preset = TREES[name]
+        print(f"auditing {name}: file-only, then full against the {preset} service …", file=sys.stderr, flush=True)
+        file_only = load_report(audit(tree, base / name / "file-only"))
+        full = load_report(full_audit(tree, preset, base / name / "full"))
+        diff = (file_only.score or 0.0) - (full.score or 0.0)
+        bands = (band(file_only.score, profile), band(full.score, profile))
+        ok = abs(diff) <= args.max_diff and bands[0] <= bands[1]
+        failed |= not ok
+        rows.append((name, file_only.score, bands[0], file_only.coverage, full.score, bands[1], full.coverage,
+                     diff, ok))
+        for kind, report in (("file-only", file_only), ("full", full)):
+            top = swings(report, profile)[0]
+            swing_rows.append((name, kind, top.points, top.check_id, top.if_failed, top.if_passed))
+
+    print("\n| tree | file-only score (band, coverage) | full score (band, coverage) | file-only - full | within |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, fs, fb, fc, us, ub, uc, diff, ok in rows:
+        print(f"| {name} | {fs:.1f} (L{fb}, {fc:.0%}) | {us:.1f} (L{ub}, {uc:.0%}) | {diff:+.1f} | "
+              f"{'yes' if ok else 'NO'} |")
+    print("\n| tree | audit | largest swing | check | score if it failed → passed |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, kind, points, check_id, low, high in swing_rows:
+        print(f"| {name} | {kind} | {points:.2f} | {check_id} | {low:.1f} → {high:.1f} |")
+    if args.reports:
+        print(f"\nreports kept in {base}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
