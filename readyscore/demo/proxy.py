@@ -69,7 +69,7 @@ class UpstreamProxy:
         self.s = settings
         self.base_url = base_url.rstrip("/")
         timeout = httpx.Timeout(settings.upstream_timeout_s) if settings.upstream_timeout_s else httpx.Timeout(None)
-        self.client = httpx.AsyncClient(timeout=timeout)
+        self.client = httpx.AsyncClient(timeout=timeout, trust_env=False)
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_s) \
             if settings.circuit_breaker else None
         self.not_before = 0.0  # honest throttling: no provider call before this (monotonic) time

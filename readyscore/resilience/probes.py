@@ -109,7 +109,7 @@ class ProbeClient:
         try:
             # A fresh connection per probe: a connection the service dropped during a fault must not
             # turn the next probe's answer into a client-side error.
-            with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client, \
                     client.stream("POST", self.base_url + self.chat_path, json=self.body(tag, stream),
                                   headers=self.headers) as response:
                 obs.status = response.status_code
@@ -188,7 +188,7 @@ class ProbeClient:
     def health(self, path: str, bound_s: float) -> tuple[int | None, float, str | None]:
         started = time.monotonic()
         try:
-            with httpx.Client(timeout=bound_s) as client:
+            with httpx.Client(timeout=bound_s, trust_env=False) as client:
                 response = client.get(self.base_url + path, headers=self.headers)
             return response.status_code, time.monotonic() - started, None
         except httpx.HTTPError as exc:
