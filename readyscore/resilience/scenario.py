@@ -150,6 +150,9 @@ class Scenario:
     def probe(self, phase: str, stream: bool = False, bound_s: float | None = None) -> Observation:
         self.check_cancel()
         obs = self.client.send(phase, stream=stream, bound_s=bound_s or self.s.client_bound_s)
+        # Interrupted while waiting: the processes were stopped under the probe, so what it saw
+        # says nothing about the service. It is dropped, not judged.
+        self.check_cancel()
         self.run.observations.append(obs)
         self.refresh()
         return obs
@@ -238,6 +241,7 @@ class Scenario:
             thread.start()
         for thread in threads:
             thread.join(timeout=self.s.client_bound_s + 5)
+        self.check_cancel()
         self.run.observations.extend(results)
         self.refresh()
         self.run.storm_tags = [o.tag for o in results]
@@ -246,8 +250,14 @@ class Scenario:
     def throttle(self) -> None:
         start = self.phase("throttle", "throttle", retry_after_s=self.s.retry_after_s)
         holder: list[Observation] = []
-        thread = threading.Thread(target=lambda: holder.append(self.probe("throttle")), daemon=True,
-                                  name="resilience-throttle")
+
+        def send() -> None:
+            try:
+                holder.append(self.probe("throttle"))
+            except RunAborted:
+                pass  # interrupted: the main flow notices at its next step
+
+        thread = threading.Thread(target=send, daemon=True, name="resilience-throttle")
         thread.start()
         # The upstream throttles for `throttle_s`, then answers: a service that waits out the
         # Retry-After and tries again gets a (delayed) success.
