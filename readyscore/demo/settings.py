@@ -86,7 +86,7 @@ class DemoSettings(BaseModel):
     upstream_timeout_s: float | None = Field(default=None, gt=0, le=600)  # None: wait as long as it takes
     upstream_attempts: int = Field(default=1, ge=1, le=50)  # 1: no retries
     upstream_backoff: Literal["none", "exponential_jitter"] = "none"
-    upstream_backoff_base_s: float = Field(default=0.1, ge=0, le=60)
+    upstream_backoff_base_s: float = Field(default=0.2, ge=0, le=60)
     upstream_backoff_max_s: float = Field(default=1.0, ge=0, le=600)
     # A provider 429 goes to the client as 429 with its Retry-After, and no call is made until it
     # has passed; otherwise a 429 is one more transient error (retried, then a 502).

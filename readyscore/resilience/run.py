@@ -51,7 +51,6 @@ def run_resilience(target: ResilienceTarget, settings: ResilienceSettings, live:
         if service is not None and service.exited() is not None and not run.aborted:
             run.aborted = f"the service exited during the run (code {service.exited()})"
         return run
-    raise AssertionError("unreachable")
 
 
 def _start_service(target: ResilienceTarget, upstream_url: str, url: str | None,
