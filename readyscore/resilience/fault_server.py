@@ -193,7 +193,7 @@ class FaultServer:
         try:
             await asyncio.wait_for(self.release.wait(), timeout=seconds)
             return False
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return True
 
     async def plain(self, writer: asyncio.StreamWriter, status: int, payload: Any, *, headers: dict[str, str] | None = None,
