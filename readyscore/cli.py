@@ -21,7 +21,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from readyscore import __version__
+from readyscore import __version__, cli_resilience
 from readyscore.cli_browse import checks_app, frameworks_app, profiles_app
 from readyscore.cli_common import (EXIT_GATE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SeverityChoice,
                                    UsageError, check_output_dir, err, fail_usage, load_report_or_fail, out,
@@ -65,7 +65,7 @@ def audit_options(**fields: Any) -> AuditOptions:
         fail_usage(f"{AuditOptions.flag_of(str(name))}: {message}" if name is not None else message)
 
 
-SOURCES_HELP = "Only these sources (repeat or comma-separate): static, deploy, live, load."
+SOURCES_HELP = "Only these sources (repeat or comma-separate): static, deploy, live, load, resilience."
 FORMAT_HELP = "Report formats (repeat or comma-separate): terminal, json, html (and any installed format)."
 
 
@@ -93,6 +93,11 @@ def audit(
     fail_on_regression: Annotated[bool, typer.Option("--fail-on-regression", help="Exit 1 when the level or score dropped, or a check that passed in --baseline fails now.")] = False,
     history: Annotated[Optional[Path], typer.Option("--history", help="Append this audit to a JSON Lines history file; the HTML report charts the trend.")] = None,
     fail_on_contradicted_claims: Annotated[bool, typer.Option("--fail-on-contradicted-claims", help="Exit 1 when a readiness claim in the repository's own documents is contradicted by the evidence.")] = False,
+    # Resilience under upstream faults (readyscore/cli_resilience.py turns these into a target).
+    upstream_env: Annotated[Optional[str], typer.Option("--upstream-env", help=cli_resilience.UPSTREAM_ENV_HELP)] = None,
+    service_cmd: Annotated[Optional[str], typer.Option("--service-cmd", help=cli_resilience.SERVICE_CMD_HELP)] = None,
+    service_url: Annotated[Optional[str], typer.Option("--service-url", help=cli_resilience.SERVICE_URL_HELP)] = None,
+    upstream_listen: Annotated[Optional[str], typer.Option("--upstream-listen", help=cli_resilience.UPSTREAM_LISTEN_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no terminal summary.")] = False,
 ) -> None:
     """Audit a service: its source tree (PATH), its running instance (--url), or both.
@@ -112,6 +117,7 @@ def audit(
         baseline=baseline, fail_on_regression=fail_on_regression, history=history,
         fail_on_contradicted_claims=fail_on_contradicted_claims,
         output=output, formats=parse_formats(format), quiet=quiet, show_progress=not quiet,
+        resilience=cli_resilience.resilience_target(upstream_env, service_cmd, service_url, upstream_listen, url),
     )
     raise typer.Exit(run_audit(options))
 
@@ -134,10 +140,12 @@ def demo(
     """See the whole tool work in one command, with no service of your own.
 
     Starts the bundled example LLM service on a free loopback port, audits its source tree and the
-    running service (static, deploy, live probes and a short load test), writes the reports, and
-    stops the service again, also on Ctrl-C or failure.
+    running service (static, deploy, live probes and a short load test), runs the resilience
+    phase against a second instance in upstream mode (readyscore plays its model provider),
+    writes the reports, and stops everything again, also on Ctrl-C or failure.
     """
     from readyscore.cli_audit import run_audit
+    from readyscore.demo.resilience import demo_resilience_target
     from readyscore.demo.runner import DemoServer
 
     tree = Path(__file__).resolve().parent / "demo" / "presets" / preset.value
@@ -152,7 +160,9 @@ def demo(
             # The tree lies in site-packages: the reports name what it is, the JSON keeps the path.
             code = run_audit(options.model_copy(update={
                 "url": server.url,
-                "target_label": f"the bundled example service, preset {preset.value}"}))
+                "target_label": f"the bundled example service, preset {preset.value}",
+                # A second instance in upstream mode, against readyscore's fake provider.
+                "resilience": demo_resilience_target(preset.value, server.api_key)}))
         finally:
             os.environ.pop(key_env, None)
     html = output / "report.html"

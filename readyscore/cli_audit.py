@@ -53,8 +53,9 @@ def run_audit(options: AuditOptions) -> int:
     config_path = options.config_file or find_project_config(options.root)
     project = load_project_config(config_path) if config_path else ProjectConfig()
     options = options.with_project_defaults(project)
-    if options.root is None and not options.url:
-        fail_usage("nothing to audit: give a PATH (source tree), --url (running service), or both")
+    if options.root is None and not options.url and not (options.resilience and options.resilience.starts_service):
+        fail_usage("nothing to audit: give a PATH (source tree), --url (running service), or both "
+                   "(or --service-cmd for the resilience run)")
     profile = apply_project_settings(load_profile(options.profile or "default"), project)
     catalog = load_catalog(options.checks_dirs)
     check_output_dir(options.output)

@@ -32,6 +32,7 @@ class SourceChoice(StrEnum):
     deploy = "deploy"
     live = "live"
     load = "load"
+    resilience = "resilience"
 
 
 class SeverityChoice(StrEnum):

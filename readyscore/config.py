@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from readyscore import paths
 from readyscore.model import LEVEL_NAMES, Area, Severity, Source, Strict
-from readyscore.settings import DeploySettings, LiveSettings, LlmSettings, LoadSettings, StaticSettings
+from readyscore.settings import (DeploySettings, LiveSettings, LlmSettings, LoadSettings, ResilienceSettings,
+                                 StaticSettings)
 from readyscore.yamlfile import ConfigError, LineDict, load_yaml, require_mapping
 
 PROFILE_SCHEMA_VERSION = 1
 PROJECT_CONFIG_NAMES = ("readyscore.yaml", "readyscore.yml", ".readyscore.yaml")
-SETTINGS_SECTIONS = ("static", "deploy", "live", "load", "llm")
+SETTINGS_SECTIONS = ("static", "deploy", "live", "load", "llm", "resilience")
 
 
 class GateSpec(Strict):
@@ -80,6 +81,7 @@ class Profile(Strict):
     live: LiveSettings = Field(default_factory=LiveSettings)
     load: LoadSettings = Field(default_factory=LoadSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     # Where the profile was read from; set by the loader, not by the file.
     origin: str = Field(default="", exclude=True)
 
@@ -130,6 +132,7 @@ class ProjectConfig(Strict):
     live: dict[str, Any] = Field(default_factory=dict)
     load: dict[str, Any] = Field(default_factory=dict)
     llm: dict[str, Any] = Field(default_factory=dict)
+    resilience: dict[str, Any] = Field(default_factory=dict)
     origin: str = Field(default="", exclude=True)
     # The family sections as read (LineDicts): validation turns them into plain dicts, which
     # forget their lines, and the family settings are only validated later, against the profile.
@@ -144,6 +147,28 @@ class ProjectConfig(Strict):
 def _flag(name: str, **kwargs: Any) -> Any:
     """A field set from the command line: `flag` is how usage errors name it."""
     return Field(json_schema_extra={"flag": name}, **kwargs)
+
+
+class ResilienceTarget(BaseModel):
+    """How the audited service reaches readyscore's fake upstream (the resilience run).
+
+    Either readyscore starts the service (`service_cmd`, with `upstream_env` set to the upstream's
+    URL) or the service is already running and calls `listen_host:listen_port`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    upstream_env: str | None = None
+    service_cmd: str | list[str] | None = None
+    service_url: str | None = None  # where the started service answers; default: --url ({port} allowed)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=0, ge=0, le=65535)
+    service_env: dict[str, str] = Field(default_factory=dict)  # extra variables for the started service
+    settings: dict[str, Any] = Field(default_factory=dict)  # overrides of the profile's resilience settings
+
+    @property
+    def starts_service(self) -> bool:
+        return self.service_cmd is not None
 
 
 class AuditOptions(BaseModel):
@@ -175,6 +200,9 @@ class AuditOptions(BaseModel):
     allow_load_on: list[str] = _flag("--allow-load-on", default_factory=list)
     processes: int = _flag("--processes", default=1, ge=1, le=64)
     sweep: bool = _flag("--sweep", default=False)
+    # The resilience run: --upstream-env/--service-cmd or --upstream-listen (cli_resilience.py);
+    # None: the resilience checks are not evaluated.
+    resilience: ResilienceTarget | None = _flag("--upstream-env/--service-cmd/--upstream-listen", default=None)
     show_progress: bool = True
     # Gates: what fails the build (exit 1), kept apart from what is shown ------------------------
     fail_under: float | None = _flag("--fail-under", default=None, ge=0, le=100)

@@ -105,6 +105,11 @@ def _skip_reason(spec: CheckSpec, options: AuditOptions) -> str | None:
         return "no source tree was given"
     if spec.source in URL_SOURCES and not options.url:
         return "no --url was given, so the running service was not probed"
+    if spec.source == Source.RESILIENCE and options.resilience is None:
+        return ("the resilience run was not requested: give --upstream-env NAME with --service-cmd '…', "
+                "or --upstream-listen HOST:PORT")
+    if spec.source == Source.RESILIENCE and not (options.url or options.resilience.starts_service):
+        return "no --url was given, so there is no service to send the resilience probes through"
     if spec.source in PROBE_SOURCES and options.probes and not any(matches(spec.id, p) for p in options.probes):
         return "not selected by --probe"
     return None

@@ -34,6 +34,8 @@ class Source(StrEnum):
     DEPLOY = "deploy"
     LIVE = "live"
     LOAD = "load"
+    # The service's behaviour under upstream faults, with readyscore playing its model provider.
+    RESILIENCE = "resilience"
 
 
 class Severity(StrEnum):

@@ -33,6 +33,8 @@ def create_app(settings: DemoSettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         service.store.close()
+        if service.proxy is not None:
+            await service.proxy.close()
         for path in temporary_files(settings):
             path.unlink(missing_ok=True)
 

@@ -23,7 +23,8 @@ from readyscore.demo.metrics import Metrics
 from readyscore.demo.model import Completion, ToyModel, usage
 from readyscore.demo.ratelimit import TokenBucketLimiter
 from readyscore.demo.schemas import ChatRequest, CompletionRequest
-from readyscore.demo.settings import DemoSettings
+from readyscore.demo.proxy import Throttled, UpstreamFailure, UpstreamProxy
+from readyscore.demo.settings import UPSTREAM_URL_ENV, DemoSettings
 from readyscore.demo.store import AuditLog, RequestRecord, audit_log_path, open_store
 
 # Bodies past the cap are still read (and thrown away) up to this bound, so the client gets its 413
@@ -87,6 +88,8 @@ class Service:
             if settings.rate_limit else None
         self.metrics = Metrics(settings.model_name) if settings.metrics else None
         self.audit = AuditLog(audit_log_path(settings), settings.audit_retention_days) if settings.audit_log else None
+        upstream = settings.upstream_url or os.environ.get(UPSTREAM_URL_ENV, "").strip()
+        self.proxy = UpstreamProxy(settings, upstream) if upstream else None
 
     # -- gatekeeping ---------------------------------------------------------------------------
 
@@ -207,6 +210,8 @@ class Service:
             call.caller = self.authorise(request)
             headers = self.limit(call.caller)
             parsed = self.parse(await self.read_body(request), kind)
+            if self.proxy is not None and kind == "chat":
+                return await self.proxied(call, parsed, headers)
             completions = self.model.complete(parsed.messages, max_tokens=parsed.max_tokens, n=parsed.n,
                                               seed=parsed.seed)
             call.prompt_tokens = self.model.prompt_tokens(parsed.messages)
@@ -224,6 +229,39 @@ class Service:
         await asyncio.sleep(self.settings.ttft_ms / 1000 + max(0, longest - 1) * self.settings.token_delay_ms / 1000)
         self.record(call, 200)
         return JSONResponse(self.whole(call, parsed, completions), headers=headers)
+
+    async def proxied(self, call: Call, parsed: Parsed, headers: dict[str, str]) -> Response:
+        """Upstream mode: the provider answers, behind the preset's resilience controls."""
+        assert self.proxy is not None
+        body = {"model": self.settings.model_name, "messages": parsed.messages, "stream": parsed.stream}
+        if parsed.max_tokens is not None:
+            body["max_tokens"] = parsed.max_tokens
+        try:
+            if parsed.stream:
+                upstream = await self.proxy.open_stream(body)
+                self.record(call, 200)
+                return StreamingResponse(self.proxy.relay(upstream), media_type="text/event-stream",
+                                         headers={**headers, "Cache-Control": "no-cache"})
+            answer = await self.proxy.complete(body)
+        except UpstreamFailure as exc:
+            if not self.settings.upstream_errors_handled and not isinstance(exc, Throttled):
+                raise  # the prototype's way: the request crashes (a 500)
+            if self.settings.fallback and not isinstance(exc, Throttled):
+                self.record(call, 200)
+                marked = {**headers, "X-Fallback": "canned"}
+                if parsed.stream:
+                    return StreamingResponse(self.proxy.fallback_stream(self.settings.model_name),
+                                             media_type="text/event-stream", headers=marked)
+                return JSONResponse(self.proxy.fallback_answer(self.settings.model_name), headers=marked)
+            status = exc.status
+            if isinstance(exc, Throttled) and not self.settings.honest_throttling:
+                status = 500 if not self.settings.upstream_errors_handled else 502
+            self.record(call, status)
+            extra = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after is not None \
+                and status in (429, 503) else {}
+            return error_response(status, exc.message, "upstream_error", exc.code, headers={**headers, **extra})
+        self.record(call, 200)
+        return JSONResponse(answer, headers=headers)
 
     def crash(self, exc: Exception, headers: dict[str, str]) -> JSONResponse:
         if self.settings.debug_errors:

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 API_KEY_ENV = "READYSCORE_DEMO_API_KEY"
 DB_PATH_ENV = "READYSCORE_DEMO_DB"
 AUDIT_LOG_ENV = "READYSCORE_DEMO_AUDIT_LOG"
+# Upstream mode: the model provider's base URL (as OPENAI_BASE_URL, e.g. http://127.0.0.1:PORT/v1).
+UPSTREAM_URL_ENV = "READYSCORE_DEMO_UPSTREAM_URL"
 
 
 class DemoSettings(BaseModel):
@@ -77,6 +79,28 @@ class DemoSettings(BaseModel):
     ignore_max_tokens: bool = True
     ignore_n: bool = True
 
+    # Upstream mode ----------------------------------------------------------------------------
+    # With an upstream URL (this setting or $READYSCORE_DEMO_UPSTREAM_URL) chat completions are
+    # proxied to that OpenAI-compatible provider instead of the toy model, with these controls.
+    upstream_url: str | None = None
+    upstream_timeout_s: float | None = Field(default=None, gt=0, le=600)  # None: wait as long as it takes
+    upstream_attempts: int = Field(default=1, ge=1, le=50)  # 1: no retries
+    upstream_backoff: Literal["none", "exponential_jitter"] = "none"
+    upstream_backoff_base_s: float = Field(default=0.2, ge=0, le=60)
+    upstream_backoff_max_s: float = Field(default=1.0, ge=0, le=600)
+    # A provider 429 goes to the client as 429 with its Retry-After, and no call is made until it
+    # has passed; otherwise a 429 is one more transient error (retried, then a 502).
+    honest_throttling: bool = False
+    # Upstream failures become clean JSON errors (502/504); otherwise they crash the request (500).
+    upstream_errors_handled: bool = False
+    circuit_breaker: bool = False
+    breaker_threshold: int = Field(default=3, ge=1, le=1000)
+    breaker_cooldown_s: float = Field(default=2.0, gt=0, le=3600)
+    fallback: bool = False  # a canned reduced answer, marked X-Fallback, when the provider is down
+    # A provider stream that breaks ends the client's stream with an error event; otherwise the
+    # client gets a finish chunk and [DONE] as if the answer were complete.
+    stream_error_event: bool = False
+
     # Faults for tests -----------------------------------------------------------------------
     rate_limit_status: int = Field(default=429, ge=400, le=599)
     auth_accept_any: bool = False
@@ -123,6 +147,8 @@ _LEVEL2 = _LEVEL1.with_overrides({
     # A hardened API that still trusts its model: the LLM-specific flaws stay, the request caps
     # (max_tokens, n) are enforced by the validation layer.
     "ignore_max_tokens": False, "ignore_n": False,
+    # Timeouts and retries, but the retries come back-to-back and a provider 429 is just an error.
+    "upstream_timeout_s": 0.5, "upstream_attempts": 3, "upstream_errors_handled": True, "stream_error_event": True,
 })
 
 _NO_LLM_FLAWS = {"echo_system_prompt": False, "obey_injection": False, "honour_template_tokens": False,
@@ -133,10 +159,11 @@ _LEVEL3 = _LEVEL2.with_overrides({
     "metrics": True, "json_logs": True, "kubernetes_probes": True, "health_paths": ["/health"], "request_id": True,
     "security_headers": True, "cors": "allowlist", "cors_origins": ["https://chat.example.com"],
     **_NO_LLM_FLAWS,
+    "upstream_backoff": "exponential_jitter", "honest_throttling": True,
 })
 
 _LEVEL4 = _LEVEL3.with_overrides({"preset": "level4", "audit_log": True, "audit_retention_days": 90,
-                                  "metrics_require_auth": True})
+                                  "metrics_require_auth": True, "circuit_breaker": True, "fallback": True})
 
 PRESETS: dict[str, DemoSettings] = {"level1": _LEVEL1, "level2": _LEVEL2, "level3": _LEVEL3, "level4": _LEVEL4}
 

@@ -131,7 +131,8 @@ class Executor(ABC, Generic[P]):
     Params: ClassVar[type[BaseModel]] = NoParams
     description: ClassVar[str] = ""
     # Checks run phase by phase: files and gentle probes first (0), bursts that exhaust a rate
-    # limit next (1), the load test last (2), so one check cannot distort another's measurement.
+    # limit next (1), the load test (2), then the resilience run that breaks the service's upstream
+    # on purpose (3), so one check cannot distort another's measurement.
     phase: ClassVar[int] = 0
 
     @classmethod

@@ -8,6 +8,7 @@ from readyscore.settings.deploy import DeploySettings
 from readyscore.settings.live import LiveSettings
 from readyscore.settings.llm import LlmSettings
 from readyscore.settings.load import LoadSettings
+from readyscore.settings.resilience import ResilienceSettings
 from readyscore.settings.static import StaticSettings
 
-__all__ = ["DeploySettings", "LiveSettings", "LlmSettings", "LoadSettings", "StaticSettings"]
+__all__ = ["DeploySettings", "LiveSettings", "LlmSettings", "LoadSettings", "ResilienceSettings", "StaticSettings"]

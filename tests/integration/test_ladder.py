@@ -117,3 +117,29 @@ def test_no_single_check_swings_a_full_audit_beyond_the_bound(ladder):
         rows.append((preset, top.points, top.check_id))
     print("\nlargest single-check swing (full audits): " + "; ".join(f"{p} {s:.2f} ({c})" for p, s, c in rows))
     assert all(points <= MAX_SWING for _, points, _ in rows), rows
+
+
+# What the resilience phase of each demo finds: each preset carries the controls of its level
+# (level1 none, level2 timeouts and immediate retries, level3 backoff with jitter and honest
+# throttling, level4 a circuit breaker and a fallback too).
+RESILIENCE = {
+    "level1": {"timeouts": "fail", "retries-bounded": "partial", "backoff": "not_applicable", "upstream-429": "fail",
+               "circuit-breaker": "fail", "fallback": "fail", "stream-errors": "fail", "recovery": "pass"},
+    "level2": {"timeouts": "pass", "retries-bounded": "pass", "backoff": "fail", "upstream-429": "fail",
+               "circuit-breaker": "fail", "fallback": "partial", "stream-errors": "pass", "recovery": "pass"},
+    "level3": {"timeouts": "pass", "retries-bounded": "pass", "backoff": "pass", "upstream-429": "pass",
+               "circuit-breaker": "fail", "fallback": "partial", "stream-errors": "pass", "recovery": "pass"},
+    "level4": {"timeouts": "pass", "retries-bounded": "pass", "backoff": "pass", "upstream-429": "pass",
+               "circuit-breaker": "pass", "fallback": "pass", "stream-errors": "pass", "recovery": "pass"},
+}
+
+
+@pytest.mark.parametrize("preset", list(BANDS))
+def test_the_resilience_phase_passes_and_fails_as_each_preset_is_built(ladder, preset):
+    results = {r["check_id"]: r for r in ladder[preset]["results"] if r["source"] == "resilience"}
+    found = {check_id.removeprefix("resilience-"): r["status"] for check_id, r in results.items()}
+    assert found == RESILIENCE[preset], {k: results[f"resilience-{k}"]["message"] for k in found
+                                         if found[k] != RESILIENCE[preset].get(k)}
+    gates = {g["id"]: g["status"] for g in ladder[preset]["gates"]}
+    level4_gates = {gates["upstream-circuit-breaker"], gates["upstream-fallback"]}
+    assert level4_gates == ({"met"} if preset == "level4" else {"unmet"})
