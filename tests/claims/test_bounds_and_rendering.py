@@ -16,6 +16,7 @@ from readyscore.files import FileIndex
 from readyscore.reporters.html import HtmlReporter
 from readyscore.reporters.markdown import render_markdown
 from readyscore.reporters.terminal import TerminalReporter
+from readyscore.report import REPORT_SCHEMA_VERSION
 
 from claims_helpers import LLM_SUMMARY, audit_tree
 
@@ -111,7 +112,7 @@ def test_re_rendering_an_old_report_keeps_the_claims(tmp_path):
                           "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads((out / "report.json").read_text())
-    assert data["schema_version"] == "1.3"
+    assert data["schema_version"] == REPORT_SCHEMA_VERSION
     assert set(data["claims"][0]) >= {"text", "path", "line", "kind", "status", "checks", "reason"}
     run = subprocess.run([sys.executable, "-m", "readyscore", "report", str(out / "report.json"), "--format", "html",
                           "-o", str(tmp_path / "again")], capture_output=True, text=True, timeout=120)
