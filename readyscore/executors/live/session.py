@@ -166,6 +166,25 @@ class LiveSession:
         return (f"the valid chat request itself answered HTTP {status} at {self.settings.chat_path}: set "
                 "live.chat_path (or live.model, if the service does not know the model asked for)")
 
+    def valid_twin(self) -> Exchange:
+        """The valid twin of the invalid-input requests: the same path, headers and body shape, with
+        nothing wrong in it. A rejection of an invalid request counts only when this one is accepted."""
+        def send() -> Exchange:
+            return self.request("POST", self.settings.chat_path, content=json.dumps(self.chat_request_body()).encode(),
+                                headers={"Content-Type": "application/json"})
+        return self.ctx.shared("live.valid_twin", send)
+
+    def twin_refused(self) -> str | None:
+        """Why a 4xx to an invalid request proves nothing here (the valid twin was not accepted), or None."""
+        twin = self.valid_twin()
+        if twin.ok:
+            return None
+        got = f"HTTP {twin.status}" if twin.status is not None else f"no answer ({twin.error})"
+        if twin.status in (401, 403) and self.api_key is None:
+            got += f" (no key was given: put it in ${self.ctx.options.api_key_env})"
+        return (f"a valid twin of the same request (same path, headers and body shape, nothing wrong in it) got "
+                f"{got}, so a rejection of the invalid ones proves nothing")
+
     def requires_auth(self) -> bool | None:
         """True when the chat path turns away a request without credentials; None when unknown."""
         status = self.anonymous_chat().exchange.status
