@@ -177,8 +177,13 @@ class Pacer:
         with self._lock:
             now = self.clock()
             if seen.limit is not None or seen.source:
-                if seen.window_s is None and self.limit.window_s is not None and seen.limit == self.limit.limit:
+                # An answer that names less than an earlier one (no policy, no limit) keeps what we knew.
+                if seen.limit is None:
+                    seen.limit = self.limit.limit
+                if seen.window_s is None and seen.limit == self.limit.limit:
                     seen.window_s = self.limit.window_s
+                if seen.window_s is not None and self.limit.source == "RateLimit-Policy":
+                    seen.source = "RateLimit-Policy"
                 self.limit = seen
             if reset is not None:
                 self.reset_at = now + min(reset, MAX_WAIT_S)
