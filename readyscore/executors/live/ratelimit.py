@@ -121,7 +121,8 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
 
     def timeout_s(self, params: RateLimitParams, ctx: AuditContext) -> float:
         settings = ctx.profile.live
-        return max(ctx.options.check_timeout_s, settings.burst.duration_s + settings.burst.recovery_max_wait_s
+        # The burst, the recovery polls, the wait for the window to reset (bounded like them), requests.
+        return max(ctx.options.check_timeout_s, settings.burst.duration_s + 2 * settings.burst.recovery_max_wait_s
                    + 3 * settings.request_timeout_s + 10)
 
     def probe(self, spec: CheckSpec, params: RateLimitParams, ctx: AuditContext, session: LiveSession) -> Result:
