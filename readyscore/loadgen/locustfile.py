@@ -422,21 +422,50 @@ def _seconds(value: str) -> float | None:
 
 
 class PlannedStages(LoadTestShape):
-    """The plan's stages one after the other; the run ends after the last one."""
+    """The plan's stages one after the other; the run ends after the last one.
+
+    A stage with `min_requests` ends as soon as that many requests completed after its warm-up
+    (counted from Locust's statistics, which carry one entry per stage name), or at its time bound,
+    whichever comes first: the normal stage gathers its minimum sample without a fixed length.
+    """
 
     use_common_options = False
 
     announced: int | None = None
+    index: int = 0
+    started: float = 0.0
+    baseline: int | None = None  # requests completed in this stage when its warm-up ended
 
     def tick(self):
-        stages = plan().get("stages") or []
-        elapsed = self.get_run_time()
-        for index, stage in enumerate(stages[:MAX_STAGES]):
-            if elapsed < float(stage["end_s"]):
-                if index != self.announced and self.runner is not None:
+        stages = (plan().get("stages") or [])[:MAX_STAGES]
+        now = self.get_run_time()
+        while self.index < len(stages):
+            stage = stages[self.index]
+            elapsed = now - self.started
+            if elapsed < _stage_length(stages, self.index) and not self._has_sample(stage, elapsed):
+                if self.index != self.announced and self.runner is not None:
                     # Workers label requests by this announcement, not by their own clocks: a
                     # worker that got no user in the first stage starts its clock late.
-                    self.runner.send_message(STAGE_MESSAGE, {"index": index})
-                    self.announced = index
+                    self.runner.send_message(STAGE_MESSAGE, {"index": self.index})
+                    self.announced = self.index
                 return int(stage["users"]), float(stage.get("spawn_rate", 100))
+            self.index, self.started, self.baseline = self.index + 1, now, None
         return None
+
+    def _has_sample(self, stage: dict[str, Any], elapsed: float) -> bool:
+        wanted = int(stage.get("min_requests") or 0)
+        if wanted <= 0 or self.runner is None or elapsed < float(stage.get("warmup_s") or 0):
+            return False
+        entry = self.runner.stats.entries.get((stage.get("name", "?"), "POST"))
+        done = entry.num_requests if entry is not None else 0
+        if self.baseline is None:
+            self.baseline = done
+            return False
+        return done - self.baseline >= wanted
+
+
+def _stage_length(stages: list[dict[str, Any]], index: int) -> float:
+    stage = stages[index]
+    if stage.get("duration_s") is not None:
+        return float(stage["duration_s"])
+    return float(stage["end_s"]) - (float(stages[index - 1]["end_s"]) if index else 0.0)

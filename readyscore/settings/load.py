@@ -1,9 +1,10 @@
 """Settings of the load check family (the `load:` section of a profile or readyscore.yaml).
 
-The defaults fit a laptop: 4 users for 3 s (the first second is warm-up), a 2 s overload stage at
-8x the users with no think time, and 2 s of recovery at the normal load — 7 s of load, about 9 s
-with Locust's start-up. Stages change on Locust's one-second shape tick, so their durations are
-rounded up to whole seconds. Every number is bounded, so no profile can turn an audit
+The defaults fit a laptop: 4 users until the normal stage has its minimum sample (100 completed
+requests after the first second of warm-up) or reaches its 30 s bound, whichever comes first; a
+2 s overload stage at 8x the users with no think time; and 2 s of recovery at the normal load.
+Stages change on Locust's one-second shape tick, so their durations are rounded up to whole
+seconds. Every number is bounded, so no profile can turn an audit
 into an unbounded load test. The request path, auth header and model come from the `live:` section.
 """
 
@@ -92,8 +93,14 @@ class DistributedSettings(Strict):
 class LoadSettings(Strict):
     users: int = Field(default=4, ge=1, le=2000)
     spawn_rate: float = Field(default=50.0, gt=0, le=10_000)
-    duration_s: float = Field(default=3.0, ge=1.0, le=1800.0, description="the normal stage, warm-up included")
+    duration_s: float = Field(default=30.0, ge=1.0, le=1800.0,
+                              description="the normal stage's time bound, warm-up included; it ends earlier once "
+                                          "it has min_sample completed requests after the warm-up")
     warmup_s: float = Field(default=1.0, ge=0.0, le=600.0)
+    # Each latency, TTFT and error verdict (and the capacity plan and saturation built on them)
+    # needs this many completed requests in its stage; below it the check is not evaluated.
+    min_sample: int = Field(default=100, ge=1, le=1_000_000,
+                            description="completed requests a latency/TTFT/error verdict needs in its stage")
     wait_s: tuple[float, float] = Field(default=(0.0, 0.0), description="think time between requests (min, max)")
     request_timeout_s: float = Field(default=30.0, gt=0, le=600)
     stream_deadline_s: float = Field(default=60.0, gt=0, le=3600)

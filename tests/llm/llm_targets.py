@@ -8,6 +8,7 @@ a 401. The demo service covers the flaws; these cover targets that misbehave at 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +83,18 @@ class TargetServer:
             handler._send(200, json.dumps(completion("12")).encode())
         elif mode == "overflow_hang":
             self.stop.wait(self.stop_after_s)
+        elif mode == "refuse_all":  # a gateway that answers 400 to every chat request
+            handler._send(400, b'{"error": {"message": "bad request", "type": "invalid_request_error"}}')
+        elif mode == "no_system_obeys_user":
+            # A gateway that owns the system prompt (400 to any client system message) in front of a
+            # model that obeys whatever instruction arrives as user text.
+            messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+            if any(isinstance(m, dict) and m.get("role") == "system" for m in messages):
+                handler._send(400, b'{"error": {"message": "system messages are not allowed"}}')
+                return
+            text = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+            order = re.search(r"the code (\w+) followed immediately by (\w+)", text)
+            handler._send(200, json.dumps(completion(order.group(1) + order.group(2) if order else "Bonjour.")).encode())
         elif mode == "ok":
             handler._send(200, json.dumps(completion("Bonjour.")).encode())
         elif mode == "not_json":

@@ -15,8 +15,9 @@ from readyscore.model import Source
 from readyscore.settings.live import LiveSettings
 from readyscore.settings.load import LoadSettings
 
-# Short stages: each audit's load takes about 5 s plus Locust's start-up.
-FAST_LOAD = {"users": 4, "duration_s": 2, "warmup_s": 0.5,
+# Short stages: each audit's load takes about 5 s plus Locust's start-up. The normal stage ends on
+# its (small) minimum sample, or at its 6 s bound.
+FAST_LOAD = {"users": 4, "duration_s": 6, "warmup_s": 0.5, "min_sample": 30,
              "overload": {"duration_s": 1, "recovery_s": 2}, "overhead_s": 20.0,
              "mix": {"prompt_words": [8], "max_tokens": [8]}}
 

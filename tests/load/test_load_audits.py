@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from load_targets import LoadTarget
 from loadtools import audit_load, statuses
 
 from readyscore.executors.load.runner import LOCUSTFILE
@@ -56,8 +57,9 @@ def broken_reports():
     down_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
     closed.close()  # nothing listens there now
     queueing = ServerBehaviour(ttft_s=0.05, token_delay_s=0.01, max_concurrent=4)  # queues, never refuses
+    # Healthy under the normal load; the overload breaks it for good (500 to everything after).
     with TimedSseServer(ServerBehaviour(garbage=True)) as garbage, \
-            TimedSseServer(ServerBehaviour(ttft_s=0.02, token_delay_s=0.005, fail_after_s=1.5)) as failing, \
+            LoadTarget("breaks_under_overload", max_in_flight=8) as failing, \
             TimedSseServer(queueing) as slow:
         jobs = {"down": (down_url, None), "garbage": (garbage.url, None), "failing": (failing.url, None),
                 "queueing": (slow.url, {"slo": {"e2e_p95_ms": 400}})}
@@ -115,7 +117,7 @@ def test_sweep_on_two_locust_processes_finds_the_knee():
     # about 1.2 s, past the 500 ms SLO (margins sized for a busy 2-core machine).
     with TimedSseServer(ServerBehaviour(ttft_s=0.05, token_delay_s=0.025, tokens=5, max_concurrent=1)) as server:
         report = audit_load(server.url, processes=2, sweep=True,
-                            load={"duration_s": 1, "warmup_s": 0.5, "overload": {"enabled": False},
+                            load={"duration_s": 1, "warmup_s": 0.5, "overload": {"enabled": False}, "min_sample": 5,
                                   "slo": {"e2e_p95_ms": 500}, "mix": {"prompt_words": [8], "max_tokens": [5]},
                                   "sweep": {"users": [1, 8], "step_s": 3, "attainment": 0.8}})
     got = statuses(report)

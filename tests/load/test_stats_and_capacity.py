@@ -51,7 +51,27 @@ def test_outcome_classes_separate_polite_shedding_from_bad_failures():
     assert stats.is_throttled(rec(1, ok=False, status=503, retry_after="1"))
     assert not stats.is_throttled(rec(1, ok=False, status=503)) and stats.is_bad(rec(1, ok=False, status=503))
     assert stats.is_bad(rec(1, ok=False, status=500)) and stats.is_bad(rec(1, ok=False, status=None, kind="timeout"))
-    assert not stats.is_bad(rec(1)) and not stats.is_bad(rec(1, ok=False, status=401))
+    assert not stats.is_bad(rec(1))
+    # Any other status is bad too: a 404 or 401 under load is not shedding it (issue 16).
+    assert stats.is_bad(rec(1, ok=False, status=401)) and stats.is_bad(rec(1, ok=False, status=404))
+
+
+def test_a_failed_request_ranks_slower_than_any_answer():
+    # 100 answers of 100 ms: the p95 is an answer.
+    assert stats.percentile_with_failures([100.0] * 100, 0, 95) == (100.0, False)
+    # Linear interpolation at position 94.05 of 100 needs ranks 94 and 95: 4 failures leave both
+    # answers, 5 put a failure into the p95.
+    assert stats.percentile_with_failures([100.0] * 96, 4, 95) == (100.0, False)
+    assert stats.percentile_with_failures([100.0] * 95, 5, 95) == (None, True)
+    # 98% failures: the 2% that survived are no latency.
+    assert stats.percentile_with_failures([50.0] * 2, 98, 95) == (None, True)
+    assert stats.percentile_with_failures([], 0, 95) == (None, False)
+    stage = stats.stage_stats([rec(100.0 + i / 100, e2e=0.1) for i in range(2)]
+                              + [rec(100.5 + i / 100, ok=False, status=500, e2e=0.01) for i in range(98)],
+                              stats.Slo(), planned_s=5.0)
+    assert stage["e2e_latency_ms"]["p95"] == 100.0  # the survivors alone look fine ...
+    assert stage["e2e_p95_is_failure"] and stage["e2e_p95_with_failures_ms"] is None  # ... the sample does not
+    assert stage["over_e2e_slo"] == 98
 
 
 def test_interrupted_and_malformed_records_stay_out_of_the_statistics():
@@ -130,12 +150,17 @@ def test_plan_stages_follow_the_settings_and_carry_no_secret():
     assert [s["end_s"] for s in document["stages"]] == [4, 6, 9]
     assert document["api_key_env"] == "READYSCORE_LOAD_API_KEY" and "key" not in str(document["stages"])
     assert not document["stages"][1]["honour_retry_after"] and document["stages"][2]["honour_retry_after"]
+    # The normal stage ends on its minimum sample (plus the requests in flight when the warm-up
+    # ends), or at its bound; the others run their length.
+    assert document["stages"][0]["min_requests"] == load.min_sample + load.users
+    assert document["stages"][0]["warmup_s"] == load.warmup_s and document["stages"][1]["min_requests"] == 0
     no_overload = main_stages(LoadSettings(overload={"enabled": False}))
     assert [s.name for s in no_overload] == ["normal"]
     assert [s.users for s in sweep_stages(LoadSettings())] == [1, 2, 4, 8, 16, 32]
 
 
-@pytest.mark.parametrize("bad", [{"users": 0}, {"users": 5000}, {"duration_s": 99999}, {"warmup_s": 10},
+@pytest.mark.parametrize("bad", [{"users": 0}, {"users": 5000}, {"duration_s": 99999}, {"warmup_s": 40},
+                                 {"min_sample": 0},
                                  {"wait_s": [2, 1]}, {"mix": {"max_tokens": [0]}}, {"mix": {"stream_share": 2}},
                                  {"sweep": {"users": [4, 2]}}, {"surprise": 1}, {"slo": {"e2e_p95_ms": -1}}])
 def test_unsafe_or_unknown_load_settings_are_rejected(bad):

@@ -69,8 +69,24 @@ class AuthProbe(LiveExecutor[AuthParams]):
             return self._invalid(spec, session)
         return self._exposed(spec, params, session)
 
+    def _twin_rule(self, spec: CheckSpec, exchange: Exchange, session: LiveSession) -> Result | None:
+        """A refusal other than 401/403 counts only when the same request with the key is accepted."""
+        if exchange.status is None or not 400 <= exchange.status < 500 or exchange.status in (401, 403, 429):
+            return None
+        twin = session.baseline_chat().exchange
+        if twin.ok:
+            return None
+        got = f"HTTP {twin.status}" if twin.status is not None else f"no answer ({twin.error})"
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED,
+                      message=f"refused with HTTP {exchange.status}, but the same request with the configured "
+                              f"credentials got {got} too, so the refusal says nothing about credentials",
+                      evidence=[session.evidence(exchange, "the request"), session.evidence(twin, "its twin")])
+
     def _required(self, spec: CheckSpec, session: LiveSession) -> Result:
         chat = session.anonymous_chat().exchange
+        refused_twin = self._twin_rule(spec, chat, session)
+        if refused_twin:
+            return refused_twin
         status, message = judge_rejection(chat, "a chat completion without credentials")
         evidence = [session.evidence(chat, message)]
         if session.generic:
@@ -88,6 +104,9 @@ class AuthProbe(LiveExecutor[AuthParams]):
         bogus = f"rs-invalid-{session.nonce}-0000000000000000"
         session.redactor.add(bogus)
         answer = session.chat(credentials=bogus)
+        refused_twin = self._twin_rule(spec, answer.exchange, session)
+        if refused_twin:
+            return refused_twin
         status, message = judge_rejection(answer.exchange, "a chat completion with an invalid key")
         if status is Status.FAIL and answer.exchange.ok:
             anonymous = session.anonymous_chat().exchange

@@ -1,7 +1,8 @@
 """The rate-limit probe: a bounded burst must meet 429 with back-off headers, never 5xx or
 timeouts, and the service must be healthy again afterwards.
 
-It exhausts the target's limit on purpose, so it runs in phase 1, after the gentle probes.
+It exhausts the target's limit on purpose, so it runs in phase 1, after the gentle probes, and
+sends unpaced; afterwards the shared pacer waits until the window has reset (pacer.py).
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ def run_burst(session: LiveSession, ctx: AuditContext) -> BurstOutcome:
     body = session.chat_request_body(max_tokens=1)
 
     def send() -> Exchange:
+        # Unpaced on purpose: the burst is there to meet the limit.
         if burst.path:
-            return session.client.request("GET", burst.path)
-        return session.client.request("POST", settings.chat_path, json_body=body)
+            return session.client.request("GET", burst.path, paced=False)
+        return session.client.request("POST", settings.chat_path, json_body=body, paced=False)
 
     def worker() -> None:
         while not (stop.is_set() or ctx.cancel.is_set()) and time.perf_counter() < ends_at:
@@ -98,8 +100,8 @@ def wait_for_recovery(session: LiveSession, ctx: AuditContext,
     ctx.sleep(min(first_wait_s, bound))
     last: Exchange | None = None
     while True:
-        last = session.chat(max_tokens=1).exchange if not session.settings.burst.path else \
-            session.client.request("GET", session.settings.burst.path)
+        last = session.chat(max_tokens=1, paced=False).exchange if not session.settings.burst.path else \
+            session.client.request("GET", session.settings.burst.path, paced=False)
         waited = time.perf_counter() - started
         if last.ok:
             return True, f"accepted requests again after {waited:.1f} s", last
@@ -119,7 +121,8 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
 
     def timeout_s(self, params: RateLimitParams, ctx: AuditContext) -> float:
         settings = ctx.profile.live
-        return max(ctx.options.check_timeout_s, settings.burst.duration_s + settings.burst.recovery_max_wait_s
+        # The burst, the recovery polls, the wait for the window to reset (bounded like them), requests.
+        return max(ctx.options.check_timeout_s, settings.burst.duration_s + 2 * settings.burst.recovery_max_wait_s
                    + 3 * settings.request_timeout_s + 10)
 
     def probe(self, spec: CheckSpec, params: RateLimitParams, ctx: AuditContext, session: LiveSession) -> Result:
@@ -179,7 +182,7 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
             evidence.append(session.evidence(last, f"after the burst: {recovery}", body=not last.ok))
         healthy = True
         if liveness:
-            again = session.request("GET", liveness[0].url, credentials=None, retry_429=False)
+            again = session.request("GET", liveness[0].url, credentials=None, paced=False)
             evidence.append(session.evidence(again, "liveness after the burst"))
             if not again.ok:
                 healthy = False
@@ -197,5 +200,7 @@ class RateLimitProbe(LiveExecutor[RateLimitParams]):
             recovery += ", past the wait its own headers asked for"
         metrics["recovered"] = recovered and healthy
         message += f"; {recovery}"
+        # Nothing after the burst starts before the window it exhausted has reset.
+        metrics["settled_s"] = round(session.pacer.settle(bound), 2)
         return result(spec, status, message, evidence=evidence, metrics=metrics,
                       strength=EvidenceStrength.VERIFIED if status is Status.PASS else None)

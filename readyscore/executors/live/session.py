@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import ssl
+import time
 import weakref
 from abc import abstractmethod
 from typing import Any, TypeVar
@@ -22,17 +23,16 @@ from pydantic import BaseModel
 
 from readyscore.executors.base import AuditContext, Executor
 from readyscore.executors.live.openai import ChatAnswer, chat_body, parse_chat_answer, usage_of
+from readyscore.executors.live.pacer import PacedClient, Pacer, RateLimited
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result
-from readyscore.net import Exchange, TargetClient
+from readyscore.net import Exchange
 from readyscore.redact import mask
 from readyscore.settings.live import LiveSettings
 
 P = TypeVar("P", bound=BaseModel)
 
-# Answers to 429 that the gentle probes wait out (bounded), so a limit hit by one probe does not
-# turn another probe's measurement into "429".
-MAX_429_RETRIES = 2
-MAX_RETRY_AFTER_S = 5.0
+# Room a live probe keeps after its last paced wait, so it can still answer before the engine's timeout.
+PACING_MARGIN_S = 3.0
 # Headers worth showing in evidence when present.
 NOTABLE_HEADERS = ("content-type", "content-length", "location", "www-authenticate", "retry-after",
                    "ratelimit", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy",
@@ -60,8 +60,10 @@ class LiveSession:
         self.api_key = ctx.api_key
         self.redactor = ctx.redactor
         self.nonce = secrets.token_hex(4)
-        self.client = TargetClient(
-            self.base_url, api_key=self.api_key, auth_header=self.settings.auth_header,
+        # One pacer for every live and LLM request to this target (see pacer.py).
+        self.pacer = Pacer(sleep=ctx.sleep)
+        self.client = PacedClient(
+            self.base_url, pacer=self.pacer, api_key=self.api_key, auth_header=self.settings.auth_header,
             auth_scheme=self.settings.auth_scheme, timeout_s=self.settings.request_timeout_s,
             max_body=self.settings.max_body_bytes, redactor=self.redactor, verify=self.verify)
         # The engine has no end-of-audit hook: close the connection pool when the session goes.
@@ -81,16 +83,17 @@ class LiveSession:
 
     # ----------------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, credentials: str | None = "valid", retry_429: bool = True,
+    def request(self, method: str, path: str, *, credentials: str | None = "valid", paced: bool = True,
                 **kwargs: Any) -> Exchange:
-        """One request; a 429 is waited out (Retry-After, bounded) a couple of times first."""
-        exchange = self.client.request(method, path, credentials=credentials, **kwargs)
-        for _ in range(MAX_429_RETRIES if retry_429 else 0):
-            if exchange.status != 429:
-                break
-            self.ctx.sleep(min(retry_after_s(exchange) or 1.0, MAX_RETRY_AFTER_S))
-            exchange = self.client.request(method, path, credentials=credentials, **kwargs)
-        return exchange
+        """One request, paced: it waits for the target's rate limit and waits out a 429 (bounded by
+        the check's deadline). `paced=False` sends at once (the burst and its recovery polls)."""
+        return self.client.request(method, path, credentials=credentials, paced=paced, **kwargs)
+
+    def record_pacing(self) -> None:
+        """Keep the report's `live.pacing` up to date (the engine has no end-of-audit hook)."""
+        section = self.ctx.sections.get("live")
+        if isinstance(section, dict):
+            section["pacing"] = self.pacer.summary()
 
     @property
     def generic(self) -> bool:
@@ -103,8 +106,8 @@ class LiveSession:
         return chat_body(self.model, self.settings.prompt, max_tokens=extra.pop("max_tokens", self.settings.max_tokens),
                          stream=extra.pop("stream", False), template=self.settings.sample_body, **extra)
 
-    def chat(self, *, credentials: str | None = "valid", **extra: Any) -> ChatAnswer:
-        exchange = self.request("POST", self.settings.chat_path, credentials=credentials,
+    def chat(self, *, credentials: str | None = "valid", paced: bool = True, **extra: Any) -> ChatAnswer:
+        exchange = self.request("POST", self.settings.chat_path, credentials=credentials, paced=paced,
                                 json_body=self.chat_request_body(**extra), follow_redirects=True)
         if self.generic:
             return generic_answer(exchange)
@@ -162,6 +165,25 @@ class LiveSession:
             return None
         return (f"the valid chat request itself answered HTTP {status} at {self.settings.chat_path}: set "
                 "live.chat_path (or live.model, if the service does not know the model asked for)")
+
+    def valid_twin(self) -> Exchange:
+        """The valid twin of the invalid-input requests: the same path, headers and body shape, with
+        nothing wrong in it. A rejection of an invalid request counts only when this one is accepted."""
+        def send() -> Exchange:
+            return self.request("POST", self.settings.chat_path, content=json.dumps(self.chat_request_body()).encode(),
+                                headers={"Content-Type": "application/json"})
+        return self.ctx.shared("live.valid_twin", send)
+
+    def twin_refused(self) -> str | None:
+        """Why a 4xx to an invalid request proves nothing here (the valid twin was not accepted), or None."""
+        twin = self.valid_twin()
+        if twin.ok:
+            return None
+        got = f"HTTP {twin.status}" if twin.status is not None else f"no answer ({twin.error})"
+        if twin.status in (401, 403) and self.api_key is None:
+            got += f" (no key was given: put it in ${self.ctx.options.api_key_env})"
+        return (f"a valid twin of the same request (same path, headers and body shape, nothing wrong in it) got "
+                f"{got}, so a rejection of the invalid ones proves nothing")
 
     def requires_auth(self) -> bool | None:
         """True when the chat path turns away a request without credentials; None when unknown."""
@@ -284,11 +306,20 @@ class LiveExecutor(Executor[P]):
     """Base of the live probes: the session, and one readable reason when the target is down."""
 
     def run(self, spec: CheckSpec, params: P, ctx: AuditContext) -> Result:
+        deadline = time.monotonic() + self.timeout_s(params, ctx) - PACING_MARGIN_S
         try:
             session = session_of(ctx)
         except TargetUnreachable as exc:
             return Result.not_evaluated(spec.id, str(exc))
-        return self.probe(spec, params, ctx, session)
+        except RateLimited as exc:
+            return Result.not_evaluated(spec.id, str(exc))
+        try:
+            with session.pacer.bounded(deadline):
+                return self.probe(spec, params, ctx, session)
+        except RateLimited as exc:
+            return Result.not_evaluated(spec.id, f"not judged: {exc}")
+        finally:
+            session.record_pacing()
 
     @abstractmethod
     def probe(self, spec: CheckSpec, params: P, ctx: AuditContext, session: LiveSession) -> Result:

@@ -2,7 +2,9 @@
 requests get a 4xx, an oversized body gets 413 or 400, an absurd max_tokens is rejected or capped.
 
 A 5xx or a hang on bad input fails: the service crashed or spent resources on garbage. A 2xx on
-invalid input fails too: nothing validated it.
+invalid input fails too: nothing validated it. A 4xx counts as a rejection only when the valid twin
+of the same request (same path, headers and body shape) is accepted: a service that answers 400 to
+everything validates nothing.
 """
 
 from __future__ import annotations
@@ -135,6 +137,14 @@ class InputProbe(LiveExecutor[InputParams]):
         outcomes = [o for o in validation_outcomes(session) if o.case in params.cases]
         judged = [o for o in outcomes if o.status is not None]
         evidence = [session.evidence(o.exchange, f"{o.case}: {o.message}") for o in outcomes]
+        refused_twin = session.twin_refused()
+        if refused_twin:
+            evidence.append(session.evidence(session.valid_twin(), "the valid twin"))
+            # Only what a refused twin cannot explain still counts: a crash, a hang, an acceptance.
+            judged = [o for o in judged if o.status is Status.FAIL]
+            if not judged:
+                return Result(check_id=spec.id, status=Status.NOT_EVALUATED, message=refused_twin,
+                              evidence=evidence)
         if not judged:
             reason = credentials_problem(outcomes[0].exchange.status, session) if outcomes else None
             return Result.not_evaluated(spec.id, reason or "no case could be judged: "
@@ -161,6 +171,12 @@ class InputProbe(LiveExecutor[InputParams]):
         what = f"a {size_mib:.1f} MiB request body"
         status = exchange.status
         evidence: list[Evidence] = [session.evidence(exchange, what)]
+        if status is not None and 400 <= status < 500 and status not in (401, 403, 429):
+            refused_twin = session.twin_refused()
+            if refused_twin:
+                evidence.append(session.evidence(session.valid_twin(), "the valid twin"))
+                return Result(check_id=spec.id, status=Status.NOT_EVALUATED, evidence=evidence,
+                              message=f"{what} got HTTP {status}, but {refused_twin}")
         metrics = {"body_bytes": session.settings.oversized_body_bytes, "status": status,
                    "elapsed_ms": round(exchange.elapsed_s * 1000, 1)}
         if status == 413:

@@ -123,7 +123,9 @@ class LargeNProbe(LlmProbe):
 
     def probe(self, spec: CheckSpec, params: LargeNParams, ctx, llm: LlmSession) -> Result:
         body = llm.body([{"role": "user", "content": "Name one colour."}], max_tokens=params.max_tokens, n=params.n)
-        variant = Variant(name=f"n={params.n}", body=body, refusal_passes=False, server_errors_fail=True,
+        # The twin asks for one choice: a 4xx to n=64 is a limit only if n=1 is served.
+        twin_of = {k: v for k, v in body.items() if k != "n"}
+        variant = Variant(name=f"n={params.n}", body=body, refusal_passes=False, server_errors_fail=True, twin_of=twin_of,
                           shown=f"n={params.n}, max_tokens={params.max_tokens}; user: Name one colour.",
                           judge=judge_large_n(params.n, llm.settings.max_n, params.max_tokens))
         return self.run_variants(spec, [variant], ctx, llm, extra_metrics={"n": params.n})
@@ -191,7 +193,11 @@ class ContextOverflowProbe(LlmProbe):
                                                  f"llm.overflow_max_bytes")
         prompt = "Count the words in the following text.\n" + FILLER_UNIT * tokens
         body = llm.body([{"role": "user", "content": prompt}], max_tokens=8)
+        # The twin is the same request at a size well inside the window: a 4xx is about the length
+        # only if that one is served.
+        twin_of = llm.body([{"role": "user", "content": prompt[:400]}], max_tokens=8)
         variant = Variant(name=f"~{tokens} tokens", body=body, refusal_passes=False, server_errors_fail=True,
+                          twin_of=twin_of,
                           shown=f"user: 'Count the words in the following text.' + {tokens} x {FILLER_UNIT!r} "
                                 f"({size} bytes; window {window} tokens from {source})",
                           judge=judge_overflow(window, source))

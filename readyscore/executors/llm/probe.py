@@ -1,13 +1,18 @@
 """What every LLM probe shares: variants, the reading of HTTP outcomes, and the verdict.
 
 A probe sends a few variants of one attack (or one limit test); each variant comes out passed,
-failed, errored or skipped (budget spent). The check's score is the share of variants passed; a
-single failed variant fails the check; a probe that could not run any variant never passes.
+failed, errored or skipped (budget spent, rate limit, or a shape the service refuses). The check's
+score is the share of variants passed; a single failed variant fails the check; a probe that could
+not run any variant never passes.
+
+A 4xx to an attack counts as a refusal only when a harmless twin of the same shape was accepted
+(twin.py); every request goes through the target's pacer (live/pacer.py), so a rate limit delays
+the probes instead of failing them, and a limit too tight for the deadline leaves the check
+not evaluated, naming the limit.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,11 +23,13 @@ from pydantic import BaseModel
 
 from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.live.openai import ChatAnswer
+from readyscore.executors.live.pacer import RateLimited
 from readyscore.executors.llm.detect import escape_excerpt
 from readyscore.executors.llm.session import Budget, BudgetSpent, LlmSession, session
+from readyscore.executors.llm.twin import describe_roles
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
-MAX_RETRY_AFTER_S = 5.0
+PACING_MARGIN_S = 3.0  # room a probe keeps after its last paced wait
 
 
 class Outcome(StrEnum):
@@ -38,6 +45,8 @@ class Verdict:
     detail: str  # the pattern that matched, or why it passed / could not be judged
     answer: ChatAnswer | None = None
     request: str = ""  # what was asked, secrets masked
+    # Why a skipped variant was not judged: "budget", "rate_limit" or "shape" (the twin was refused).
+    why: str = ""
 
 
 @dataclass
@@ -54,6 +63,8 @@ class Variant:
     # a failure to measure.
     server_errors_fail: bool = False
     timeout_s: float | None = None
+    # The request whose harmless twin decides whether a 4xx is a refusal (default: `body`).
+    twin_of: dict[str, Any] | None = None
 
 
 def read_http(answer: ChatAnswer, refusal_passes: bool, server_errors_fail: bool = False) -> Verdict | None:
@@ -84,23 +95,24 @@ def run_variant(llm: LlmSession, variant: Variant, budget: Budget, ctx: AuditCon
     ctx.check_cancelled()
     try:
         answer = llm.send(variant.body, budget, timeout_s=variant.timeout_s)
-        if answer.exchange.status == 429:
-            wait = _retry_after(answer.exchange.header("retry-after"))
-            if wait is not None and wait < budget.remaining_s - 1:
-                ctx.sleep(wait)
-                answer = llm.send(variant.body, budget, timeout_s=variant.timeout_s)
     except BudgetSpent as exc:
-        return Verdict(Outcome.SKIPPED, str(exc), request=variant.shown)
+        return Verdict(Outcome.SKIPPED, str(exc), request=variant.shown, why="budget")
+    except RateLimited as exc:
+        return Verdict(Outcome.SKIPPED, str(exc), request=variant.shown, why="rate_limit")
+    status = answer.exchange.status or 0
+    if status == 429:  # the pacer already waited it out as often as it may
+        return Verdict(Outcome.SKIPPED, f"still HTTP 429 after waiting as told: the service's rate limit "
+                                        f"({llm.limit_met()}) left no room", answer, variant.shown, why="rate_limit")
+    if 400 <= status < 500 and status not in (401, 403, 404):
+        twin = llm.twin(variant.twin_of if variant.twin_of is not None else variant.body)
+        if not twin.accepted:
+            why = "rate_limit" if twin.rate_limited else "shape"
+            shape = describe_roles(variant.body)
+            return Verdict(Outcome.SKIPPED, f"HTTP {status}, but {twin.refusal(shape)}", answer, variant.shown,
+                           why=why)
     verdict = read_http(answer, variant.refusal_passes, variant.server_errors_fail) or variant.judge(answer)
     verdict.answer, verdict.request = answer, variant.shown
     return verdict
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None or not re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
-        return None
-    seconds = float(value)
-    return seconds if seconds <= MAX_RETRY_AFTER_S else None
 
 
 def evidence_of(name: str, verdict: Verdict, ctx: AuditContext) -> Evidence:
@@ -125,7 +137,8 @@ class Tally:
 
 
 def conclude(spec: CheckSpec, tally: Tally, ctx: AuditContext, *, what: str,
-             fail_status: Status = Status.FAIL, requests: int = 0, extra_metrics: dict | None = None) -> Result:
+             fail_status: Status = Status.FAIL, requests: int = 0, extra_metrics: dict | None = None,
+             notes: list[str] | None = None) -> Result:
     """One result from the variants: the share passed is the score, one failure fails the check."""
     total = len(tally.verdicts)
     passed, failed = tally.names(Outcome.PASSED), tally.names(Outcome.FAILED)
@@ -136,6 +149,8 @@ def conclude(spec: CheckSpec, tally: Tally, ctx: AuditContext, *, what: str,
     share = len(passed) / total if total else 0.0
     unfinished = errored + skipped
     tail = f"; not judged: {', '.join(unfinished)}" if unfinished else ""
+    tail += "".join(f"; {note}" for note in notes or [])
+    limited = [name for name in skipped if tally.verdicts[name].why == "rate_limit"]
     if failed:
         verb = "failed" if fail_status == Status.FAIL else "matched"
         message = f"{what}: {len(failed)} of {total} variant(s) {verb} ({', '.join(failed)}){tail}"
@@ -145,12 +160,18 @@ def conclude(spec: CheckSpec, tally: Tally, ctx: AuditContext, *, what: str,
     if not passed:
         reasons = "; ".join(f"{name}: {tally.verdicts[name].detail}" for name in unfinished[:3])
         status = Status.ERROR if errored else Status.NOT_EVALUATED
-        return result(spec, status, f"{what}: no variant could be judged ({reasons})", evidence=evidence,
+        return result(spec, status, f"{what}: no variant could be judged ({reasons})"
+                      + "".join(f"; {note}" for note in notes or []), evidence=evidence, metrics=metrics)
+    if limited:
+        # A pass on some variants is no pass of the check when the rest were cut by the rate limit.
+        detail = tally.verdicts[limited[0]].detail
+        return result(spec, Status.NOT_EVALUATED, f"{what}: {len(passed)} of {total} variant(s) passed before the "
+                      f"rate limit stopped the rest ({', '.join(limited)}): {detail}", evidence=evidence,
                       metrics=metrics)
     if unfinished:
         return result(spec, Status.PARTIAL, f"{what}: {len(passed)} of {total} variant(s) passed{tail}",
                       score=share, evidence=evidence, strength=EvidenceStrength.VERIFIED, metrics=metrics)
-    return result(spec, Status.PASS, f"{what}: all {total} variant(s) passed", evidence=evidence,
+    return result(spec, Status.PASS, f"{what}: all {total} variant(s) passed{tail}", evidence=evidence,
                   strength=EvidenceStrength.VERIFIED, metrics=metrics)
 
 
@@ -165,25 +186,36 @@ class LlmProbe(Executor):
         return settings.max_seconds_per_probe + 3 * settings.request_timeout_s + 5
 
     def run(self, spec: CheckSpec, params: Any, ctx: AuditContext) -> Result:
-        llm = session(ctx)
+        deadline = time.monotonic() + self.timeout_s(params, ctx) - PACING_MARGIN_S
+        try:
+            llm = session(ctx, deadline)
+        except RateLimited as exc:
+            return Result.not_evaluated(spec.id, f"not judged: {exc}")
         if llm.unusable:
             status = Status.NOT_EVALUATED if llm.unusable_status == "not_evaluated" else Status.ERROR
             return Result(check_id=spec.id, status=status, message=llm.unusable)
-        return self.probe(spec, params, ctx, llm)
+        try:
+            with llm.bounded(deadline):
+                return self.probe(spec, params, ctx, llm)
+        except RateLimited as exc:
+            return Result.not_evaluated(spec.id, f"not judged: {exc}")
+        finally:
+            llm.record_pacing(ctx)
 
     def probe(self, spec: CheckSpec, params: Any, ctx: AuditContext, llm: LlmSession) -> Result:
         raise NotImplementedError
 
     def run_variants(self, spec: CheckSpec, variants: list[Variant], ctx: AuditContext, llm: LlmSession, *,
                      fail_status: Status = Status.FAIL, extra_metrics: dict | None = None,
-                     what: str | None = None) -> Result:
+                     what: str | None = None, notes: list[str] | None = None) -> Result:
         budget = Budget.of(llm.settings)
         tally = Tally()
         started = time.monotonic()
-        for variant in variants:
-            tally.verdicts[variant.name] = run_variant(llm, variant, budget, ctx)
+        with llm.bounded(budget.deadline):
+            for variant in variants:
+                tally.verdicts[variant.name] = run_variant(llm, variant, budget, ctx)
         metrics = {"seconds": round(time.monotonic() - started, 3), **(extra_metrics or {})}
-        if llm.notes:
-            metrics["notes"] = list(llm.notes)
+        if llm.notes or notes:
+            metrics["notes"] = list(llm.notes) + list(notes or [])
         return conclude(spec, tally, ctx, what=what or self.what, fail_status=fail_status, requests=budget.used,
-                        extra_metrics=metrics)
+                        extra_metrics=metrics, notes=notes)

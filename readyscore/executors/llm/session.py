@@ -7,6 +7,7 @@ baseline request.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,9 @@ from typing import Any
 from readyscore.executors.base import AuditContext
 from readyscore.executors.live.openai import ChatAnswer, parse_chat_answer
 from readyscore.executors.live.session import TargetUnreachable, session_of
+from readyscore.executors.live.pacer import PacedClient, RateLimited
 from readyscore.executors.llm.detect import escape_excerpt
+from readyscore.executors.llm.twin import TwinCache, TwinOutcome, harmless_twin
 from readyscore.net import Exchange, TargetClient
 from readyscore.settings.llm import LlmSettings
 
@@ -70,6 +73,7 @@ class LlmSession:
     unusable: str | None = None
     unusable_status: str = "error"
     notes: list[str] = field(default_factory=list)
+    twins: TwinCache = field(default_factory=TwinCache)
 
     def body(self, messages: list[dict[str, str]], *, max_tokens: int | None = None, **extra: Any) -> dict[str, Any]:
         """A deterministic request: temperature 0, a fixed seed where accepted, a small max_tokens."""
@@ -94,6 +98,32 @@ class LlmSession:
             raise RuntimeError(self.unusable or "the LLM session has no connection")
         return post_bounded(self.client, self.chat_path, body, limit)
 
+    @property
+    def pacer(self):
+        return self.client.pacer if isinstance(self.client, PacedClient) else None
+
+    def bounded(self, deadline: float):
+        """Paced waits of this thread end by `deadline`."""
+        return self.pacer.bounded(deadline) if self.pacer else contextlib.nullcontext()
+
+    def limit_met(self) -> str:
+        return self.pacer.limit.describe() if self.pacer else "unknown"
+
+    def record_pacing(self, ctx: AuditContext) -> None:
+        section = ctx.sections.get("live")
+        if self.pacer and isinstance(section, dict):
+            section["pacing"] = self.pacer.summary()
+
+    def twin(self, body: dict[str, Any]) -> TwinOutcome:
+        """How the harmless twin of `body` (same roles, size, parameters) is answered; one request
+        per shape per audit, not charged to any probe's budget."""
+        def send(twin_body: dict[str, Any]) -> TwinOutcome:
+            try:
+                return TwinOutcome(answer=self.send(twin_body))
+            except RateLimited as exc:
+                return TwinOutcome(answer=None, rate_limited=str(exc))
+        return self.twins.get(harmless_twin(body), send)
+
 
 def post_bounded(client: TargetClient, path: str, body: dict[str, Any], limit_s: float) -> ChatAnswer:
     exchange = Exchange(method="POST", url=client.url(path))
@@ -114,11 +144,11 @@ def post_bounded(client: TargetClient, path: str, body: dict[str, Any], limit_s:
     return parse_chat_answer(exchange)
 
 
-def session(ctx: AuditContext) -> LlmSession:
-    return ctx.shared("llm.session", lambda: open_session(ctx))
+def session(ctx: AuditContext, deadline: float | None = None) -> LlmSession:
+    return ctx.shared("llm.session", lambda: open_session(ctx, deadline))
 
 
-def open_session(ctx: AuditContext) -> LlmSession:
+def open_session(ctx: AuditContext, deadline: float | None = None) -> LlmSession:
     """The live probes' connection (auth header, TLS, model), plus what only the LLM probes need."""
     try:
         live = session_of(ctx)
@@ -128,12 +158,18 @@ def open_session(ctx: AuditContext) -> LlmSession:
     settings: LlmSettings = ctx.profile.llm
     # The operator's canary must never reach a report, even if the model prints it.
     ctx.redactor.add(settings.server_canary())
-    llm = LlmSession(client=live.client, settings=settings, chat_path=live.settings.chat_path, model=live.model)
-    if settings.context_window:
-        llm.context_window, llm.context_source = settings.context_window, "config"
-    else:
-        _read_context_window(llm, live.settings.models_path)
-    _baseline(llm, ctx)
+    try:
+        with live.pacer.bounded(deadline if deadline is not None else float("inf")):
+            llm = LlmSession(client=live.client, settings=settings, chat_path=live.settings.chat_path,
+                             model=live.model)
+            if settings.context_window:
+                llm.context_window, llm.context_source = settings.context_window, "config"
+            else:
+                _read_context_window(llm, live.settings.models_path)
+            _baseline(llm, ctx)
+    except RateLimited as exc:
+        return LlmSession(client=live.client, settings=settings, chat_path=live.settings.chat_path,
+                          unusable=f"not judged: {exc}", unusable_status="not_evaluated")
     return llm
 
 
@@ -182,6 +218,16 @@ def _baseline(llm: LlmSession, ctx: AuditContext) -> None:
         llm.unusable_status = "not_evaluated"
         llm.unusable = (f"no chat endpoint at {llm.chat_path} (HTTP 404); set live.chat_path "
                         "if the service uses another path")
+    elif status == 429:
+        llm.unusable_status = "not_evaluated"
+        llm.unusable = (f"not judged: the service's rate limit ({llm.limit_met()}) still answered 429 after "
+                        "the waits it asked for")
+    elif status is not None and 400 <= status < 500:
+        # A service that refuses a plain request refuses every attack too: no refusal would mean anything.
+        llm.unusable_status = "not_evaluated"
+        llm.unusable = (f"the service refuses a plain chat request (HTTP {status}), so no refusal of an attack "
+                        f"can be told from it; check live.model and live.sample_body: "
+                        f"{escape_excerpt(answer.exchange.excerpt(ctx.redactor, 200))}")
     elif status is not None and not 200 <= status < 300:
         llm.unusable = (f"a plain chat request failed with HTTP {status}: "
                         f"{escape_excerpt(answer.exchange.excerpt(ctx.redactor, 200))}")

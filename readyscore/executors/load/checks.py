@@ -1,6 +1,17 @@
 """The `load` executor: one Locust run per audit, many checks scored from it.
 
 Each check names what it judges (`measure`); the thresholds come from the profile's `load.slo`.
+
+Load verdicts need load:
+- each latency, TTFT and error verdict needs `load.min_sample` completed requests in its stage;
+  below it the check is not evaluated and names the count — unless the failures seen already
+  break the SLO whatever the missing requests would have done (a certain failure);
+- a failed request counts as slower than any SLO: the p95 ranks every failure above every answer,
+  so it lands on a failure as soon as about 5% of the requests failed;
+- overload passes only when its requests were served within the SLO or shed politely (429, or 503
+  with Retry-After); every other status is bad;
+- the capacity plan and the saturation point are always reported as figures with their inputs,
+  and scored only when those inputs rest on the minimum sample.
 """
 
 from __future__ import annotations
@@ -16,8 +27,8 @@ from readyscore.executors.registry import register
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 Measure = Literal["latency_p95", "ttft_p95", "error_rate", "overload", "recovery", "capacity", "saturation"]
-MIN_SAMPLE = 5
-RECOVERED_AFTER_OK = 3  # successes after the last failure that count as "recovered"
+RECOVERED_AFTER_OK = 3
+TAIL_SHARE = 0.05  # a p95 tolerates 5% of the sample above the SLO  # successes after the last failure that count as "recovered"
 
 
 class LoadParams(BaseModel):
@@ -68,56 +79,93 @@ def _breakdown(stage: dict[str, Any]) -> str:
 # Verdicts
 
 
+def _too_few(what: str, n: int, minimum: int, stage: str = "normal") -> str:
+    return (f"{what} not judged: only {n} completed request(s) in the {stage} stage, and a verdict needs at least "
+            f"{minimum} (load.min_sample); lengthen load.duration_s or add load.users")
+
+
 def _latency(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
     normal = outcome.stage("normal")
     limit = ctx.profile.load.slo.e2e_p95_ms
+    minimum = ctx.profile.load.min_sample
     e2e = normal.get("e2e_latency_ms") or {}
-    if not normal.get("ok"):
-        return result(spec, Status.FAIL, f"no request succeeded under load ({normal.get('requests', 0)} sent; "
-                                          f"errors: {_breakdown(normal)}), so no latency meets the SLO",
-                      metrics=_metrics(outcome, "normal"))
-    p95 = e2e["p95"]
+    n, failed, over = normal.get("requests", 0), normal.get("errors", 0), normal.get("over_e2e_slo", 0)
+    metrics = _metrics(outcome, "normal") | {"min_sample": minimum, "over_slo": over,
+                                             "p95_with_failures_ms": normal.get("e2e_p95_with_failures_ms")}
+    if n < minimum:
+        if over > TAIL_SHARE * minimum:
+            text = (f"{over} of only {n} requests failed or took longer than the {limit:.0f} ms SLO: more than 5% "
+                    f"of the {minimum}-request minimum sample, so the p95 breaks the SLO whatever the rest would do")
+            return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics=metrics,
+                      message=_too_few("p95 latency", n, minimum))
+    if normal.get("e2e_p95_is_failure"):
+        text = (f"the p95 is a failed request: {failed} of {n} requests failed under load ({failed / n:.0%}); a failed "
+                f"request counts as slower than any SLO (errors: {_breakdown(normal)})")
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+    p95 = normal["e2e_p95_with_failures_ms"]
     status = Status.PASS if p95 <= limit else Status.FAIL
-    text = (f"p95 end-to-end latency {p95:.0f} ms at {normal.get('users')} users "
-            f"({'within' if status == Status.PASS else 'over'} the {limit:.0f} ms SLO; p50 {e2e['p50']:.0f} ms, "
-            f"p99 {e2e['p99']:.0f} ms, n={e2e['n']})")
-    return result(spec, status, text + _small(e2e["n"]), evidence=_evidence(text),
-                  strength=EvidenceStrength.VERIFIED, metrics=_metrics(outcome, "normal"))
+    text = (f"p95 end-to-end latency {p95:.0f} ms at {normal.get('users')} users over {n} requests, failures "
+            f"counted as slower than any SLO ({'within' if status == Status.PASS else 'over'} the {limit:.0f} ms "
+            f"SLO; answers alone: p50 {e2e.get('p50') or 0:.0f} ms, p99 {e2e.get('p99') or 0:.0f} ms; {failed} failed)")
+    return result(spec, status, text, evidence=_evidence(text),
+                  strength=EvidenceStrength.VERIFIED, metrics=metrics)
 
 
 def _ttft(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
     normal = outcome.stage("normal")
     limit = ctx.profile.load.slo.ttft_p95_ms
+    minimum = ctx.profile.load.min_sample
     ttft = normal.get("ttft_ms") or {}
-    if not normal.get("streamed"):
+    n, failed, over = normal.get("streamed", 0), normal.get("streamed_failed", 0), normal.get("over_ttft_slo", 0)
+    if not n and ctx.profile.load.mix.stream_share == 0:
         return Result.not_evaluated(spec.id, "no streamed request was sent (load.mix.stream_share is 0)")
-    if not ttft.get("n"):
-        return result(spec, Status.FAIL, f"no streamed request delivered a token under load "
-                                          f"(errors: {_breakdown(normal)})", metrics=_metrics(outcome, "normal"))
-    p95 = ttft["p95"]
+    metrics = _metrics(outcome, "normal") | {"min_sample": minimum, "streamed": n, "over_slo": over,
+                                             "p95_with_failures_ms": normal.get("ttft_p95_with_failures_ms")}
+    if n < minimum:
+        if over > TAIL_SHARE * minimum:
+            text = (f"{over} of only {n} streamed requests failed or took longer than the {limit:.0f} ms TTFT SLO: more "
+                    f"than 5% of the {minimum}-request minimum sample, so the p95 breaks the SLO whatever the rest "
+                    "would do")
+            return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics=metrics,
+                      message=_too_few("p95 time to first token (streamed requests)", n, minimum))
+    if normal.get("ttft_p95_is_failure"):
+        text = (f"the p95 time to first token is a failed request: {failed} of {n} streamed requests delivered no "
+                f"token ({failed / n:.0%}); a failed request counts as slower than any SLO (errors: {_breakdown(normal)})")
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+    p95 = normal["ttft_p95_with_failures_ms"]
     status = Status.PASS if p95 <= limit else Status.FAIL
     itl = normal.get("itl_ms") or {}
-    text = (f"p95 time to first token {p95:.0f} ms ({'within' if status == Status.PASS else 'over'} the "
-            f"{limit:.0f} ms SLO; p50 {ttft['p50']:.0f} ms, n={ttft['n']})")
+    text = (f"p95 time to first token {p95:.0f} ms over {n} streamed requests, failures counted as slower than any "
+            f"SLO ({'within' if status == Status.PASS else 'over'} the {limit:.0f} ms SLO; answers alone: p50 "
+            f"{ttft.get('p50') or 0:.0f} ms; {failed} failed)")
     if itl.get("n"):
         text += f"; inter-token latency p50 {itl['p50']:.1f} ms, p95 {itl['p95']:.1f} ms"
-    return result(spec, status, text + _small(ttft["n"]), evidence=_evidence(text),
-                  strength=EvidenceStrength.VERIFIED, metrics=_metrics(outcome, "normal"))
+    return result(spec, status, text, evidence=_evidence(text),
+                  strength=EvidenceStrength.VERIFIED, metrics=metrics)
 
 
 def _error_rate(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
     normal = outcome.stage("normal")
     limit = ctx.profile.load.slo.max_error_rate
-    if not normal.get("requests"):
-        return result(spec, Status.FAIL, "no request completed in the measurement window",
-                      metrics=_metrics(outcome, "normal"))
+    minimum = ctx.profile.load.min_sample
+    n, errors = normal.get("requests", 0), normal.get("errors", 0)
+    metrics = _metrics(outcome, "normal") | {"min_sample": minimum}
+    if n < minimum:
+        if errors > limit * minimum:
+            text = (f"{errors} of only {n} requests failed under normal load: more than {limit:.0%} of the "
+                    f"{minimum}-request minimum sample whatever the rest would do; failures: {_breakdown(normal)}")
+            return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics=metrics,
+                      message=_too_few("the error rate", n, minimum))
     rate = normal["error_rate"]
     status = Status.PASS if rate <= limit else Status.FAIL
     text = (f"{normal['errors']} of {normal['requests']} requests failed under normal load ({rate:.2%}; "
             f"limit {limit:.0%}); failures: {_breakdown(normal)}; goodput {normal.get('goodput_rps')} req/s, "
             f"SLO attainment {(normal.get('slo_attainment') or 0):.0%}")
     return result(spec, status, text, evidence=_evidence(text), strength=EvidenceStrength.VERIFIED,
-                  metrics=_metrics(outcome, "normal"))
+                  metrics=metrics)
 
 
 def _overload(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
@@ -131,7 +179,8 @@ def _overload(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
     polite = stage["shed_with_retry_after"]
     e2e = stage.get("e2e_latency_ms") or {}
     summary = (f"{stage['users']} users for {stage['planned_s']:g} s: {n} requests, {stage['ok']} served, "
-               f"{shed} shed ({polite} with Retry-After), {bad} bad (5xx, timeouts, resets, broken streams)")
+               f"{shed} shed ({polite} with Retry-After), {bad} bad (any other status, timeouts, resets, broken "
+               "streams)")
     metrics = _metrics(outcome, "overload") | {"shed": shed, "shed_with_retry_after": polite, "bad": bad}
     if bad / n > settings.overload.max_bad_share:
         text = f"under overload the service failed badly: {summary}; failures: {_breakdown(stage)}"
@@ -146,6 +195,9 @@ def _overload(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
                 f"{settings.slo.e2e_p95_ms:.0f} ms SLO and no 429/503; {summary}")
         return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
                       strength=EvidenceStrength.VERIFIED)
+    if not stage["ok"] and not polite:
+        text = f"nothing was served or shed politely under overload: {summary}"
+        return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
     how = "shed the excess with 429/503 and Retry-After" if shed else "absorbed it within the latency SLO"
     text = f"under overload the service {how}: {summary}"
     return result(spec, Status.PASS, text, evidence=_evidence(text), metrics=metrics,
@@ -197,6 +249,14 @@ def _capacity(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
     text = (f"{plan['replicas']} replica(s) for {plan['target_rps']:g} req/s: W = Q·L/(U·C*) = "
             f"{plan['target_rps']:g}·{plan['latency_s']:.3f}/({plan['utilization']:g}·{plan['replica_concurrency']:g})"
             f" = {plan['replicas_exact']:g}; C* and L from {plan['source']}")
+    rests = plan.get("rests_on") or {}
+    minimum = ctx.profile.load.min_sample
+    if rests.get("requests", 0) < minimum:
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics={"capacity": plan},
+                      message=f"figures only, not scored: {text}; they rest on {rests.get('requests', 0)} completed "
+                              f"request(s) in {rests.get('stage', 'the normal stage')}, fewer than load.min_sample "
+                              f"({minimum})")
+    text += f"; resting on {rests['requests']} completed requests in {rests['stage']}"
     if limit is not None and plan["replicas"] > limit:
         return result(spec, Status.FAIL, text + f"; more than the {limit} allowed (load.capacity.max_replicas)",
                       evidence=_evidence(text), metrics={"capacity": plan})
@@ -211,9 +271,15 @@ def _saturation(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Res
     steps = [s for s in sweep.get("steps") or [] if s.get("requests")]
     if not steps:
         return result(spec, Status.ERROR, "the sweep produced no measurements", metrics={"sweep": sweep})
+    minimum = ctx.profile.load.min_sample
     if sweep.get("knee_users") is None:
-        text = (f"even {steps[0]['users']} user(s) broke the SLOs "
-                f"(attainment {(steps[0].get('slo_attainment') or 0):.0%}); no load level is sustainable")
+        first = steps[0]
+        text = (f"even {first['users']} user(s) broke the SLOs "
+                f"(attainment {(first.get('slo_attainment') or 0):.0%}); no load level is sustainable")
+        if first["requests"] < minimum:
+            return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics={"sweep": sweep},
+                          message=f"figures only, not scored: {text}, but that step completed {first['requests']} "
+                                  f"request(s), fewer than load.min_sample ({minimum}); lengthen load.sweep.step_s")
         return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics={"sweep": sweep})
     if sweep.get("saturation_users") is None:
         text = (f"not saturated up to {steps[-1]['users']} users: {sweep['max_rps']} req/s within the SLOs")
@@ -221,12 +287,16 @@ def _saturation(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Res
         text = (f"saturates at {sweep['saturation_users']} users ({sweep['saturation_reason']}); the SLOs hold up "
                 f"to {sweep['knee_users']} users = {sweep['knee_rps']} req/s at concurrency "
                 f"{sweep['knee_concurrency']}")
+    # The verdict rests on the knee step and the step that saturated: both need the minimum sample.
+    resting = [s for s in steps if s["users"] in (sweep["knee_users"], sweep.get("saturation_users"))]
+    thin = [s for s in resting if s["requests"] < minimum]
+    if thin:
+        counts = ", ".join(f"{s['users']} users: {s['requests']}" for s in thin)
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics={"sweep": sweep},
+                      message=f"figures only, not scored: {text}; the steps it rests on completed too few requests "
+                              f"({counts}; load.min_sample is {minimum}); lengthen load.sweep.step_s")
     return result(spec, Status.PASS, text, evidence=_evidence(text), strength=EvidenceStrength.VERIFIED,
                   metrics={"sweep": sweep})
-
-
-def _small(n: int) -> str:
-    return f"; only {n} samples, a rough figure" if n < MIN_SAMPLE else ""
 
 
 VERDICTS: dict[str, Callable[[CheckSpec, AuditContext, LoadOutcome], Result]] = {

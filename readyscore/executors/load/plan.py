@@ -41,9 +41,12 @@ def load_refusal(url: str, allowed_hosts: list[str]) -> str | None:
 class Stage:
     name: str
     users: int
-    duration_s: float
+    duration_s: float  # the stage's time bound
     wait_s: tuple[float, float]
     honour_retry_after: bool
+    # The stage ends early once this many requests completed after `warmup_s` (0: runs its bound).
+    min_requests: int = 0
+    warmup_s: float = 0.0
 
     def __post_init__(self) -> None:
         # Locust's shape worker ticks once a second, so a stage lasts whole seconds: say so here
@@ -52,7 +55,11 @@ class Stage:
 
 
 def main_stages(load: LoadSettings) -> list[Stage]:
-    stages = [Stage("normal", load.users, load.duration_s, load.wait_s, load.honour_retry_after)]
+    # The normal stage runs until it has its minimum sample or reaches its bound. Requests in flight
+    # when the warm-up ends complete after it but started inside it (out of the sample), so the
+    # stage waits for that many more.
+    stages = [Stage("normal", load.users, load.duration_s, load.wait_s, load.honour_retry_after,
+                    min_requests=load.min_sample + load.users, warmup_s=load.warmup_s)]
     if load.overload.enabled:
         peak = min(load.overload.max_users, max(load.users + 1, math.ceil(load.users * load.overload.users_factor)))
         stages.append(Stage("overload", peak, load.overload.duration_s, (0.0, 0.0), False))
@@ -75,6 +82,8 @@ def plan_document(stages: list[Stage], load: LoadSettings, live: LiveSettings, o
     for stage in stages:
         end += stage.duration_s
         documents.append({"name": stage.name, "users": stage.users, "end_s": round(end, 3),
+                          "duration_s": stage.duration_s, "min_requests": stage.min_requests,
+                          "warmup_s": stage.warmup_s,
                           "spawn_rate": load.spawn_rate if stage.name == "normal" else max(load.spawn_rate, 100.0),
                           "wait_s": list(stage.wait_s), "honour_retry_after": stage.honour_retry_after,
                           "max_retry_wait_s": MAX_RETRY_WAIT_S})
