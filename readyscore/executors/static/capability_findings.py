@@ -13,6 +13,8 @@ from readyscore.executors.static.service_graph import MODULE, FunctionRef, Servi
 from readyscore.model import Evidence, EvidenceStrength
 
 IMPLEMENTED, DECLARED, MENTION = EvidenceStrength.IMPLEMENTED, EvidenceStrength.DECLARED, EvidenceStrength.MENTION
+SCOPE_WORDS = {"request": "on a route's path", "service": "on a route's path or in start-up code",
+               "anywhere": "in the service's code"}
 VERBS = {"call": "calls", "decorator": "decorated with", "depends": "depends on", "middleware": "middleware",
          "use": "uses", "subclass": "subclasses"}
 
@@ -65,8 +67,8 @@ def mechanism_evidence(graph: ServiceGraph, mechanisms: list[Mechanism]) -> tupl
                 implemented.append(Evidence(message=f"{verb} {label} {_in(site.function)}", path=site.path,
                                             line=site.line, strength=IMPLEMENTED))
             else:
-                declared.append(Evidence(message=f"{VERBS[site.how]} {label} {_in(site.function)}, which no route "
-                                                 "or start-up code reaches", path=site.path, line=site.line,
+                declared.append(Evidence(message=f"{VERBS[site.how]} {label} {_in(site.function)}, but not "
+                                                 f"{SCOPE_WORDS[mechanism.where]}", path=site.path, line=site.line,
                                          strength=DECLARED))
     return implemented, declared
 

@@ -77,14 +77,14 @@ def capability_verdict(found: CapabilityFindings) -> Verdict:
     if not coverage.read_files:
         return Verdict(Status.NOT_EVALUATED, f"{what} not looked for: {coverage.why_not_read()}",
                        evidence=tuple(unread))
+    extra = "; state is kept in module-level dicts" if found.notes else ""
     if found.mentions:
         first = found.mentions[0]
         return Verdict(Status.FAIL, f"{what}: only mentioned, not implemented: {first.message} ({_where(first)})"
                                     + (f" and {len(found.mentions) - 1} more" if len(found.mentions) > 1 else "")
-                                    + f"; a name, a stub or a function no route reaches is not a control"
-                                    + _unread_suffix(coverage),
-                       EvidenceStrength.MENTION, tuple(found.mentions[:MAX_EVIDENCE] + unread))
-    extra = "; state is kept in module-level dicts" if found.notes else ""
+                                    + "; a name, a stub or a function no route reaches is not a control"
+                                    + extra + _unread_suffix(coverage),
+                       EvidenceStrength.MENTION, tuple(found.mentions[:MAX_EVIDENCE] + found.notes[:3] + unread))
     return Verdict(Status.FAIL, f"no evidence of {what} in {coverage.read_files} Python file(s) or the declared "
                                 f"dependencies{extra}{_unread_suffix(coverage)}",
                    evidence=tuple(found.notes[:MAX_EVIDENCE] + unread))
