@@ -17,6 +17,7 @@ decorator, a dependency, a middleware, a use) in a scope.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class ServiceGraph:
     all_sites: list[Site] = field(default_factory=list)
     _suffixes: dict[str, list[str]] = field(default_factory=dict)
     _memo: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # Checks run in parallel threads and resolve through one memo; its cycle guard must not leak.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- building -----------------------------------------------------------------------------
     @classmethod
@@ -130,12 +133,13 @@ class ServiceGraph:
         or an external one ("slowapi.Limiter.limit"), followed by the external names it also stands
         for through class bases. Unresolvable names come back as written."""
         key = (module, raw)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = (raw,)  # a cycle resolves to itself
-        result = self._resolve(module, raw, depth)
-        self._memo[key] = result
-        return result
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+            self._memo[key] = (raw,)  # a cycle resolves to itself
+            result = self._resolve(module, raw, depth)
+            self._memo[key] = result
+            return result
 
     def _resolve(self, module: str, raw: str, depth: int) -> tuple[str, ...]:
         if depth > MAX_DEPTH or module not in self.modules:
