@@ -108,3 +108,12 @@ def test_a_library_call_in_dead_code_is_only_declared(static_audit, tmp_path):
     result = audit(static_audit, tmp_path, "static-cap-error-tracking", {"app.py": code})
     assert result.status.value == "partial", result.message
     assert any("but not on a route's path or in start-up code" in e.message for e in result.evidence)
+
+
+def test_routes_defined_in_an_app_factory(static_audit, tmp_path):
+    code = ("from flask import Flask, abort, request\nimport hmac\n\n\ndef create_app():\n    app = Flask(__name__)\n\n"
+            "    @app.post('/chat')\n    def chat():\n"
+            "        if not hmac.compare_digest(request.headers.get('x-api-key', ''), 'k'):\n            abort(401)\n"
+            "        return 'hi'\n\n    return app\n")
+    result = audit(static_audit, tmp_path, "static-cap-auth", {"app.py": code})
+    assert result.status.value == "pass", (result.message, result.evidence)

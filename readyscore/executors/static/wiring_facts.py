@@ -21,7 +21,7 @@ import ast
 import re
 from typing import Any
 
-from readyscore.executors.static.pyfacts import Aliases, Nodes, caps_tokens, dotted
+from readyscore.executors.static.pyfacts import MAX_TOKEN_NAMES, Aliases, Nodes, caps_tokens, dotted
 
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
 MIDDLEWARE_DECORATORS = {"middleware", "before_request", "before_app_request", "on_request"}
@@ -110,14 +110,6 @@ def _header_read(node: ast.AST) -> str | None:
 def _header_name(raw: str) -> str:
     name = raw.lower()
     return name[5:].replace("_", "-") if name.startswith("http_") else name
-
-
-def _body(func: ast.AST) -> list[ast.AST]:
-    """The function's own nodes (nested functions included: closures and wrappers are its body)."""
-    nodes = []
-    for statement in func.body:
-        nodes.extend(ast.walk(statement))
-    return nodes
 
 
 class _FunctionFacts:
@@ -305,7 +297,8 @@ def _param_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[
 
 
 def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
-    facts = _FunctionFacts(func, func.body).facts()
+    walker = _FunctionFacts(func, func.body)
+    facts = walker.facts()
     decorators, route, middleware = [], False, False
     for decorator in func.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -320,6 +313,13 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
             for sub in ast.walk(decorator):
                 if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                     facts["depends"].append([chain(sub.args[0]), sub.lineno])
+    # An app factory (`def create_app(): ... @app.get(...) def index(): ...`) hosts its routes: nested
+    # handlers are walked as part of it, so the factory stands for them on the request path.
+    for node in walker.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            tails = {_tail(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
+            route |= bool(tails & ROUTE_DECORATORS)
+            middleware |= bool(tails & MIDDLEWARE_DECORATORS)
     params = []
     for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         if arg.annotation is not None:
@@ -327,7 +327,7 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
         for sub in ast.walk(arg.annotation) if arg.annotation is not None else ():
             if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                 facts["depends"].append([chain(sub.args[0]), sub.lineno])
-    derived = _max_tokens_facts(_body(func))
+    derived = _max_tokens_facts(walker.nodes)
     return {"line": func.lineno, "route": route, "middleware": middleware, "decorators": decorators,
             "params": params, "derived": derived, **facts}
 
@@ -335,7 +335,6 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
 def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
     """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends the
     client's own value on (`max_tokens=body.get("max_tokens")`), which is no cap."""
-    from readyscore.executors.static.pyfacts import MAX_TOKEN_NAMES
     found = set()
     for node in nodes:
         values = []
@@ -377,11 +376,11 @@ def _class(node: ast.ClassDef) -> dict[str, Any]:
             "derived": _max_tokens_facts(list(ast.walk(node)))}
 
 
-def relative_names(tree: ast.Module) -> dict[str, str]:
+def relative_names(nodes: Nodes) -> dict[str, str]:
     """`from .security import x` -> {"x": ".security.x"}; `from .. import db` -> {"db": "..db"}."""
     names = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level:
+    for node in nodes.of(ast.ImportFrom):
+        if node.level:
             base = "." * node.level + (node.module or "")
             for alias in node.names:
                 if alias.name != "*":
@@ -415,5 +414,5 @@ def extract_wiring(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str
     module = _FunctionFacts(None, module_statements).facts()
     module.update(line=1, route=False, middleware=False, decorators=[], params=[],
                   derived=_max_tokens_facts([n for s in module_statements for n in ast.walk(s)]))
-    names = {**aliases.names, **relative_names(tree)}
+    names = {**aliases.names, **relative_names(nodes)}
     return {"names": names, "functions": functions, "classes": classes, "instances": instances, "module": module}
