@@ -43,6 +43,25 @@ VALIDATOR_DECORATORS = {"field_validator", "validator", "model_validator", "root
 MAX_LIST = 300  # per function and kind: a generated module must not bloat the cache
 
 
+def walk(roots: list[ast.AST]) -> list[ast.AST]:
+    """Every node under `roots` (roots included), faster than ast.walk: no generator per node, and
+    expression contexts (Load/Store) are skipped, as in pyfacts.Nodes."""
+    order = list(roots)
+    index = 0
+    while index < len(order):
+        node = order[index]
+        index += 1
+        for name in node._fields:
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                order.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                order.append(value)
+    return order
+
+
 def chain(node: ast.AST) -> str | None:
     """`a.b(x).c` -> "a.b.c": a dotted name through calls and subscripts (`TOKENS.labels(k).inc`)."""
     parts = []
@@ -71,7 +90,7 @@ def _names_in(node: ast.AST | None) -> list[str]:
     if node is None:
         return []
     found = []
-    for sub in ast.walk(node):
+    for sub in walk([node]):
         if isinstance(sub, (ast.Name, ast.Attribute)):
             name = dotted(sub)
             if name:
@@ -84,7 +103,7 @@ def _names_in(node: ast.AST | None) -> list[str]:
 
 def _statuses(node: ast.AST) -> set[int]:
     found = set()
-    for sub in ast.walk(node):
+    for sub in walk([node]):
         if isinstance(sub, ast.Constant) and type(sub.value) is int and 400 <= sub.value <= 599:
             found.add(sub.value)
         elif isinstance(sub, (ast.Name, ast.Attribute)):
@@ -115,7 +134,7 @@ def _header_name(raw: str) -> str:
 class _FunctionFacts:
     def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef | None, statements: list[ast.AST]):
         self.func = func
-        self.nodes = [n for s in statements for n in ast.walk(s)]
+        self.nodes = walk(statements)
         self.params = ({a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
                        if func else set())
 
@@ -179,7 +198,7 @@ class _FunctionFacts:
             for default in [*self.func.args.defaults, *self.func.args.kw_defaults]:
                 if default is None:
                     continue
-                for node in ast.walk(default):
+                for node in walk([default]):
                     if isinstance(node, ast.Call):
                         name = chain(node.func)
                         if name:
@@ -220,7 +239,7 @@ class _FunctionFacts:
         # FastAPI(dependencies=[Depends(check)]), include_router(r, dependencies=[...]): every route depends on them.
         for keyword in node.keywords:
             if keyword.arg == "dependencies":
-                for sub in ast.walk(keyword.value):
+                for sub in walk([keyword.value]):
                     if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                         roots.append([chain(sub.args[0]), "dependency", sub.lineno])
 
@@ -247,7 +266,7 @@ class _FunctionFacts:
                 if source:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for target in targets:
-                        for name in ast.walk(target):
+                        for name in walk([target]):
                             if isinstance(name, ast.Name):
                                 tainted.setdefault(name.id, source)
         tested, passed = set(), []
@@ -273,7 +292,7 @@ class _FunctionFacts:
 
     @staticmethod
     def _header_in(node: ast.AST, tainted: dict[str, str]) -> str | None:
-        for sub in ast.walk(node):
+        for sub in walk([node]):
             header = _header_read(sub)
             if header:
                 return header
@@ -290,7 +309,7 @@ def _param_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[
     # Annotated[str, Header()] carries the marker in the annotation.
     for arg in [*positional, *func.args.kwonlyargs]:
         if isinstance(arg.annotation, ast.Subscript) and _tail(arg.annotation.value) == "Annotated":
-            for sub in ast.walk(arg.annotation.slice):
+            for sub in walk([arg.annotation.slice]):
                 if isinstance(sub, ast.Call):
                     pairs.append((arg.arg, sub))
     return pairs
@@ -310,7 +329,7 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
         middleware |= tail in MIDDLEWARE_DECORATORS
         if isinstance(decorator, ast.Call):  # @app.get("/", dependencies=[Depends(check)])
             _FunctionFacts._registrations(decorator, "", facts["roots"], facts["middleware_added"])
-            for sub in ast.walk(decorator):
+            for sub in walk([decorator]):
                 if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                     facts["depends"].append([chain(sub.args[0]), sub.lineno])
     # An app factory (`def create_app(): ... @app.get(...) def index(): ...`) hosts its routes: nested
@@ -324,7 +343,7 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
     for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         if arg.annotation is not None:
             params.append([arg.arg, _names_in(arg.annotation)])
-        for sub in ast.walk(arg.annotation) if arg.annotation is not None else ():
+        for sub in walk([arg.annotation]) if arg.annotation is not None else ():
             if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                 facts["depends"].append([chain(sub.args[0]), sub.lineno])
     derived = _max_tokens_facts(walker.nodes)
@@ -365,7 +384,7 @@ def _class(node: ast.ClassDef) -> dict[str, Any]:
             if isinstance(value, ast.Call) and _tail(value.func) == "Field":
                 constrained |= any(k.arg in CONSTRAINT_KEYWORDS for k in value.keywords)
             if isinstance(statement.annotation, ast.Subscript) and _tail(statement.annotation.value) == "Annotated":
-                for sub in ast.walk(statement.annotation.slice):
+                for sub in walk([statement.annotation.slice]):
                     if isinstance(sub, ast.Call) and any(k.arg in CONSTRAINT_KEYWORDS for k in sub.keywords):
                         constrained = True
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -373,7 +392,7 @@ def _class(node: ast.ClassDef) -> dict[str, Any]:
                                for d in statement.decorator_list)
     return {"line": node.lineno, "bases": [b for b in (chain(base) for base in node.bases) if b],
             "fields": sorted(set(fields))[:MAX_LIST], "constrained": constrained,
-            "derived": _max_tokens_facts(list(ast.walk(node)))}
+            "derived": _max_tokens_facts([st for st in node.body if isinstance(st, ast.AnnAssign)])}
 
 
 def relative_names(nodes: Nodes) -> dict[str, str]:
@@ -413,6 +432,6 @@ def extract_wiring(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str
                 instances[target.id] = chain(value.func)
     module = _FunctionFacts(None, module_statements).facts()
     module.update(line=1, route=False, middleware=False, decorators=[], params=[],
-                  derived=_max_tokens_facts([n for s in module_statements for n in ast.walk(s)]))
+                  derived=_max_tokens_facts(walk(module_statements)))
     names = {**aliases.names, **relative_names(nodes)}
     return {"names": names, "functions": functions, "classes": classes, "instances": instances, "module": module}
