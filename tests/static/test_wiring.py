@@ -117,3 +117,14 @@ def test_routes_defined_in_an_app_factory(static_audit, tmp_path):
             "        return 'hi'\n\n    return app\n")
     result = audit(static_audit, tmp_path, "static-cap-auth", {"app.py": code})
     assert result.status.value == "pass", (result.message, result.evidence)
+
+
+@pytest.mark.parametrize("handler, status", [
+    ("@app.get('/x')\ndef x():\n    return 1\n", "pass"),
+    # A middleware or an exception handler with no route serves nothing: the framework is only declared.
+    ("@app.middleware('http')\nasync def mw(request, call_next):\n    return await call_next(request)\n", "partial"),
+])
+def test_an_http_api_needs_a_route(static_audit, tmp_path, handler, status):
+    code = "from fastapi import FastAPI\napp = FastAPI()\n\n\n" + handler
+    result = audit(static_audit, tmp_path, "static-cap-http-api", {"app.py": code})
+    assert result.status.value == status, (result.message, result.evidence)
