@@ -128,3 +128,18 @@ def test_an_http_api_needs_a_route(static_audit, tmp_path, handler, status):
     code = "from fastapi import FastAPI\napp = FastAPI()\n\n\n" + handler
     result = audit(static_audit, tmp_path, "static-cap-http-api", {"app.py": code})
     assert result.status.value == status, (result.message, result.evidence)
+
+
+@pytest.mark.parametrize("guard, status", [
+    # Delegating the verdict to a provider and returning what it flagged is a guard.
+    ("def check_input(texts):\n    answer = httpx.post('http://mod/moderations', json={'input': texts}, timeout=5).json()\n"
+     "    return sorted({c for r in answer['results'] if r['flagged'] for c in r['categories']})\n", "pass"),
+    # Calling the provider and returning nothing it said is not.
+    ("def check_input(texts):\n    httpx.post('http://mod/moderations', json={'input': texts}, timeout=5)\n"
+     "    return []\n", "fail"),
+])
+def test_a_guard_returns_a_verdict_it_computed(static_audit, tmp_path, guard, status):
+    code = (HEAD + "import httpx\n\n\n" + guard + "\n\napp = FastAPI()\n\n\n@app.post('/chat')\n"
+            "def chat(texts: list[str]):\n    if check_input(texts):\n        raise HTTPException(400)\n    return {}\n")
+    result = audit(static_audit, tmp_path, "static-cap-llm-safeguards", {"app.py": code})
+    assert result.status.value == status, (result.message, result.evidence)

@@ -98,7 +98,7 @@ def _does(role: str, facts: dict) -> bool:
     return bool(facts.get(role))
 
 
-STUB_WORDS = {"guard": "cannot change the outcome (no raise, no error status, no tested return)",
+STUB_WORDS = {"guard": "cannot change the outcome (no raise, no error status; it returns a constant or its argument)",
               "transform": "returns its argument or a constant", "record": "does nothing (no call, no write)"}
 
 

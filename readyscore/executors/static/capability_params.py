@@ -41,7 +41,7 @@ class HandWritten(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["guard", "transform", "record"] = Field(
-        description="guard: raises, answers an error status or returns a tested value; transform: returns something "
+        description="guard: raises, answers an error status or returns a verdict it computed; transform: returns something "
                     "other than its argument or a constant; record: calls or writes something")
     names: list[str] = Field(default_factory=list, description="regexes matched (whole, lower case) against the "
                                                                "function's name or module.function")

@@ -4,7 +4,7 @@ One pass over a parsed module records, per function (and for the module's own to
 the pseudo-function "<module>"): what it calls, references, is decorated with and depends on
 (`Depends(...)`), whether it is a route or a middleware, which request headers it reads and
 whether it tests them, the HTTP error statuses it can answer with, and what its body can do
-(`guard`: raise, answer an error status, or return a tested value; `transform`: return something
+(`guard`: raise, answer an error status, or return a verdict it computed; `transform`: return something
 other than its argument or a constant; `record`: call or write something). Classes record their
 bases, the names their field annotations use, and whether a field carries a constraint.
 
@@ -176,6 +176,8 @@ class _FunctionFacts:
                     reads.add(node.slice.value.lower())
             elif isinstance(node, (ast.Compare, ast.If, ast.IfExp, ast.Assert, ast.While, ast.BoolOp)):
                 compares = True
+            elif isinstance(node, ast.comprehension) and node.ifs:  # [c for c in found if c.flagged]
+                compares = True
             elif isinstance(node, ast.Raise):
                 exc = node.exc
                 if exc is not None and _tail(exc) not in ("NotImplementedError", "NotImplemented"):
@@ -206,15 +208,36 @@ class _FunctionFacts:
                             if name.rsplit(".", 1)[-1] in DEPENDS and node.args and chain(node.args[0]):
                                 depends.append([chain(node.args[0]), node.lineno])
         headers = self._headers()
-        guard = raises or bool(statuses) or (returns_computed and compares)
+        # A guard can change the outcome: it refuses (raise, an error status) or returns a verdict it
+        # computed (a comparison, a provider's answer). A constant or the argument as given is a stub.
+        guard = raises or bool(statuses) or returns_computed
         return {"calls": calls, "refs": sorted(refs.items()), "depends": depends, "reads": sorted(reads)[:MAX_LIST],
                 "statuses": sorted(statuses), "tests": compares, "guard": guard, "transform": returns_computed,
                 "record": effects or raises, "roots": roots, "middleware_added": middleware, **headers}
 
     def _trivial(self, value: ast.AST) -> bool:
-        """A return that cannot depend on what the function checked: a constant or an argument as given."""
-        return (isinstance(value, ast.Constant) or (isinstance(value, ast.Name) and value.id in self.params)
-                or (isinstance(value, ast.Name) and value.id in ("True", "False", "None")))
+        """A return that cannot depend on what the function checked: a constant (`[]`, `{"ok": True}`
+        included) or an argument as given."""
+        if isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, ast.Name):
+            return value.id in self.params
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return all(self._constant(e) for e in value.elts)
+        if isinstance(value, ast.Dict):
+            return all(k is not None and self._constant(k) for k in value.keys) and all(
+                self._constant(v) for v in value.values)
+        return False
+
+    def _constant(self, value: ast.AST) -> bool:
+        if isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return all(self._constant(e) for e in value.elts)
+        if isinstance(value, ast.Dict):
+            return all(k is not None and self._constant(k) for k in value.keys) and all(
+                self._constant(v) for v in value.values)
+        return False
 
     @staticmethod
     def _registrations(node: ast.Call, tail: str, roots: list, middleware: list) -> None:
