@@ -23,11 +23,12 @@ from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.hazards import find_hazards
 from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
 from readyscore.executors.static.secret_rules import scan_python, scan_text
+from readyscore.executors.static.wiring_facts import extract_wiring
 from readyscore.executors.static.sources import SourceFile, SourceSet, shared_sources
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 5
+ANALYSER_VERSION = 7
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 MAX_NODES = 2_000_000  # a pathological module (deeply nested, generated) is not analysed
 
@@ -72,6 +73,8 @@ class Analysis:
     cache_hits: int = 0
     seconds: float = 0.0
     cache_problem: str | None = None
+    # The service's own Python files that could not be read or parsed: (path, why, size in bytes).
+    unread_code: list[tuple[str, str, int]] = field(default_factory=list)
 
     def code(self) -> list[FileAnalysis]:
         return [f for f in self.files if f.source.is_code]
@@ -110,7 +113,7 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
         data = {"secrets": sorted(secrets + scan_python(nodes, source.text), key=lambda f: (f["line"], f["start"]))}
         if source.is_code:
             aliases = Aliases(nodes)
-            data["facts"] = extract_facts(tree, aliases, nodes)
+            data["facts"] = {**extract_facts(tree, aliases, nodes), "wiring": extract_wiring(tree, aliases, nodes)}
             data["hazards"] = find_hazards(tree, aliases, nodes, source.rel)
         return data
     except RecursionError:
@@ -119,7 +122,7 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
 
 def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
     started = time.monotonic()
-    analysis = Analysis(skipped=Counter(sources.skipped))
+    analysis = Analysis(skipped=Counter(sources.skipped), unread_code=list(sources.unread_code))
     cache = ResultCache.default(ctx.profile.static.cache)
     try:
         keys = {id(s): f"{_file_kind(s)}:{int(s.is_code)}:{s.digest}" for s in sources.files}
@@ -137,6 +140,8 @@ def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
                 analysis.cache_hits += 1
             if data.get("error"):
                 analysis.skipped[f"python that {data['error'].split(':')[0]}"] += 1
+                if source.is_code:
+                    analysis.unread_code.append((source.rel, data["error"], len(source.text.encode("utf-8", "replace"))))
             analysis.files.append(FileAnalysis(source, data))
         cache.put_many(ns, fresh)
     finally:
