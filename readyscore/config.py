@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from readyscore import paths
-from readyscore.model import LEVEL_NAMES, Area, Severity, Source, Strict
+from readyscore.model import LEVEL_NAMES, Area, EvidenceStrength, Severity, Source, Strict
 from readyscore.settings import (DeploySettings, LiveSettings, LlmSettings, LoadSettings, ResilienceSettings,
                                  StaticSettings)
 from readyscore.yamlfile import ConfigError, LineDict, load_yaml, require_mapping
@@ -41,6 +41,9 @@ class GateSpec(Strict):
     all_of: list[str] = Field(default_factory=list)
     any_of: list[str] = Field(default_factory=list)
     first_of: list[str] = Field(default_factory=list)
+    # The weakest evidence that meets this gate; unset: the profile's `gate_strength` for this
+    # gate, else implemented (file evidence of a wired-in control). See docs/scoring.md.
+    min_strength: EvidenceStrength | None = None
 
     @model_validator(mode="after")
     def _names_some_check(self) -> GateSpec:
@@ -57,6 +60,13 @@ class LevelSpec(Strict):
     name: str
     min_score: float = Field(ge=0, le=100)
     gates: list[GateSpec] = Field(default_factory=list)
+
+
+class WaiverPolicy(Strict):
+    """What a profile asks of the waivers (suppressions) a project writes."""
+
+    # A waiver without an expiry date is listed but not applied (an accepted risk is temporary).
+    require_expiry: bool = False
 
 
 class CheckOverride(Strict):
@@ -76,6 +86,10 @@ class Profile(Strict):
     area_weights: dict[Area, float]
     levels: list[LevelSpec]
     checks: dict[str, CheckOverride] = Field(default_factory=dict)
+    # Per gate id: the weakest evidence that meets it (e.g. `rate-limiting: verified` asks for a 429
+    # seen live). A profile that extends another raises strengths here without copying the ladder.
+    gate_strength: dict[str, EvidenceStrength] = Field(default_factory=dict)
+    waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
     static: StaticSettings = Field(default_factory=StaticSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
@@ -95,7 +109,15 @@ class Profile(Strict):
             raise ValueError("min_score must not decrease from one level to the next")
         if not any(weight > 0 for weight in self.area_weights.values()):
             raise ValueError("at least one area needs a positive weight")
+        gate_ids = {gate.id for spec in self.levels for gate in spec.gates}
+        unknown = sorted(set(self.gate_strength) - gate_ids)
+        if unknown:
+            raise ValueError(f"gate_strength names unknown gate(s): {', '.join(unknown)}")
         return self
+
+    def min_strength(self, gate: GateSpec) -> EvidenceStrength:
+        """The weakest evidence that meets `gate` under this profile."""
+        return self.gate_strength.get(gate.id) or gate.min_strength or EvidenceStrength.IMPLEMENTED
 
     def level_name(self, level: int) -> str:
         for spec in self.levels:
@@ -108,7 +130,10 @@ class Suppression(Strict):
     """An accepted risk: auditable, owned, and (ideally) temporary."""
 
     check: str
+    # Which findings it accepts: a glob over the finding's path and one over its rule (a bandit
+    # test id, a secret rule). Neither given: every finding of the check, or the check as a whole.
     path: str | None = None
+    rule: str | None = None
     reason: str = Field(min_length=3)
     owner: str | None = None
     expires: dt.date | None = None

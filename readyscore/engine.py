@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from readyscore import frameworks
+from readyscore import frameworks, waivers
 from readyscore.catalog import Catalog
-from readyscore.config import AuditOptions, Profile, ProjectConfig, Suppression
+from readyscore.config import AuditOptions, Profile, ProjectConfig
 from readyscore.executors import registry
 from readyscore.executors.base import AuditCancelled, AuditContext, Executor
 from readyscore.files import matches
@@ -27,7 +27,7 @@ from readyscore.model import CheckSpec, Result, Source, Status
 from readyscore.redact import Redactor
 from readyscore.claims.records import ClaimRecord
 from readyscore.report import CheckResult, ProfileInfo, Report, SuppressionInfo, Target, WithoutWaivers, printable
-from readyscore.scoring import ScoredCheck, compute
+from readyscore.scoring import ScoredCheck, compute, grade_all
 from readyscore.yamlfile import ConfigError
 
 FILE_SOURCES = {Source.STATIC, Source.DEPLOY}
@@ -49,6 +49,14 @@ class PlannedCheck:
 @dataclass
 class Plan:
     checks: list[PlannedCheck]
+    # Every catalog check's source, also those outside the profile's model: a gate naming one is
+    # pending on that source (scoring says which option would gather it).
+    catalog_sources: dict[str, Source] = field(default_factory=dict)
+
+    @property
+    def gathered_sources(self) -> set[Source]:
+        """The sources whose checks ran in this audit."""
+        return {c.spec.source for c in self.runnable}
 
     @property
     def runnable(self) -> list[PlannedCheck]:
@@ -95,7 +103,7 @@ def plan_audit(catalog: Catalog, profile: Profile, options: AuditOptions) -> Pla
             raise ConfigError.from_validation(profile.origin, {}, exc,
                                               prefix=("checks", spec.id, "params")) from None
         planned.append(PlannedCheck(spec, executor_cls(), params, _skip_reason(spec, options)))
-    return Plan(planned)
+    return Plan(planned, {entry.spec.id: entry.spec.source for entry in catalog})
 
 
 def _skip_reason(spec: CheckSpec, options: AuditOptions) -> str | None:
@@ -235,7 +243,7 @@ def _drive_phase(checks: list[PlannedCheck], ctx: AuditContext, results: dict[st
 
 def _scored_checks(plan: Plan, leave_out: set[str] = frozenset()) -> dict[str, ScoredCheck]:
     return {c.spec.id: ScoredCheck(c.spec.id, c.spec.title, c.spec.area, c.spec.level, c.spec.weight,
-                                   c.spec.severity) for c in plan.checks if c.spec.id not in leave_out}
+                                   c.spec.severity, c.spec.source) for c in plan.checks if c.spec.id not in leave_out}
 
 
 def judge_after_checks(plan: Plan, outcome: RunOutcome, ctx: AuditContext) -> None:
@@ -248,7 +256,8 @@ def judge_after_checks(plan: Plan, outcome: RunOutcome, ctx: AuditContext) -> No
         return
     judge_ids = {c.spec.id for c in judges}
     others = {cid: r for cid, r in outcome.results.items() if cid not in judge_ids}
-    prior = compute(_scored_checks(plan, judge_ids), others, ctx.profile, waivers=False)
+    prior = compute(_scored_checks(plan, judge_ids), others, ctx.profile, waivers=False,
+                    gathered=plan.gathered_sources, sources=plan.catalog_sources)
     for check in judges:
         placeholder = outcome.results.get(check.spec.id)
         if placeholder is None or not placeholder.metrics.get("awaiting_judgement"):
@@ -266,28 +275,11 @@ def judge_after_checks(plan: Plan, outcome: RunOutcome, ctx: AuditContext) -> No
 # --------------------------------------------------------------------------------------------
 
 
-def _describe(suppression: Suppression) -> str:
-    parts = [suppression.reason]
-    if suppression.owner:
-        parts.append(f"owner {suppression.owner}")
-    if suppression.expires:
-        parts.append(f"until {suppression.expires.isoformat()}")
-    return "; ".join(parts)
-
-
 def apply_suppressions(results: dict[str, Result], ctx: AuditContext) -> list[SuppressionInfo]:
-    """Whole-check suppressions mark the result; path-scoped ones are applied by the executors
-    (via ctx.suppression_for) and only listed here."""
-    infos = []
-    for suppression in ctx.project.suppressions:
-        active = suppression.active(ctx.today)
-        matched = []
-        result = results.get(suppression.check)
-        if active and suppression.path is None and result is not None and result.status in (
-                Status.FAIL, Status.PARTIAL, Status.WARN, Status.ERROR):
-            result.suppressed_by = _describe(suppression)
-            matched.append(suppression.check)
-        infos.append(SuppressionInfo(**suppression.model_dump(), active=active, matched=matched))
+    """The project's waivers, applied to the findings in `results` (in place); what each matched."""
+    waived, infos = waivers.apply_waivers(results, ctx.project.suppressions, ctx.today,
+                                          require_expiry=ctx.profile.waivers.require_expiry)
+    results.update(waived)
     return infos
 
 
@@ -295,8 +287,9 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
                  finished_at: dt.datetime, suppressions: list[SuppressionInfo]) -> Report:
     profile = ctx.profile
     checks = _scored_checks(plan)
-    card = compute(checks, outcome.results, profile, waivers=True)
-    raw = compute(checks, outcome.results, profile, waivers=False)
+    sources = {"gathered": plan.gathered_sources, "sources": plan.catalog_sources}
+    card = compute(checks, outcome.results, profile, waivers=True, **sources)
+    raw = compute(checks, outcome.results, profile, waivers=False, **sources)
     results = []
     for check in plan.checks:
         spec, res = check.spec, outcome.results[check.spec.id]
@@ -307,7 +300,8 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
             evidence=[_redacted_evidence(e, ctx.redactor) for e in res.evidence],
             strength=res.strength, remediation=spec.remediation, rationale=spec.rationale,
             references=spec.references, maps_to=spec.maps_to, duration_s=res.duration_s,
-            metrics=res.metrics, suppressed_by=res.suppressed_by))
+            metrics=res.metrics, suppressed_by=res.suppressed_by, findings=res.findings,
+            measured_status=res.measured_status))
     files = ctx.computed("files")  # the file walk, when some check made it
     skipped = files.skipped_summary() if files is not None else {}
     report = Report(
@@ -320,7 +314,9 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
         duration_s=round((finished_at - started_at).total_seconds(), 3),
         complete=outcome.complete, incomplete_reason=outcome.incomplete_reason,
         score=card.score, level=card.level, level_name=card.level_name, coverage=card.coverage,
-        without_waivers=WithoutWaivers(score=raw.score, level=raw.level, level_name=raw.level_name),
+        without_waivers=WithoutWaivers(score=raw.score, level=raw.level, level_name=raw.level_name,
+                                       level_if_verified=raw.level_if_verified),
+        level_if_verified=card.level_if_verified, pending_gates=card.pending_gates,
         areas=card.areas, gates=card.gates, next_level=card.next_level, held_back_by=card.held_back_by,
         roadmap=card.roadmap, counts=card.counts, suppressions=suppressions, results=results,
         skipped_files=skipped, sections=dict(ctx.sections), warnings=outcome.warnings,
@@ -349,7 +345,11 @@ def audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: A
     plan = plan_audit(catalog, profile, options)
     started_at = dt.datetime.now(dt.timezone.utc)
     outcome = run_checks(plan, ctx, progress)
+    # Scoring's rules, in order: the strength rule on each verdict (before the judges, so a claim
+    # is never substantiated by a mention), the judges, then waivers on the findings.
+    outcome.results.update(grade_all(_scored_checks(plan), outcome.results))
     judge_after_checks(plan, outcome, ctx)
+    outcome.results.update(grade_all(_scored_checks(plan), outcome.results))
     suppressions = apply_suppressions(outcome.results, ctx)
     finished_at = dt.datetime.now(dt.timezone.utc)
     return build_report(plan, outcome, ctx, started_at, finished_at, suppressions)

@@ -63,22 +63,57 @@ class Status(StrEnum):
 
     @property
     def evaluated(self) -> bool:
-        """Whether the check produced a verdict that belongs in the score's denominator."""
+        """Whether the check looked and produced a verdict (it counts as coverage)."""
         return self in (Status.PASS, Status.FAIL, Status.PARTIAL, Status.WARN)
+
+    @property
+    def scored(self) -> bool:
+        """Whether the verdict belongs in the score's denominator. A warning is information: it
+        was looked at (coverage) but neither earns nor costs points (docs/scoring.md)."""
+        return self in (Status.PASS, Status.FAIL, Status.PARTIAL)
 
 
 class EvidenceStrength(StrEnum):
-    """How strongly the evidence proves the capability, weakest first (DESIGN: mention < declared <
-    wired in code < observed). A mention is shown as evidence but never proves anything."""
+    """How strongly evidence proves a control, weakest first; comparisons follow that order.
+
+    Scoring enforces it (docs/scoring.md): a pass resting on a mention fails, a pass resting on a
+    declaration is at most partial, and each gate names the weakest strength it accepts.
+    """
 
     MENTION = "mention"  # a name, a string, a comment, a stub that cannot change the outcome
-    DECLARED = "declared"  # listed as a dependency, named in a config file
-    IMPLEMENTED = "implemented"  # wired into the code or the deployment
+    DECLARED = "declared"  # listed as a dependency, a config key, a step named in a pipeline
+    IMPLEMENTED = "implemented"  # wired into the request path, the code or the deployment
     VERIFIED = "verified"  # observed on the running service
 
     @property
     def rank(self) -> int:
-        return list(EvidenceStrength).index(self)
+        return _STRENGTH_ORDER.index(self.value)
+
+    # StrEnum compares as strings ("declared" < "mention"); strength must compare by rank.
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, EvidenceStrength):
+            return self.rank < other.rank
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, EvidenceStrength):
+            return self.rank <= other.rank
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, EvidenceStrength):
+            return self.rank > other.rank
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, EvidenceStrength):
+            return self.rank >= other.rank
+        return NotImplemented
+
+    __hash__ = StrEnum.__hash__
+
+
+_STRENGTH_ORDER = ("mention", "declared", "implemented", "verified")
 
 
 class Level(IntEnum):
@@ -144,6 +179,12 @@ class Evidence(BaseModel):
     strength: EvidenceStrength | None = None
     # Small excerpt (a code line, a truncated response body); reporters escape it.
     snippet: str | None = None
+    # A fault the check found (a committed key, a container without limits): the unit a waiver
+    # matches, by `path` and `rule`. Other evidence (what was looked at, what passed) is not waivable.
+    finding: bool = False
+    rule: str | None = None
+    # Set by scoring (readyscore/waivers.py) when a waiver accepted this finding: its description.
+    waived_by: str | None = None
 
 
 class Result(BaseModel):
@@ -160,7 +201,12 @@ class Result(BaseModel):
     duration_s: float = 0.0
     # Structured measurements a reporter may chart (load statistics, counts of skipped files ...).
     metrics: dict[str, Any] = Field(default_factory=dict)
-    # Filled by the engine when a suppression from the project config applies.
+    # How many faults the check found in all; its evidence lists them (`finding: true`) up to a cap.
+    # None: the check does not report faults one by one, so only a whole-check waiver applies.
+    findings: int | None = None
+    # Set by scoring when the strength rule changed the executor's verdict: what it measured.
+    measured_status: Status | None = None
+    # Set by scoring when waivers accepted every finding of the check (or the check as a whole).
     suppressed_by: str | None = None
 
     @classmethod

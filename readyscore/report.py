@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field, ValidationError
 from readyscore import __version__
 from readyscore.claims.records import ClaimRecord
 from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
-from readyscore.scoring import AreaScore, GateOutcome, RoadmapItem
+from readyscore.scoring import AreaScore, GateOutcome, PendingGate, RoadmapItem
+from readyscore.waivers import SuppressionInfo
 
 REPORT_SCHEMA_VERSION = "1.5"
 
@@ -45,16 +46,6 @@ class ProfileInfo(BaseModel):
                                          description="the ladder: level, name, min_score")
 
 
-class SuppressionInfo(BaseModel):
-    check: str
-    path: str | None = None
-    reason: str
-    owner: str | None = None
-    expires: dt.date | None = None
-    active: bool
-    matched: list[str] = Field(default_factory=list, description="results it applied to")
-
-
 class CheckResult(BaseModel):
     check_id: str
     title: str
@@ -75,12 +66,18 @@ class CheckResult(BaseModel):
     duration_s: float = 0.0
     metrics: dict[str, Any] = Field(default_factory=dict)
     suppressed_by: str | None = None
+    findings: int | None = Field(default=None, description="faults found in all (evidence with finding: true "
+                                                           "lists them up to a cap); null: not reported one by one")
+    measured_status: Status | None = Field(default=None, description="what the check measured, when the "
+                                           "evidence-strength rule changed its status (a mention: fail; "
+                                           "declared only: partial)")
 
 
 class WithoutWaivers(BaseModel):
     score: float | None
     level: int
     level_name: str
+    level_if_verified: int | None = None
 
 
 class Report(BaseModel):
@@ -97,6 +94,10 @@ class Report(BaseModel):
     level: int
     level_name: str
     coverage: float = Field(description="share (0-1) of the readiness model's weight that was evaluated")
+    level_if_verified: int | None = Field(default=None, description="the level reached if every pending gate "
+                                         "(one only a source this audit did not gather could settle) were met; "
+                                         "equals level when nothing is pending")
+    pending_gates: list[PendingGate] = Field(default_factory=list)
     without_waivers: WithoutWaivers
     areas: dict[str, AreaScore]
     gates: list[GateOutcome]

@@ -1,8 +1,11 @@
 """Results + profile -> scorecard. Pure: no I/O, no clocks, no knowledge of HTTP or files.
 
-The rules (docs/architecture.md, "Scoring"):
-- A check counts in its area's denominator only when it was evaluated (pass, fail, partial, warn).
-  Not applicable, not evaluated and error stay out and lower the coverage instead.
+The rules (docs/architecture.md, "Scoring"; docs/scoring.md says them for users):
+- Evidence strength is enforced (`grade`): a pass resting on a mention fails, a pass resting on a
+  declaration is at most partial; each gate accepts evidence from its minimum strength up.
+- A check counts in its area's denominator only when it passed, failed or passed partly. A warning
+  is information: it counts as coverage, never as points, and never meets a gate. Not applicable,
+  not evaluated and error stay out and lower the coverage instead.
 - Area score = weighted share of its evaluated checks. Overall = the mean of the area scores, each
   weighted by its profile weight times the share of it that was evaluated (weight x coverage), over
   the areas with enough evidence: an area whose evaluated weight is below MIN_AREA_EVIDENCE of its
@@ -11,8 +14,12 @@ The rules (docs/architecture.md, "Scoring"):
   score (never 100). docs/scoring.md has the formula and a worked example.
 - Level = the highest level whose band the score reaches and whose gates, and every lower level's
   gates, are met. A gate passes only on evaluated evidence; an unevaluated gate is not met.
-- A suppressed (waived) result is taken out of the denominator and meets any gate it is part of;
-  the scorecard is computed with and without waivers so the report can show both.
+- A gate that only evidence of a source this audit did not gather could settle (live checks in a
+  file-only audit, checks outside the profile's model) is *pending*: never met. `level_if_verified`
+  is the level reached if every pending gate were met; a failed gate is never pending.
+- A waived result (readyscore/waivers.py: every finding waived, never an error) is taken out of the
+  denominator and meets any gate it is part of; the scorecard is computed with and without waivers
+  so the report can show both.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from readyscore.config import GateSpec, Profile
-from readyscore.model import Area, Result, Severity, Status
+from readyscore.model import Area, EvidenceStrength, Result, Severity, Source, Status
 
 
 @dataclass(frozen=True)
@@ -36,15 +43,27 @@ class ScoredCheck:
     level: int
     weight: float
     severity: Severity
+    source: Source | None = None
 
 
 class GateStatus(StrEnum):
     MET = "met"
     UNMET = "unmet"
     NOT_EVALUATED = "not_evaluated"
-    # Every check the gate names is outside the profile's model (ci-fast has no live checks):
-    # the profile cannot ask for that evidence, so the gate does not hold its level back.
+    # Not met: only evidence this audit did not gather can settle it (a live check without --url,
+    # a check outside the profile's model). `level_if_verified` counts it as met; `level` never does.
+    PENDING = "pending"
+    # No longer produced (a gate outside the profile's model is pending); kept so reports of
+    # schema 1.1 still load.
     NOT_APPLICABLE = "not_applicable"
+
+
+# What a pass rests on when the executor did not say: file evidence is taken as implemented,
+# behaviour seen on the running service as verified.
+IMPLIED_STRENGTH = {Source.STATIC: EvidenceStrength.IMPLEMENTED, Source.DEPLOY: EvidenceStrength.IMPLEMENTED,
+                    Source.LIVE: EvidenceStrength.VERIFIED, Source.LOAD: EvidenceStrength.VERIFIED}
+# The command-line option that gathers a source's evidence.
+SOURCE_OPTION = {Source.STATIC: "PATH", Source.DEPLOY: "PATH", Source.LIVE: "--url", Source.LOAD: "--url"}
 
 
 class GateOutcome(BaseModel):
@@ -59,6 +78,22 @@ class GateOutcome(BaseModel):
     # Where weaker evidence disagrees with the evidence that decided (a limiter in the code whose
     # 429 never reaches the client): shown side by side, decided by the stronger evidence.
     contradictions: list[str] = Field(default_factory=list)
+    min_strength: EvidenceStrength = Field(default=EvidenceStrength.IMPLEMENTED,
+                                           description="the weakest evidence this gate accepts")
+    strength: EvidenceStrength | None = Field(default=None, description="met gates: the strength of the "
+                                              "evidence it rests on (the weakest of what it needed)")
+    waived: bool = Field(default=False, description="met only because a waiver accepted a failing check")
+    pending_sources: list[Source] = Field(default_factory=list,
+                                          description="pending gates: the sources whose evidence would settle it")
+
+
+class PendingGate(BaseModel):
+    id: str
+    title: str
+    level: int
+    source: Source = Field(description="the source whose evidence would settle the gate")
+    option: str = Field(description="how to gather it, e.g. --url")
+    checks: list[str] = Field(default_factory=list, description="the pending checks")
 
 
 # An area counts in the overall score only when at least this share of its applicable check weight
@@ -118,78 +153,278 @@ class Scorecard(BaseModel):
     held_back_by: list[str] = Field(description="ids of the unmet gates of the next level")
     roadmap: list[RoadmapItem]
     counts: dict[str, int]
+    level_if_verified: int = Field(description="the level reached if every pending gate were met")
+    pending_gates: list[PendingGate] = Field(default_factory=list)
 
 
-def _passed(result: Result | None, waivers: bool) -> bool:
-    if result is None:
-        return False
-    if waivers and result.suppressed_by:
-        return True
-    return result.status in (Status.PASS, Status.WARN)
+WAIVABLE = (Status.FAIL, Status.PARTIAL, Status.WARN)
+
+
+def _waived(result: Result | None, waivers: bool) -> bool:
+    """Waived as a whole; an error or an unevaluated check never is (readyscore/waivers.py)."""
+    return waivers and result is not None and bool(result.suppressed_by) and result.status in WAIVABLE
 
 
 def _evaluated(result: Result | None, waivers: bool) -> bool:
+    """Looked at, with a verdict: counts as coverage (a warning does, a waived check does)."""
+    return result is not None and (result.status.evaluated or _waived(result, waivers))
+
+
+def _in_score(result: Result | None, waivers: bool) -> bool:
+    """In the score's denominator: passed, failed or partial, and not waived."""
+    return result is not None and result.status.scored and not _waived(result, waivers)
+
+
+def _passed(result: Result | None, waivers: bool) -> bool:
+    return result is not None and (result.status == Status.PASS or _waived(result, waivers))
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence strength
+
+
+def evidence_strength(result: Result, source: Source | None = None) -> EvidenceStrength:
+    """What a result rests on: the executor's word, else its evidence's weakest, else what its
+    source implies (file evidence implemented, live behaviour verified)."""
+    if result.strength is not None:
+        return result.strength
+    strengths = [e.strength for e in result.evidence if e.strength is not None]
+    if strengths:
+        return min(strengths)
+    return IMPLIED_STRENGTH.get(source, EvidenceStrength.IMPLEMENTED) if source else EvidenceStrength.IMPLEMENTED
+
+
+def grade(result: Result, source: Source | None = None) -> Result:
+    """The strength rule, applied to one result (idempotent):
+
+    - a pass or partial resting on a mention is a failure (a name is no evidence at all);
+    - a pass resting on a declaration alone is partial, worth at most half;
+    - a pass keeps its strength on record, so the report shows what every met gate rests on.
+    """
+    if result.measured_status is not None or result.status not in (Status.PASS, Status.PARTIAL):
+        return result
+    strength = evidence_strength(result, source)
+    if strength == EvidenceStrength.MENTION:
+        return result.model_copy(update={
+            "status": Status.FAIL, "score": 0.0, "strength": strength, "measured_status": result.status,
+            "message": f"{result.message} [only mentioned: a mention is not evidence]".strip()})
+    if strength == EvidenceStrength.DECLARED and result.status == Status.PASS:
+        return result.model_copy(update={
+            "status": Status.PARTIAL, "score": min(result.score, 0.5), "strength": strength,
+            "measured_status": result.status,
+            "message": f"{result.message} [declared only: at most partial until it is implemented]".strip()})
+    if result.status == Status.PASS and result.strength is None:
+        return result.model_copy(update={"strength": strength})
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Gates
+
+
+class _State(StrEnum):
+    PASSED = "passed"  # passed on strong enough evidence, or waived as a whole
+    WEAK = "weak"  # passed, on evidence weaker than the gate accepts
+    FAILED = "failed"  # fail, partial or warn: evidence that the gate does not hold
+    PENDING = "pending"  # only a source this audit did not gather could tell
+    MISSING = "missing"  # error, not evaluated, not applicable: nothing to go on
+
+
+def _state(check_id: str, results: dict[str, Result], waivers: bool, min_strength: EvidenceStrength,
+           pending: dict[str, Source | None]) -> _State:
+    result = results.get(check_id)
+    if check_id in pending:
+        return _State.PENDING
     if result is None:
-        return False
-    if waivers and result.suppressed_by:
-        return True
-    return result.status.evaluated
+        return _State.MISSING
+    if _waived(result, waivers):
+        return _State.PASSED
+    if result.status == Status.PASS:
+        return _State.PASSED if evidence_strength(result) >= min_strength else _State.WEAK
+    if result.status in WAIVABLE:
+        return _State.FAILED
+    return _State.MISSING
 
 
 def evaluate_gate(gate: GateSpec, level: int, results: dict[str, Result], waivers: bool = True,
-                  model: set[str] | None = None) -> GateOutcome:
-    """`model`: the ids of the checks in the profile's readiness model; references to other checks
-    are dropped (a profile without live checks earns its gates on the evidence it has)."""
-    if model is not None:
-        kept = {name: [c for c in getattr(gate, name) if c in model] for name in ("all_of", "any_of", "first_of")}
-        if not any(kept.values()):
-            return GateOutcome(id=gate.id, title=gate.title, level=level, status=GateStatus.NOT_APPLICABLE,
-                               checks=gate.check_ids(), reason="none of its checks is in this profile's model")
-        gate = gate.model_copy(update=kept)
-    blocking: dict[str, str] = {}
-    contradictions: list[str] = []
-    any_evidence = False
+                  model: set[str] | None = None, *, min_strength: EvidenceStrength = EvidenceStrength.IMPLEMENTED,
+                  pending: dict[str, Source | None] | None = None) -> GateOutcome:
+    """`model`: the ids of the checks in the profile's readiness model; a gate check outside it is
+    pending (the profile cannot gather that evidence, so the gate is never met on it).
+    `pending`: check id -> the source whose evidence this audit did not gather."""
+    pending = dict(pending or {})
+    for check_id in gate.check_ids():
+        if model is not None and check_id not in model:
+            pending.setdefault(check_id, None)
+    states = {c: _state(c, results, waivers, min_strength, pending) for c in gate.check_ids()}
 
     def status_of(check_id: str) -> str:
         result = results.get(check_id)
-        return result.status.value if result else "not_in_model"
+        if states[check_id] == _State.PENDING:
+            source = pending.get(check_id)
+            return f"pending ({source.value} evidence)" if source else "pending (not in this profile's model)"
+        if result is None:
+            return "not_in_model"
+        if states[check_id] == _State.WEAK:
+            return f"pass on {evidence_strength(result).value} evidence (the gate needs {min_strength.value})"
+        if result.status == Status.WARN:
+            return "warn (a warning never meets a gate)"
+        return result.status.value
+
+    blocking: dict[str, str] = {}
+    deciding: list[str] = []
+    waiting: list[str] = []  # pending checks that could still settle the gate
+    contradictions: list[str] = []
+    failed = missing = False
 
     for check_id in gate.all_of:
-        any_evidence |= _evaluated(results.get(check_id), waivers)
-        if not _passed(results.get(check_id), waivers):
-            blocking[check_id] = status_of(check_id)
+        state = states[check_id]
+        if state == _State.PASSED:
+            deciding.append(check_id)
+            continue
+        blocking[check_id] = status_of(check_id)
+        if state == _State.PENDING:
+            waiting.append(check_id)
+        elif state in (_State.FAILED, _State.WEAK):
+            failed = True
+        else:
+            missing = True
 
     if gate.any_of:
-        any_evidence |= any(_evaluated(results.get(c), waivers) for c in gate.any_of)
-        if not any(_passed(results.get(c), waivers) for c in gate.any_of):
+        passing = [c for c in gate.any_of if states[c] == _State.PASSED]
+        if passing:
+            deciding.append(max(passing, key=lambda c: _strength_rank(results.get(c), waivers)))
+        else:
             blocking.update({c: status_of(c) for c in gate.any_of})
+            could = [c for c in gate.any_of if states[c] == _State.PENDING]
+            if could:
+                waiting += could
+            elif any(states[c] in (_State.FAILED, _State.WEAK) for c in gate.any_of):
+                failed = True
+            else:
+                missing = True
 
     if gate.first_of:
-        decider = next((c for c in gate.first_of if _evaluated(results.get(c), waivers)), None)
+        decided_states = (_State.PASSED, _State.WEAK, _State.FAILED)
+        decider = next((c for c in gate.first_of if states[c] in decided_states), None)
+        stronger = gate.first_of if decider is None else gate.first_of[:gate.first_of.index(decider)]
+        stronger_pending = [c for c in stronger if states[c] == _State.PENDING]
         if decider is None:
             blocking.update({c: status_of(c) for c in gate.first_of})
+            if stronger_pending:
+                waiting += stronger_pending
+            else:
+                missing = True
         else:
-            any_evidence = True
-            decided = _passed(results.get(decider), waivers)
-            if not decided:
+            decided = states[decider] == _State.PASSED
+            if decided:
+                deciding.append(decider)
+            else:
                 blocking[decider] = status_of(decider)
+                # Evidence too weak for the gate, and a stronger source not gathered: that source
+                # settles it. A failure is a failure: stronger evidence is not waited for.
+                if states[decider] == _State.WEAK and stronger_pending:
+                    waiting += stronger_pending
+                    blocking.update({c: status_of(c) for c in stronger_pending})
+                else:
+                    failed = True
             weaker = gate.first_of[gate.first_of.index(decider) + 1:]
             contradictions = [
                 f"{check} is {status_of(check)} but {decider} is {status_of(decider)}; {decider} decides"
                 for check in weaker
-                if _evaluated(results.get(check), waivers) and _passed(results.get(check), waivers) != decided
+                if states[check] in decided_states and (states[check] == _State.PASSED) != decided
             ]
 
+    strength: EvidenceStrength | None = None
+    waived = False
     if not blocking:
         status, reason = GateStatus.MET, ""
-    elif not any_evidence:
-        status, reason = GateStatus.NOT_EVALUATED, "no evidence was gathered for this gate"
-    else:
+        unwaived = [c for c in deciding if not _waived(results.get(c), waivers)]
+        waived = len(unwaived) < len(deciding)
+        strength = min((evidence_strength(results[c]) for c in unwaived), default=None)
+    elif failed:
         status = GateStatus.UNMET
         reason = "; ".join(f"{check} is {state}" for check, state in blocking.items())
+    elif missing:
+        status, reason = GateStatus.NOT_EVALUATED, "no evidence was gathered for this gate"
+        detail = [f"{c} is {s}" for c, s in blocking.items() if states[c] != _State.PENDING]
+        if any(states[c] == _State.PASSED for c in gate.check_ids()) or detail:
+            reason = "; ".join(detail) or reason
+    else:
+        status = GateStatus.PENDING
+        reason = "waits for " + _pending_phrase([pending.get(c) for c in waiting])
+    sources = sorted({pending[c] for c in waiting if pending.get(c) is not None}, key=list(Source).index)
     return GateOutcome(id=gate.id, title=gate.title, level=level, status=status,
                        checks=gate.check_ids(), blocking=blocking, reason=reason,
-                       contradictions=contradictions)
+                       contradictions=contradictions, min_strength=min_strength, strength=strength,
+                       waived=waived, pending_sources=sources if status == GateStatus.PENDING else [])
+
+
+def _strength_rank(result: Result | None, waivers: bool) -> int:
+    if result is None or _waived(result, waivers):
+        return -1
+    return evidence_strength(result).rank
+
+
+def _pending_phrase(sources: list[Source | None]) -> str:
+    named = sorted({s.value for s in sources if s is not None})
+    parts = [f"{name} evidence" for name in named]
+    if any(s is None for s in sources):
+        parts.append("checks outside this profile's model")
+    return " and ".join(parts) or "evidence not gathered"
+
+
+def pending_checks(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
+                   gathered: set[Source] | None, sources: dict[str, Source] | None) -> dict[str, Source | None]:
+    """Gate checks only evidence this audit did not gather could settle, with that source: checks
+    outside the profile's model, and checks not evaluated because their source was not gathered."""
+    out: dict[str, Source | None] = {}
+    for level_spec in profile.levels:
+        for gate in level_spec.gates:
+            for check_id in gate.check_ids():
+                if check_id not in checks:
+                    out[check_id] = (sources or {}).get(check_id)
+                    continue
+                source = checks[check_id].source
+                result = results.get(check_id)
+                if (gathered is not None and source is not None and source not in gathered
+                        and (result is None or result.status == Status.NOT_EVALUATED)):
+                    out[check_id] = source
+    return out
+
+
+def pending_gate_list(gates: list[GateOutcome], pending: dict[str, Source | None],
+                      model: set[str]) -> list[PendingGate]:
+    items = []
+    for gate in gates:
+        if gate.status != GateStatus.PENDING:
+            continue
+        waiting = [c for c in gate.blocking if c in pending]
+        source = next((pending[c] for c in waiting if pending[c] is not None), None)
+        if source is None:
+            option = "a profile whose model includes these checks (e.g. --profile default)"
+        elif not any(c in model for c in waiting):
+            option = f"{SOURCE_OPTION[source]}, with a profile whose model has these {source.value} checks " \
+                     f"(e.g. --profile default)"
+        else:
+            option = SOURCE_OPTION[source]
+        items.append(PendingGate(id=gate.id, title=gate.title, level=gate.level,
+                                 source=source or Source.LIVE, option=option, checks=waiting))
+    return items
+
+
+def reached_level(profile: Profile, score: float | None, gates: list[GateOutcome],
+                  pending_as_met: bool = False) -> int:
+    """The highest level whose band the score reaches and whose gates, and every lower level's,
+    are met (with `pending_as_met`, pending gates too: the level the evidence would support)."""
+    accepted = {GateStatus.MET, GateStatus.PENDING} if pending_as_met else {GateStatus.MET}
+    level = 0
+    for level_spec in sorted(profile.levels, key=lambda s: s.level):
+        in_band = score is not None and score >= level_spec.min_score
+        if not (in_band and all(g.status in accepted for g in gates if g.level == level_spec.level)):
+            break  # a level is earned only on top of every level below it
+        level = level_spec.level
+    return level
 
 
 def _strong(result: Result) -> bool:
@@ -201,8 +436,7 @@ def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Resul
                 waivers: bool) -> AreaScore:
     applicable = [c for c in members if results.get(c.id) is None
                   or results[c.id].status != Status.NOT_APPLICABLE]
-    scored = [c for c in applicable
-              if _evaluated(results.get(c.id), waivers) and not (waivers and results[c.id].suppressed_by)]
+    scored = [c for c in applicable if _in_score(results.get(c.id), waivers)]
     covered = [c for c in applicable if _evaluated(results.get(c.id), waivers)]
     weight_applicable = sum(c.weight for c in applicable)
     weight_scored = sum(c.weight for c in scored)
@@ -216,7 +450,7 @@ def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Resul
     elif not covered:
         status = AreaStatus.NOT_EVALUATED
     elif score is None:
-        status, reason = AreaStatus.TOO_LITTLE_EVIDENCE, "every check that ran is waived"
+        status, reason = AreaStatus.TOO_LITTLE_EVIDENCE, "every check that ran is waived or only warned"
     elif scored_share < MIN_AREA_EVIDENCE:
         status = AreaStatus.TOO_LITTLE_EVIDENCE
         reason = (f"{scored_share:.0%} of the area's weight was evaluated, below the "
@@ -279,7 +513,7 @@ def check_swings(checks: dict[str, ScoredCheck], results: dict[str, Result], pro
     swings: dict[str, tuple[float | None, float | None]] = {}
     for check in checks.values():
         result = results.get(check.id)
-        if result is None or not result.status.evaluated or (waivers and result.suppressed_by):
+        if not _in_score(result, waivers):
             continue
         failed = Result(check_id=check.id, status=Status.FAIL, score=0.0)
         passed = Result(check_id=check.id, status=Status.PASS, score=1.0)
@@ -318,10 +552,12 @@ def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: 
         result = results.get(check.id)
         if result is None or result.status == Status.NOT_APPLICABLE or _passed(result, waivers):
             continue
+        if result.status == Status.WARN and check.id not in next_gate_checks:
+            continue  # information, not a step; it is one only where it holds a gate back
         if result.status == Status.NOT_EVALUATED and check.id not in next_gate_checks:
             continue  # missing input is shown as coverage; only gate-blocking gaps are steps to take
         points: float | None = None
-        if result.status.evaluated and score is not None:
+        if _in_score(result, waivers) and score is not None:
             # Recomputed, not estimated: passing may also bring an area over the evidence threshold.
             passed = Result(check_id=check.id, status=Status.PASS, score=1.0)
             after = _score_if(check, passed, checks, results, areas, profile, waivers)
@@ -340,35 +576,41 @@ def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: 
     return items
 
 
+def grade_all(checks: dict[str, ScoredCheck], results: dict[str, Result]) -> dict[str, Result]:
+    """Every result with the strength rule applied (see `grade`)."""
+    return {cid: grade(r, checks[cid].source if cid in checks else None) for cid, r in results.items()}
+
+
 def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
-            waivers: bool = True) -> Scorecard:
+            waivers: bool = True, *, gathered: set[Source] | None = None,
+            sources: dict[str, Source] | None = None) -> Scorecard:
+    """`gathered`: the sources this audit gathered evidence from (None: take every not-evaluated
+    check as a gap, not as pending); `sources`: the source of every catalog check, for gates that
+    name checks outside the profile's model."""
+    results = grade_all(checks, results)
     areas = _area_scores(checks, results, profile, waivers)
     score = _overall(areas)
 
+    pending = pending_checks(checks, results, profile, gathered, sources)
     gates: list[GateOutcome] = []
     for level_spec in sorted(profile.levels, key=lambda s: s.level):
-        gates.extend(evaluate_gate(g, level_spec.level, results, waivers, set(checks)) for g in level_spec.gates)
+        gates.extend(evaluate_gate(g, level_spec.level, results, waivers, set(checks),
+                                   min_strength=profile.min_strength(g), pending=pending)
+                     for g in level_spec.gates)
 
-    level = 0
-    for level_spec in sorted(profile.levels, key=lambda s: s.level):
-        in_band = score is not None and score >= level_spec.min_score
-        gates_met = all(g.status in (GateStatus.MET, GateStatus.NOT_APPLICABLE)
-                        for g in gates if g.level == level_spec.level)
-        if not (in_band and gates_met):
-            break  # a level is earned only on top of every level below it
-        level = level_spec.level
+    level = reached_level(profile, score, gates)
+    level_if_verified = reached_level(profile, score, gates, pending_as_met=True)
 
     top = max((s.level for s in profile.levels), default=0)
     next_level = level + 1 if level < top else None
-    held_back = [g for g in gates if g.level == next_level
-                 and g.status not in (GateStatus.MET, GateStatus.NOT_APPLICABLE)]
+    held_back = [g for g in gates if g.level == next_level and g.status != GateStatus.MET]
     next_gate_checks = {c for g in held_back for c in g.blocking}
 
     counts = {status.value: 0 for status in Status}
     for check_id in checks:
         if check_id in results:
             counts[results[check_id].status.value] += 1
-    counts["suppressed"] = sum(1 for c in checks if c in results and results[c].suppressed_by)
+    counts["suppressed"] = sum(1 for c in checks if _waived(results.get(c), waivers))
 
     return Scorecard(
         score=score,
@@ -381,4 +623,6 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
         held_back_by=[g.id for g in held_back],
         roadmap=_roadmap(checks, results, areas, profile, next_gate_checks, waivers),
         counts=counts,
+        level_if_verified=level_if_verified,
+        pending_gates=pending_gate_list(gates, pending, set(checks)),
     )

@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from readyscore.config import AuditOptions, Profile, ProjectConfig, Suppression
-from readyscore.files import FileIndex, matches
+from readyscore.config import AuditOptions, Profile, ProjectConfig
+from readyscore.files import FileIndex
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 from readyscore.redact import Redactor
 
@@ -100,20 +100,6 @@ class AuditContext:
             raise RuntimeError("this check needs a source tree, and none was given")
         return self.shared("files", lambda: FileIndex(self.root, self.project.exclude))
 
-    def suppression_for(self, check_id: str, path: str | None = None) -> Suppression | None:
-        """The active path-scoped suppression of a finding at `path`, if any.
-
-        Whole-check suppressions (no path) are not returned: the engine applies those to the
-        result, so the executor still reports what it found and the report can show both scores.
-        """
-        if path is None:
-            return None
-        for suppression in self.project.suppressions:
-            if (suppression.check == check_id and suppression.path is not None
-                    and suppression.active(self.today) and matches(path, suppression.path)):
-                return suppression
-        return None
-
     def check_cancelled(self) -> None:
         if self.cancel.is_set():
             raise AuditCancelled("the audit was interrupted")
@@ -148,12 +134,18 @@ class Executor(ABC, Generic[P]):
         """Measure one check. Raise freely: the engine turns exceptions into `error` results."""
 
 
+# Faults a check lists one by one (each a waivable finding); beyond this the count still says how
+# many there were, and a waiver by path can no longer cover the check as a whole.
+MAX_FINDINGS = 200
+
+
 def result(spec: CheckSpec, status: Status, message: str, *, score: float | None = None,
            evidence: list[Evidence] | None = None, strength: EvidenceStrength | None = None,
-           metrics: dict[str, Any] | None = None) -> Result:
+           metrics: dict[str, Any] | None = None, findings: int | None = None) -> Result:
     """A Result with the conventional score for its status unless one is given."""
     if score is None:
-        score = {Status.PASS: 1.0, Status.WARN: 1.0, Status.PARTIAL: 0.5}.get(status, 0.0)
+        # A warning carries no points: scoring keeps it out of the denominator (docs/scoring.md).
+        score = {Status.PASS: 1.0, Status.PARTIAL: 0.5}.get(status, 0.0)
     return Result(check_id=spec.id, status=status, score=score, message=message,
-                  evidence=evidence or [], strength=strength, metrics=metrics or {})
+                  evidence=evidence or [], strength=strength, metrics=metrics or {}, findings=findings)
 

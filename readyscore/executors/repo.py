@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from readyscore.executors.base import AuditContext, Executor, result
+from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
@@ -73,19 +73,16 @@ class FilesAbsentParams(BaseModel):
 class FilesAbsent(Executor[FilesAbsentParams]):
     kind = "files_absent"
     Params = FilesAbsentParams
-    description = "Fails for every file matching the patterns (minus allowed ones); suppressions by path apply."
+    description = "Fails for every file matching the patterns (minus allowed ones); each file is a waivable finding."
 
     def run(self, spec: CheckSpec, params: FilesAbsentParams, ctx: AuditContext) -> Result:
-        offending, waived = [], []
-        for entry in ctx.files.glob(*params.patterns):
-            if any(matches(entry.rel, pattern) for pattern in params.allow):
-                continue
-            (waived if ctx.suppression_for(spec.id, entry.rel) else offending).append(entry.rel)
+        offending = [entry.rel for entry in ctx.files.glob(*params.patterns)
+                     if not any(matches(entry.rel, pattern) for pattern in params.allow)]
         if not offending:
-            message = f"no {params.what}" + (f" ({len(waived)} suppressed)" if waived else "")
-            return result(spec, Status.PASS, message)
+            return result(spec, Status.PASS, f"no {params.what}", findings=0)
         return result(spec, Status.FAIL, f"{len(offending)} {params.what} committed",
-                      evidence=[Evidence(message=f"{params.what} committed", path=rel) for rel in offending[:MAX_EVIDENCE]])
+                      evidence=[Evidence(message=f"{params.what} committed", path=rel, finding=True, rule=spec.id)
+                                for rel in offending[:MAX_FINDINGS]], findings=len(offending))
 
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")

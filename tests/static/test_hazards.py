@@ -68,10 +68,15 @@ def test_no_python_is_not_applicable(static_audit, tmp_path):
     assert {r.status.value for r in results.values()} == {"not_applicable"}
 
 
-def test_path_suppression_waives_a_finding(static_audit):
+def test_path_suppression_marks_its_findings_waived_and_keeps_them(static_audit):
+    """Waivers are scoring's: the executor reports every finding; the waived ones stay, marked."""
     from readyscore.config import ProjectConfig, Suppression
     project = ProjectConfig(suppressions=[Suppression(check="static-debug-mode", path="web.py", reason="local dev only")])
     results = static_audit(FIXTURES / "hazards" / "unsafe", ["static-debug-mode"], project=project)
     result = results["static-debug-mode"]
-    assert {e.path for e in result.evidence} == {"app.py"}
-    assert result.metrics["suppressed"] == 2
+    assert {e.path for e in result.evidence} == {"app.py", "web.py"}
+    assert {e.path for e in result.evidence if e.waived_by} == {"web.py"}
+    assert all(e.waived_by == "local dev only" for e in result.evidence if e.path == "web.py")
+    assert result.status.value == "fail" and not result.suppressed_by  # app.py's finding still stands
+    info = static_audit.last.suppressions[0]
+    assert len(info.matched_findings) == 2 and not info.whole_check

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from readyscore.config import Profile
-from readyscore.model import Area, Result, Severity, Status
+from readyscore.model import Area, Result, Severity, Source, Status
 from readyscore.scoring import GateStatus, ScoredCheck, compute
 
 
@@ -24,13 +24,14 @@ def profile(gates: dict[int, list[dict]] | None = None, weights: dict[str, float
     })
 
 
-def check(check_id: str, area: Area = Area.SECURITY, weight: float = 1.0, level: int = 2) -> ScoredCheck:
-    return ScoredCheck(check_id, check_id, area, level, weight, Severity.MEDIUM)
+def check(check_id: str, area: Area = Area.SECURITY, weight: float = 1.0, level: int = 2,
+          source: Source | None = None) -> ScoredCheck:
+    return ScoredCheck(check_id, check_id, area, level, weight, Severity.MEDIUM, source)
 
 
 def res(check_id: str, status: Status, score: float | None = None, suppressed: str | None = None) -> Result:
     if score is None:
-        score = {Status.PASS: 1.0, Status.WARN: 1.0, Status.PARTIAL: 0.5}.get(status, 0.0)
+        score = {Status.PASS: 1.0, Status.PARTIAL: 0.5}.get(status, 0.0)
     return Result(check_id=check_id, status=status, score=score, suppressed_by=suppressed)
 
 
@@ -150,11 +151,12 @@ def test_first_of_lets_the_strongest_evaluated_evidence_decide_and_reports_contr
     assert gate.status == GateStatus.MET and not gate.contradictions
 
 
-def test_warnings_never_block_a_gate():
+def test_a_warning_never_meets_a_gate():
     gates = {2: [{"id": "markup", "title": "Output", "all_of": ["w"]}]}
     checks = table(check("w"))
     card = compute(checks, {"w": res("w", Status.WARN)}, profile(gates))
-    assert card.gates[0].status == GateStatus.MET
+    assert card.gates[0].status == GateStatus.UNMET
+    assert "never meets a gate" in card.gates[0].reason
 
 
 def test_suppressions_count_with_waivers_and_not_without():
@@ -178,22 +180,24 @@ def test_the_roadmap_ranks_gate_unlocking_items_first_then_by_points():
     assert card.roadmap[1].points == pytest.approx(81.82, abs=0.01)
 
 
-def test_gates_drop_checks_outside_the_profiles_model():
+def test_gates_outside_the_profiles_model_are_pending_never_met():
     """ci-fast has no live checks: a live-first gate falls back to its static evidence, and a gate
-    that names only live checks cannot hold the level back."""
+    that names only live checks is pending: it holds `level` back, not `level_if_verified`."""
     gates = {1: [{"id": "api", "title": "API", "first_of": ["live-chat", "static-api"]}],
              2: [{"id": "caps", "title": "caps", "all_of": ["live-caps"]}]}
     checks = table(check("static-api"), check("x"))  # live-chat and live-caps are not in the model
     results = {"static-api": res("static-api", Status.PASS), "x": res("x", Status.PASS)}
-    card = compute(checks, results, profile(gates))
+    card = compute(checks, results, profile(gates), sources={"live-caps": Source.LIVE})
     by_id = {g.id: g for g in card.gates}
     assert by_id["api"].status == GateStatus.MET
-    assert by_id["caps"].status == GateStatus.NOT_APPLICABLE
-    assert card.level == 4
+    assert by_id["caps"].status == GateStatus.PENDING
+    assert card.level == 1 and card.level_if_verified == 4
+    assert [(p.id, p.source) for p in card.pending_gates] == [("caps", Source.LIVE)]
+    assert "profile" in card.pending_gates[0].option  # the profile itself cannot gather it
 
-    # Inside the model but not evaluated (the user narrowed --sources): still blocks.
-    checks_with_live = {**checks, "live-caps": check("live-caps")}
+    # Inside the model but not evaluated for another reason than a missing source: a gap, not pending.
+    checks_with_live = {**checks, "live-caps": check("live-caps", source=Source.LIVE)}
     results["live-caps"] = res("live-caps", Status.NOT_EVALUATED)
-    card = compute(checks_with_live, results, profile(gates))
+    card = compute(checks_with_live, results, profile(gates), gathered={Source.STATIC, Source.LIVE})
     assert {g.id: g for g in card.gates}["caps"].status == GateStatus.NOT_EVALUATED
-    assert card.level == 1
+    assert card.level == 1 and card.level_if_verified == 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from readyscore.executors.base import AuditContext, result
+from readyscore.executors.base import MAX_FINDINGS, AuditContext, result
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 MAX_EVIDENCE = 15
@@ -54,18 +54,12 @@ def to_result(spec: CheckSpec, ctx: AuditContext, outcome: RuleOutcome) -> Resul
         return result(spec, Status.NOT_APPLICABLE, outcome.not_applicable)
     good = [f for f in outcome.findings if f.ok]
     unknown = [f for f in outcome.findings if f.unknown]
-    bad, waived = [], 0
-    for finding in outcome.findings:
-        if not finding.ok and not finding.unknown:
-            if ctx.suppression_for(spec.id, finding.path):
-                waived += 1
-            else:
-                bad.append(finding)
+    # Every fault is reported; waivers are scoring's business (readyscore/waivers.py).
+    bad = [f for f in outcome.findings if not f.ok and not f.unknown]
     total = len(good) + len(bad) + len(unknown)
-    waived_note = f" ({waived} suppressed)" if waived else ""
-    metrics = {"good": len(good), "at_fault": len(bad), "not_evaluated": len(unknown), "suppressed": waived}
+    metrics = {"good": len(good), "at_fault": len(bad), "not_evaluated": len(unknown)}
     if total == 0:
-        return result(spec, Status.NOT_APPLICABLE, outcome.summary or f"no {outcome.what} to check{waived_note}",
+        return result(spec, Status.NOT_APPLICABLE, outcome.summary or f"no {outcome.what} to check",
                       metrics=metrics)
 
     def evidence(findings: list[Finding], strength: EvidenceStrength | None = None) -> list[Evidence]:
@@ -73,18 +67,19 @@ def to_result(spec: CheckSpec, ctx: AuditContext, outcome: RuleOutcome) -> Resul
                 for f in findings[:MAX_EVIDENCE]]
 
     if bad:
-        more = f" (first {MAX_EVIDENCE} shown)" if len(bad) > MAX_EVIDENCE else ""
+        faults = [Evidence(message=f.message, path=f.path, line=f.line, finding=True, rule=spec.id)
+                  for f in bad[:MAX_FINDINGS]]
         passing = f"; {len(good)} pass" if good else ""
-        summary = outcome.summary or f"{len(bad)} problem(s) in {outcome.what}{passing}{more}"
-        return result(spec, Status.FAIL, summary + waived_note, score=len(good) / total,
-                      evidence=evidence(bad, None) + evidence(unknown), metrics=metrics)
+        summary = outcome.summary or f"{len(bad)} problem(s) in {outcome.what}{passing}"
+        return result(spec, Status.FAIL, summary, score=len(good) / total,
+                      evidence=faults + evidence(unknown), metrics=metrics, findings=len(bad))
     if unknown:
         summary = outcome.summary or (f"{len(good)} of {total} {outcome.what} pass; "
                                       f"{len(unknown)} could not be evaluated")
-        return result(spec, Status.PARTIAL, summary + waived_note, score=0.5,
+        return result(spec, Status.PARTIAL, summary, score=0.5,
                       evidence=evidence(unknown) + evidence(good), strength=EvidenceStrength.DECLARED,
-                      metrics=metrics)
-    strength = min((f.strength for f in good), key=list(EvidenceStrength).index)
+                      metrics=metrics, findings=0)
+    strength = min(f.strength for f in good)
     summary = outcome.summary or f"all {len(good)} {outcome.what} pass"
-    return result(spec, Status.PASS, summary + waived_note, score=sum(f.score for f in good) / len(good),
-                  evidence=evidence(good), strength=strength, metrics=metrics)
+    return result(spec, Status.PASS, summary, score=sum(f.score for f in good) / len(good),
+                  evidence=evidence(good), strength=strength, metrics=metrics, findings=0)

@@ -365,11 +365,14 @@ def rule_progressive_delivery(inv: Inventory) -> RuleOutcome:
     for resource in _iac_kinds(inv, "awscodedeploydeploymentgroup"):
         if resource.nested("blue_green_deployment_config") is not None or "BlueGreen" in str(resource.props):
             outcome.good(resource.path, resource.line, f"{resource.type} {resource.name}: blue/green")
-    for ci in inv.ci:
-        for number, line in _command_lines(ci):
-            if PROGRESSIVE_CI.search(line):
-                outcome.good(ci.path, number, f"{ci.system}: `{line[:80]}`", strength=DECLARED)
-                break
+    # A pipeline step that names a canary is weaker evidence than the rollout object: looked for
+    # only without one, so it cannot lower the strength of a pass the object already earns.
+    if not outcome.findings:
+        for ci in inv.ci:
+            for number, line in _command_lines(ci):
+                if PROGRESSIVE_CI.search(line):
+                    outcome.good(ci.path, number, f"{ci.system}: `{line[:80]}`", strength=DECLARED)
+                    break
     if not outcome.findings:
         for ci in inv.ci:
             for number, line in _command_lines(ci):

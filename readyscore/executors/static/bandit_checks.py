@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readyscore.executors.base import AuditContext, Executor, result
+from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
 from readyscore.executors.static.bandit_run import shared_bandit
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
@@ -21,7 +21,6 @@ from readyscore.settings.static import StaticSettings
 
 BanditLevel = Literal["low", "medium", "high"]
 RANK = {"low": 0, "medium": 1, "high": 2}
-MAX_EVIDENCE = 20
 
 
 class BanditParams(BaseModel):
@@ -54,7 +53,7 @@ class BanditFindings(Executor[BanditParams]):
                                              f"e.g. {example[0]}: {example[1]}")
             return Result.not_applicable(spec.id, "no Python source of the service's own to scan")
         floor = RANK[settings.min_confidence]
-        counted, waived, below_floor = [], 0, 0
+        counted, below_floor = [], 0
         for issue in run.issues:
             severity = str(issue.get("issue_severity", "")).lower()
             test_id = str(issue.get("test_id", ""))
@@ -65,9 +64,6 @@ class BanditFindings(Executor[BanditParams]):
             if RANK.get(str(issue.get("issue_confidence", "")).lower(), 0) < floor:
                 below_floor += 1
                 continue
-            if ctx.suppression_for(spec.id, issue["path"]):
-                waived += 1
-                continue
             counted.append(issue)
 
         per_rule = Counter(str(i.get("test_id")) for i in counted)
@@ -76,23 +72,23 @@ class BanditFindings(Executor[BanditParams]):
         density = capped / kloc
         metrics = {"findings": len(counted), "counted_after_rule_cap": capped, "per_rule": dict(per_rule),
                    "lines_of_code": run.loc, "files_scanned": run.scanned, "density_per_kloc": round(density, 3),
-                   "below_confidence_floor": below_floor, "suppressed": waived,
+                   "below_confidence_floor": below_floor,
                    "files_bandit_could_not_scan": len(run.errors)}
         coverage = (f"; bandit could not scan {len(run.errors)} file(s)" if run.errors else "")
         if not counted:
-            extra = f" ({waived} suppressed)" if waived else ""
-            return result(spec, Status.PASS, f"no {params.what} in {run.scanned} file(s), {run.loc} lines{extra}{coverage}",
-                          metrics=metrics, strength=EvidenceStrength.IMPLEMENTED)
+            return result(spec, Status.PASS, f"no {params.what} in {run.scanned} file(s), {run.loc} lines{coverage}",
+                          metrics=metrics, strength=EvidenceStrength.IMPLEMENTED, findings=0)
         counted.sort(key=lambda i: (-RANK.get(str(i.get("issue_severity", "")).lower(), 0),
                                     -RANK.get(str(i.get("issue_confidence", "")).lower(), 0),
                                     i["path"], i.get("line_number") or 0))
         evidence = [Evidence(message=f"{i.get('test_id')} {i.get('test_name')}: {i.get('issue_text')} "
                                      f"(severity {str(i.get('issue_severity')).lower()}, "
                                      f"confidence {str(i.get('issue_confidence')).lower()})",
-                             path=i["path"], line=i.get("line_number"), url=i.get("more_info"))
-                    for i in counted[:MAX_EVIDENCE]]
+                             path=i["path"], line=i.get("line_number"), url=i.get("more_info"),
+                             finding=True, rule=str(i.get("test_id")))
+                    for i in counted[:MAX_FINDINGS]]
         rules = ", ".join(f"{rule} x{n}" for rule, n in per_rule.most_common(6))
         score = 1.0 / (1.0 + density / params.half_density)
         return result(spec, Status.FAIL,
                       f"{len(counted)} {params.what} ({rules}); {density:.2f} per 1000 lines after the per-rule cap"
-                      f"{coverage}", score=score, evidence=evidence, metrics=metrics)
+                      f"{coverage}", score=score, evidence=evidence, metrics=metrics, findings=len(counted))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from readyscore.executors.base import AuditContext, Executor, result
+from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
 from readyscore.executors.static.analysis import analysis_timeout, shared_analysis
 from readyscore.executors.static.coverage import shared_coverage
@@ -15,7 +15,6 @@ from readyscore.executors.static.verdicts import hazard_verdict
 from readyscore.model import CheckSpec, Evidence, Result, Status
 from readyscore.redact import mask
 
-MAX_EVIDENCE = 20
 HazardName = Literal["cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
                      "eval-request-data", "bind-all-interfaces"]
 assert set(HazardName.__args__) == set(HAZARDS)
@@ -41,29 +40,23 @@ class CodeHazard(Executor[HazardParams]):
         analysis = shared_analysis(ctx)
         coverage = shared_coverage(ctx)
         modules = analysis.python_code()
-        findings, waived = [], 0
-        for module in modules:
-            for hazard in module.hazards:
-                if hazard["hazard"] != params.hazard:
-                    continue
-                if ctx.suppression_for(spec.id, module.source.rel):
-                    waived += 1
-                    continue
-                findings.append((module, hazard))
+        # Every finding is reported; waivers are scoring's business (readyscore/waivers.py).
+        findings = [(module, hazard) for module in modules for hazard in module.hazards
+                    if hazard["hazard"] == params.hazard]
         worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
         files = len({module.source.rel for module, _ in findings})
         verdict = hazard_verdict(params.what, len(findings), files, coverage, extra=worst)
-        metrics = {"findings": len(findings), "suppressed": waived, "files_analysed": len(modules),
+        metrics = {"findings": len(findings), "files_analysed": len(modules),
                    "unread_files": [path for path, _, _ in coverage.unread]}
         if verdict.status in (Status.NOT_APPLICABLE, Status.NOT_EVALUATED):
             return Result(check_id=spec.id, status=verdict.status, message=verdict.message,
                           evidence=list(verdict.evidence), metrics=metrics)
-        message = verdict.message + (f" ({waived} suppressed)" if waived and not findings else "")
         secrets = analysis.all_secret_values()
         evidence = [Evidence(message=hazard["message"], path=module.source.rel, line=hazard["line"],
-                             snippet=module.snippet(hazard["line"], secrets))
-                    for module, hazard in findings[:MAX_EVIDENCE]]
-        return result(spec, verdict.status, message, evidence=evidence + list(verdict.evidence), metrics=metrics)
+                             snippet=module.snippet(hazard["line"], secrets), finding=True, rule=params.hazard)
+                    for module, hazard in findings[:MAX_FINDINGS]]
+        return result(spec, verdict.status, verdict.message, evidence=evidence + list(verdict.evidence),
+                      metrics=metrics, findings=len(findings))
 
 
 class SecretsParams(BaseModel):
@@ -93,27 +86,20 @@ class SecretsScan(Executor[SecretsParams]):
         if not files:
             where = "test fixture" if params.scope == "tests" else "text"
             return Result.not_applicable(spec.id, f"no {where} files to scan")
-        findings, waived = [], 0
-        for module in files:
-            for secret in module.secrets:
-                if secret["kind"] != params.finding:
-                    continue
-                if ctx.suppression_for(spec.id, module.source.rel):
-                    waived += 1
-                    continue
-                findings.append((module, secret))
-        metrics = {"findings": len(findings), "suppressed": waived, "files_scanned": len(files),
+        findings = [(module, secret) for module in files for secret in module.secrets
+                    if secret["kind"] == params.finding]
+        metrics = {"findings": len(findings), "files_scanned": len(files),
                    "rules": sorted({s["rule"] for _, s in findings})}
         if not findings:
-            extra = f" ({waived} suppressed)" if waived else ""
-            return result(spec, Status.PASS, f"no {params.what} in {len(files)} file(s){extra}", metrics=metrics)
+            return result(spec, Status.PASS, f"no {params.what} in {len(files)} file(s)", metrics=metrics, findings=0)
         values = analysis.all_secret_values()
         evidence = []
-        for module, secret in findings[:MAX_EVIDENCE]:
+        for module, secret in findings[:MAX_FINDINGS]:
             value = module.secret_value(secret)
             how = {"fallback": " (an environment fallback)", "default": " (a parameter default)"}.get(secret.get("how"), "")
             evidence.append(Evidence(message=f"{secret['label']}{how}: {mask(value)}", path=module.source.rel,
-                                     line=secret["line"], snippet=module.snippet(secret["line"], values)))
+                                     line=secret["line"], snippet=module.snippet(secret["line"], values),
+                                     finding=True, rule=secret["rule"]))
         files_hit = len({module.source.rel for module, _ in findings})
         return result(spec, Status.FAIL, f"{len(findings)} {params.what} in {files_hit} file(s)",
-                      evidence=evidence, metrics=metrics)
+                      evidence=evidence, metrics=metrics, findings=len(findings))
