@@ -120,6 +120,34 @@ class Report(BaseModel):
         return next((r for r in self.results if r.check_id == check_id), None)
 
 
+def _score_text(score: float | None) -> str:
+    return "—" if score is None else f"{score:.0f}"
+
+
+def waiver_line(report: Report) -> str | None:
+    """"With waivers … · without waivers …" when waivers change the score or the level, else None."""
+    raw = report.without_waivers
+    if raw.score == report.score and raw.level == report.level:
+        return None
+    return (f"with waivers: {_score_text(report.score)}/100 · Level {report.level}; "
+            f"without waivers (every finding counted): {_score_text(raw.score)}/100 · Level {raw.level}")
+
+
+def verification_line(report: Report) -> str | None:
+    """"Level 1 proven · Level 3 once a running service confirms 3 gates (run with --url)" when
+    gates left pending for lack of a source hold the level below what the gathered evidence supports."""
+    target = report.level_if_verified
+    if target is None or target <= report.level:
+        return None
+    gates = [g for g in report.pending_gates if g.level <= target]
+    sources = {g.source for g in gates}
+    who = "a running service" if sources <= {Source.LIVE, Source.LOAD} else \
+        " and ".join(sorted(f"{s.value} evidence" for s in sources))
+    options = list(dict.fromkeys(g.option for g in gates))
+    return (f"Level {report.level} proven · Level {target} once {who} confirms {len(gates)} "
+            f"gate{'s' if len(gates) != 1 else ''} (run with {' / '.join(options)})")
+
+
 def json_schema() -> dict[str, Any]:
     schema = Report.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

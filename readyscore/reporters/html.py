@@ -7,7 +7,7 @@ import secrets
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from readyscore.report import Report
+from readyscore.report import Report, verification_line, waiver_line
 from readyscore.reporters.base import Reporter
 
 STATUS_LABELS = {
@@ -41,4 +41,6 @@ class HtmlReporter(Reporter):
         # Worst first, so a reader meets what needs doing before what is fine.
         ordered = sorted(report.results, key=lambda r: (STATUS_ORDER.index(r.status.value), r.level, r.check_id))
         # A fresh nonce per file: only our own script may run (see the CSP in the template).
-        return template.render(report=report, r=report, section_names=sections, ordered_results=ordered, nonce=secrets.token_urlsafe(16))
+        return template.render(report=report, r=report, section_names=sections, ordered_results=ordered,
+                               verification=verification_line(report), waivers=waiver_line(report),
+                               nonce=secrets.token_urlsafe(16))

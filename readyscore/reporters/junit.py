@@ -67,8 +67,24 @@ def _testcase(check: CheckResult) -> tuple[ET.Element, str]:
         ET.SubElement(case, "skipped", {"message": _clean(f"{label}: {check.message}", MAX_ATTR)})
         return case, "skipped"
     if check.status == Status.WARN:
+        # A warning is information: it neither fails the build nor counts as a pass.
+        ET.SubElement(case, "skipped", {"message": _clean(f"warning (information, not a pass): {check.message}",
+                                                          MAX_ATTR)})
         ET.SubElement(case, "system-out").text = _details(check)
+        return case, "skipped"
     return case, "passed"
+
+
+def _audit_properties(report: Report) -> list[tuple[str, str]]:
+    """The audit's verdict on every suite: score and level with and without waivers, and the
+    level the gathered evidence would support once pending gates are verified."""
+    def text(value) -> str:
+        return "" if value is None else (f"{value:.1f}" if isinstance(value, float) else str(value))
+
+    return [("score", text(report.score)), ("level", text(report.level)),
+            ("level_if_verified", text(report.level_if_verified)),
+            ("score_without_waivers", text(report.without_waivers.score)),
+            ("level_without_waivers", text(report.without_waivers.level))]
 
 
 def render_junit(report: Report) -> ET.ElementTree:
@@ -83,7 +99,8 @@ def render_junit(report: Report) -> ET.ElementTree:
         suite = ET.SubElement(root, "testsuite", {"name": f"readyscore.{area}", "timestamp": timestamp})
         properties = ET.SubElement(suite, "properties")
         score = report.areas.get(area).score if report.areas.get(area) else None
-        for name, value in (("area", area), ("area_score", "" if score is None else f"{score:.1f}")):
+        for name, value in (("area", area), ("area_score", "" if score is None else f"{score:.1f}"),
+                            *_audit_properties(report)):
             ET.SubElement(properties, "property", {"name": name, "value": value})
         for check in checks:
             case, outcome = _testcase(check)

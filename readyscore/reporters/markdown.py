@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from readyscore.baseline import ReportDiff, attached, headline
-from readyscore.report import Report
+from readyscore.report import Report, verification_line, waiver_line
 from readyscore.reporters.base import Reporter
 from readyscore.scoring import AreaStatus
 
@@ -114,8 +114,10 @@ def render_markdown(report: Report) -> str:
              f"| {report.coverage:.0%} | {counts} |"]
     if not report.complete:
         lines += ["", f"> **Incomplete audit:** {md(report.incomplete_reason, 200)}. The score covers only what finished."]
-    if report.without_waivers.score != report.score or report.without_waivers.level != report.level:
-        lines += ["", f"Without waivers: {_score(report.without_waivers.score)}/100 · Level {report.without_waivers.level}."]
+    if verification := verification_line(report):
+        lines += ["", f"**{md(verification, 300)}**"]
+    if waivers := waiver_line(report):
+        lines += ["", md(waivers[0].upper() + waivers[1:], 300) + "."]
     if report.next_level is not None and report.held_back_by:
         gates = [g for g in report.gates if g.id in report.held_back_by and g.level == report.next_level]
         if gates:

@@ -129,8 +129,10 @@ def _results_for(check: CheckResult, base_id: str | None, target_url: str | None
     for evidence in located[:MAX_LOCATIONS]:
         rel = _safe_relative(evidence.path or "")
         text = f"{check.title}: {message}" + (f" ({evidence.message})" if evidence.message else "")
+        waived = {"suppressions": [{"kind": "external", "justification": _text(evidence.waived_by, 500)}]} \
+            if evidence.waived_by else {}
         results.append({
-            **common,
+            **common, **waived,
             "message": {"text": _text(text)},
             "locations": [_location(rel, evidence.line, base_id)],
             "partialFingerprints": {"readyscore/v1": _fingerprint(check.check_id, rel, evidence.message)},
@@ -189,6 +191,8 @@ def render_sarif(report: Report) -> dict[str, Any]:
         "results": results,
         "properties": {
             "score": report.score, "level": report.level, "levelName": report.level_name,
+            "levelIfVerified": report.level_if_verified,
+            "scoreWithoutWaivers": report.without_waivers.score, "levelWithoutWaivers": report.without_waivers.level,
             "coverage": report.coverage, "profile": report.profile.name, "complete": report.complete,
         },
     }

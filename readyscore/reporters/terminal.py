@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from readyscore.report import Report
+from readyscore.report import Report, verification_line, waiver_line
 from readyscore.reporters.base import Reporter
 from readyscore.scoring import AreaScore, AreaStatus
 
@@ -18,7 +18,7 @@ STATUS_STYLE = {
     "pass": "green", "fail": "red", "partial": "yellow", "warn": "yellow",
     "not_applicable": "dim", "not_evaluated": "dim", "error": "magenta",
 }
-GATE_STYLE = {"met": "green", "unmet": "red", "not_evaluated": "yellow", "not_applicable": "dim"}
+GATE_STYLE = {"met": "green", "unmet": "red", "not_evaluated": "yellow", "pending": "cyan", "not_applicable": "dim"}
 
 
 def _score_text(score: float | None) -> str:
@@ -73,9 +73,10 @@ def summary(report: Report, top: int = 5) -> Group:
     headline.append("   ")
     headline.append(f"Level {report.level} · {report.level_name}", style="bold cyan")
     headline.append(f"   coverage {report.coverage:.0%}", style="dim" if report.coverage >= 0.8 else "yellow")
-    if report.without_waivers.score != report.score or report.without_waivers.level != report.level:
-        headline.append(f"\nwithout waivers: {_score_text(report.without_waivers.score)} · "
-                        f"Level {report.without_waivers.level}", style="dim")
+    if verification := verification_line(report):
+        headline.append(f"\n{verification}", style="bold")
+    if waivers := waiver_line(report):
+        headline.append(f"\n{waivers}", style="dim")
     if not report.complete:
         headline.append(f"\nINCOMPLETE: {report.incomplete_reason}", style="bold red")
     # What was audited heads the panel's body, not its title: a title longer than the panel is cut
