@@ -69,12 +69,12 @@ def test_the_counts_add_up_in_every_suite_and_in_total(bad):
         assert int(suite.get("skipped")) == found.count("skipped")
 
 
-def test_a_clean_audit_has_no_failure_and_a_warning_passes(tmp_path):
+def test_a_clean_audit_has_no_failure_and_a_warning_is_information_not_a_pass(tmp_path):
     good = audit_files(tmp_path, GOOD_TREE)
     root = junit(with_result(good, "fx-dockerfile", status=Status.WARN, message="base image not pinned"))
     assert root.get("failures") == "0" and root.get("errors") == "0"
     docker = cases(root)["fx-dockerfile"]
-    assert outcome(docker) == "passed" and "not pinned" in docker.find("system-out").text
+    assert outcome(docker) == "skipped" and "not pinned" in docker.find("system-out").text
 
 
 def test_a_waived_failure_is_skipped_with_its_reason(bad):
@@ -99,7 +99,7 @@ def test_every_outcome_validates_against_the_jenkins_junit_schema(bad):
     xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is not installed (pip install -e '.[test]')")
     schema = xmlschema.XMLSchema(str(JENKINS_XSD))
     report = with_result(bad, "fx-readme", status=Status.ERROR, message="boom")
-    report = with_result(report, "fx-tests", status=Status.WARN, message="warned")
+    report = with_result(report, "fx-tests", status=Status.PASS, message="fine")
     report = with_result(hostile_report(report), "fx-no-env", suppressed_by="waived")
     text = get_reporter("junit").render(report)
     errors = [f"{e.path}: {e.reason}" for e in schema.iter_errors(text)]
