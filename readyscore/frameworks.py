@@ -4,7 +4,12 @@
 the AWS Generative AI Lens ...) and the catalog check ids behind each. A check that names a
 requirement id in its own `maps_to` counts too, so a new check joins a framework without editing
 the mapping file. From a report's results this module computes, per requirement, whether it is
-covered and whether it passed, failed or was not evaluated. Pure apart from reading the files.
+covered and whether it passed, failed, warned or was not evaluated. Pure apart from reading the files.
+
+The mapping file's checks are a requirement's *primary* evidence; checks that join through their
+own `maps_to` support it (a requirement the file lists no checks for has only primary ones). A
+requirement passes only when its primary checks were evaluated and passed: an error or a check not
+evaluated makes it not evaluated, a warning makes it a warning, a failure anywhere makes it failed.
 """
 
 from __future__ import annotations
@@ -90,9 +95,10 @@ def find_framework(framework_id: str, directory: Path | None = None) -> Framewor
 
 
 class RequirementStatus(StrEnum):
-    PASSED = "passed"  # evaluated, nothing failed (warnings shown beside it, as gates treat them)
+    PASSED = "passed"  # every primary check evaluated and passed (or not applicable), nothing failed
     FAILED = "failed"  # a mapped check failed or passed only partly
-    NOT_EVALUATED = "not_evaluated"  # checks exist, none produced a verdict in this audit
+    WARNING = "warning"  # nothing failed, but a check warned: information, never a pass
+    NOT_EVALUATED = "not_evaluated"  # a primary check errored, was not evaluated or is not in the audit
     NOT_APPLICABLE = "not_applicable"  # every mapped check says the risk does not apply here
     NOT_COVERED = "not_covered"  # no readyscore check evidences this requirement
 
@@ -110,16 +116,25 @@ def checks_for(requirement: Requirement, results: list[ResultLike]) -> list[str]
     return ids
 
 
-def requirement_status(statuses: list[Status | None]) -> RequirementStatus:
-    if not statuses:
+def primary_checks(requirement: Requirement, ids: list[str]) -> list[str]:
+    """The checks whose verdicts a pass needs: the mapping file's, or all when it lists none."""
+    return list(requirement.checks) or ids
+
+
+def requirement_status(primary: list[Status | None], supporting: list[Status | None] = ()) -> RequirementStatus:
+    """`None`: the check is not in this audit (outside the profile's model)."""
+    if not primary and not supporting:
         return RequirementStatus.NOT_COVERED
-    if any(s in (Status.FAIL, Status.PARTIAL) for s in statuses):
+    everything = [*primary, *supporting]
+    if any(s in (Status.FAIL, Status.PARTIAL) for s in everything):
         return RequirementStatus.FAILED
-    if any(s in (Status.PASS, Status.WARN) for s in statuses):
-        return RequirementStatus.PASSED
-    if all(s == Status.NOT_APPLICABLE for s in statuses):
+    if any(s in (Status.ERROR, Status.NOT_EVALUATED, None) for s in primary):
+        return RequirementStatus.NOT_EVALUATED
+    if all(s == Status.NOT_APPLICABLE for s in primary):
         return RequirementStatus.NOT_APPLICABLE
-    return RequirementStatus.NOT_EVALUATED
+    if any(s == Status.WARN for s in everything):
+        return RequirementStatus.WARNING
+    return RequirementStatus.PASSED
 
 
 def coverage(framework: Framework, results: list[ResultLike]) -> dict[str, Any]:
@@ -129,8 +144,11 @@ def coverage(framework: Framework, results: list[ResultLike]) -> dict[str, Any]:
     summary = {s.value: 0 for s in RequirementStatus}
     for requirement in framework.requirements:
         ids = checks_for(requirement, results)
-        checks = [{"id": cid, "status": by_id[cid].status.value if cid in by_id else "not_in_audit"} for cid in ids]
-        status = requirement_status([by_id[cid].status if cid in by_id else None for cid in ids])
+        primary = primary_checks(requirement, ids)
+        checks = [{"id": cid, "status": by_id[cid].status.value if cid in by_id else "not_in_audit",
+                   "primary": cid in primary} for cid in ids]
+        status = requirement_status([by_id[cid].status if cid in by_id else None for cid in primary],
+                                    [by_id[cid].status if cid in by_id else None for cid in ids if cid not in primary])
         summary[status.value] += 1
         rows.append({"id": requirement.id, "title": requirement.title, "risk": requirement.risk,
                      "url": requirement.url, "note": requirement.note, "covered": bool(ids),

@@ -67,18 +67,28 @@ def result(check_id, status, maps_to=()):
     return SimpleNamespace(check_id=check_id, status=status, maps_to=list(maps_to))
 
 
-@pytest.mark.parametrize("statuses, expected", [
-    ([], RequirementStatus.NOT_COVERED),
-    ([Status.PASS, Status.PASS], RequirementStatus.PASSED),
-    ([Status.PASS, Status.WARN], RequirementStatus.PASSED),
-    ([Status.PASS, Status.FAIL], RequirementStatus.FAILED),
-    ([Status.PARTIAL, Status.NOT_EVALUATED], RequirementStatus.FAILED),
-    ([Status.NOT_EVALUATED, Status.ERROR, None], RequirementStatus.NOT_EVALUATED),
-    ([Status.NOT_APPLICABLE], RequirementStatus.NOT_APPLICABLE),
-    ([Status.NOT_APPLICABLE, Status.PASS], RequirementStatus.PASSED),
+@pytest.mark.parametrize("primary, supporting, expected", [
+    ([], [], RequirementStatus.NOT_COVERED),
+    ([Status.PASS, Status.PASS], [], RequirementStatus.PASSED),
+    ([Status.PASS, Status.WARN], [], RequirementStatus.WARNING),  # a warning is never a pass
+    ([Status.PASS, Status.FAIL], [], RequirementStatus.FAILED),
+    ([Status.PARTIAL, Status.NOT_EVALUATED], [], RequirementStatus.FAILED),
+    ([Status.NOT_EVALUATED, Status.ERROR, None], [], RequirementStatus.NOT_EVALUATED),
+    ([Status.NOT_APPLICABLE], [], RequirementStatus.NOT_APPLICABLE),
+    ([Status.NOT_APPLICABLE, Status.PASS], [], RequirementStatus.PASSED),
+    # A primary probe that errored or did not run: not evaluated, whatever else passed (LLM01 with
+    # both injection probes errored and a name-matched safeguards check passing is not "passed").
+    ([Status.ERROR, Status.ERROR], [Status.PASS], RequirementStatus.NOT_EVALUATED),
+    ([Status.PASS, Status.NOT_EVALUATED], [], RequirementStatus.NOT_EVALUATED),
+    ([Status.PASS, None], [], RequirementStatus.NOT_EVALUATED),
+    # Supporting checks: a failure fails it, a warning warns, a pass alone never passes it.
+    ([Status.PASS], [Status.FAIL], RequirementStatus.FAILED),
+    ([Status.PASS], [Status.WARN], RequirementStatus.WARNING),
+    ([Status.PASS], [Status.ERROR], RequirementStatus.PASSED),
+    ([Status.NOT_EVALUATED], [Status.PASS], RequirementStatus.NOT_EVALUATED),
 ])
-def test_requirement_status(statuses, expected):
-    assert requirement_status(statuses) == expected
+def test_requirement_status(primary, supporting, expected):
+    assert requirement_status(primary, supporting) == expected
 
 
 def test_coverage_unions_the_mapping_file_and_the_checks_own_maps_to():
@@ -91,11 +101,12 @@ def test_coverage_unions_the_mapping_file_and_the_checks_own_maps_to():
     view = coverage(framework, results)
     rows = {r["id"]: r for r in view["requirements"]}
     assert rows["R1"]["status"] == "failed" and [c["id"] for c in rows["R1"]["checks"]] == ["a", "b"]
-    assert rows["R2"]["status"] == "passed" and rows["R2"]["warnings"] == 1 and rows["R2"]["covered"]
+    assert [c["primary"] for c in rows["R1"]["checks"]] == [True, False]
+    assert rows["R2"]["status"] == "warning" and rows["R2"]["warnings"] == 1 and rows["R2"]["covered"]
     assert rows["R3"]["status"] == "not_evaluated"
-    assert rows["R3"]["checks"] == [{"id": "missing-from-audit", "status": "not_in_audit"}]
-    assert view["summary"] == {"total": 3, "covered": 3, "passed": 1, "failed": 1, "not_evaluated": 1,
-                               "not_applicable": 0, "not_covered": 0}
+    assert rows["R3"]["checks"] == [{"id": "missing-from-audit", "status": "not_in_audit", "primary": True}]
+    assert view["summary"] == {"total": 3, "covered": 3, "passed": 0, "failed": 1, "warning": 1,
+                               "not_evaluated": 1, "not_applicable": 0, "not_covered": 0}
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
