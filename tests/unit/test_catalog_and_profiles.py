@@ -197,3 +197,17 @@ def test_a_suppression_needs_a_reason(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_project_config(tmp_path / "readyscore.yaml")
     assert info.value.line == 2 and info.value.field == "suppressions.0.reason"
+
+
+@pytest.mark.parametrize("name", ["default", "enterprise", "ci-fast"])
+def test_every_check_level_equals_the_lowest_level_of_the_gates_that_name_it(name):
+    """Levels agree: a check the ladder asks for at Level 3 says Level 3 in its YAML, so the
+    roadmap, the reports and the gates tell one story. Checks no gate names are left alone."""
+    catalog = load_catalog()
+    lowest: dict[str, int] = {}
+    for level in load_profile(name).levels:
+        for gate in level.gates:
+            for check_id in gate.check_ids():
+                lowest[check_id] = min(lowest.get(check_id, level.level), level.level)
+    drift = {c: (catalog.get(c).spec.level, lowest[c]) for c in lowest if catalog.get(c).spec.level != lowest[c]}
+    assert drift == {}, f"check id: (YAML level, lowest gate level): {drift}"
