@@ -97,6 +97,11 @@ def _gates(report, diff, options: AuditOptions) -> int:
     if options.min_level is not None and report.level < options.min_level:
         err.print(f"[red]gate failed:[/] Level {report.level} is below --min-level {options.min_level}")
         code = EXIT_GATE
+    floor = options.min_level_if_verified
+    if floor is not None and (report.level_if_verified or 0) < floor:
+        err.print(f"[red]gate failed:[/] the evidence supports Level {report.level_if_verified} once verified, "
+                  f"below --min-level-if-verified {floor}")
+        code = EXIT_GATE
     if options.fail_on is not None:
         blocking = failing_at_or_above(report, options.fail_on.value)
         if blocking:

@@ -232,6 +232,8 @@ class AuditOptions(BaseModel):
     # Gates: what fails the build (exit 1), kept apart from what is shown ------------------------
     fail_under: float | None = _flag("--fail-under", default=None, ge=0, le=100)
     min_level: int | None = _flag("--min-level", default=None, ge=0, le=4)
+    # For file-only audits: the level the evidence supports once pending gates are verified.
+    min_level_if_verified: int | None = _flag("--min-level-if-verified", default=None, ge=0, le=4)
     fail_on: Severity | None = _flag("--fail-on", default=None)
     baseline: Path | None = _flag("--baseline", default=None)
     fail_on_regression: bool = _flag("--fail-on-regression", default=False)
