@@ -231,12 +231,18 @@ def test_a_path_scoped_suppression_waives_only_findings_at_that_path(tidy_repo, 
     """))
     out = tmp_path / "o"
     assert readyscore("audit", str(tidy_repo), "-o", str(out), "-q", "-f", "json").returncode == 0
-    result = next(r for r in json.loads((out / "report.json").read_text())["results"]
-                  if r["check_id"] == "repo-no-env-file")
-    assert result["status"] == "pass" and "1 suppressed" in result["message"]
+    report = json.loads((out / "report.json").read_text())
+    result = next(r for r in report["results"] if r["check_id"] == "repo-no-env-file")
+    # The raw verdict counts every finding; the waived finding stays, marked, and waives the check.
+    assert result["status"] == "fail" and result["suppressed_by"] == "synthetic test data"
+    assert [(e["path"], e["waived_by"]) for e in result["evidence"]] == [("fixtures/.env", "synthetic test data")]
+    assert report["suppressions"][0]["whole_check"]
 
     (tidy_repo / ".env").write_text("REAL=1\n")  # outside the suppressed path: still a finding
     assert readyscore("audit", str(tidy_repo), "-o", str(out), "-q", "-f", "json").returncode == 0
-    result = next(r for r in json.loads((out / "report.json").read_text())["results"]
-                  if r["check_id"] == "repo-no-env-file")
-    assert result["status"] == "fail" and [e["path"] for e in result["evidence"]] == [".env"]
+    report = json.loads((out / "report.json").read_text())
+    result = next(r for r in report["results"] if r["check_id"] == "repo-no-env-file")
+    assert result["status"] == "fail" and not result["suppressed_by"]
+    assert sorted((e["path"], bool(e["waived_by"])) for e in result["evidence"]) == [(".env", False),
+                                                                                    ("fixtures/.env", True)]
+    assert not report["suppressions"][0]["whole_check"]
