@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from readyscore.config import load_profile
-from readyscore.model import EvidenceStrength
+from gate_invariants import met_gate_violations
 
 PRESETS = Path(__file__).resolve().parents[2] / "readyscore" / "demo" / "presets"
 LEVELS = ["level1", "level2", "level3", "level4"]
@@ -90,33 +89,6 @@ def test_min_level_if_verified_gates_a_file_only_audit(tmp_path):
 
 
 # --- no met gate rests on warnings, mentions or waived errors --------------------------------
-
-def met_gate_violations(report: dict) -> list[str]:
-    profile = load_profile(report["profile"]["name"])
-    specs = {g.id: (g, profile.min_strength(g)) for spec in profile.levels for g in spec.gates}
-    results = {r["check_id"]: r for r in report["results"]}
-
-    def earned(check_id: str, floor: EvidenceStrength) -> bool:
-        result = results.get(check_id)
-        if result is None:
-            return False
-        if result["suppressed_by"]:
-            return result["status"] in ("fail", "partial", "warn")  # a waived error never counts
-        strength = EvidenceStrength(result["strength"]) if result["strength"] else None
-        return result["status"] == "pass" and strength is not None and strength >= floor
-
-    problems = []
-    for gate in report["gates"]:
-        if gate["status"] != "met":
-            continue
-        spec, floor = specs[gate["id"]]
-        ok = all(earned(c, floor) for c in spec.all_of)
-        ok &= not spec.any_of or any(earned(c, floor) for c in spec.any_of)
-        ok &= not spec.first_of or any(earned(c, floor) for c in spec.first_of)
-        if not ok:
-            problems.append(gate["id"])
-    return problems
-
 
 def test_no_met_gate_rests_on_warnings_mentions_or_waived_errors(file_only):
     for key, report in file_only.items():

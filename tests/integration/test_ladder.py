@@ -143,3 +143,12 @@ def test_the_resilience_phase_passes_and_fails_as_each_preset_is_built(ladder, p
     gates = {g["id"]: g["status"] for g in ladder[preset]["gates"]}
     level4_gates = {gates["upstream-circuit-breaker"], gates["upstream-fallback"]}
     assert level4_gates == ({"met"} if preset == "level4" else {"unmet"})
+
+
+@pytest.mark.parametrize("preset", list(BANDS))
+def test_with_every_source_nothing_is_pending_and_no_gate_is_met_on_weak_evidence(ladder, preset):
+    from gate_invariants import met_gate_violations
+
+    report = ladder[preset]
+    assert report["pending_gates"] == [] and report["level_if_verified"] == report["level"]
+    assert met_gate_violations(report) == []
