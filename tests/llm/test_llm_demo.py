@@ -118,7 +118,8 @@ def test_the_level1_preset_fails_every_flaw_and_the_reports_stay_safe(catalog, e
     assert results["llm-context-overflow"].status == Status.FAIL  # level1 answers 200 to twice its window
     gates = {g.id: g.status.value for g in report.gates}
     assert gates["llm-output-caps"] == "unmet" and gates["llm-prompt-injection"] == "unmet"
-    assert gates["llm-output-sanitised"] == "met"  # a warning does not block where nothing is declared
+    # A warning is information: where nothing is declared it fails nothing, and it never meets a gate.
+    assert results["llm-active-content"].status == Status.WARN and gates["llm-output-sanitised"] == "unmet"
 
     as_json = get_reporter("json").render(report)
     as_html = get_reporter("html").render(report)
