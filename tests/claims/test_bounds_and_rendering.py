@@ -13,6 +13,7 @@ from readyscore.claims import finder
 from readyscore.claims.mapping import load_claim_map
 from readyscore.claims.records import ClaimStatus
 from readyscore.files import FileIndex
+from readyscore.report import REPORT_SCHEMA_VERSION
 from readyscore.reporters.html import HtmlReporter
 from readyscore.reporters.markdown import render_markdown
 from readyscore.reporters.terminal import TerminalReporter
