@@ -141,7 +141,7 @@ def verification_line(report: Report) -> str | None:
         return None
     gates = [g for g in report.pending_gates if g.level <= target]
     sources = {g.source for g in gates}
-    who = "a running service" if sources <= {Source.LIVE, Source.LOAD} else \
+    who = "a running service" if sources <= {Source.LIVE, Source.LOAD, Source.RESILIENCE} else \
         " and ".join(sorted(f"{s.value} evidence" for s in sources))
     options = list(dict.fromkeys(g.option for g in gates))
     return (f"Level {report.level} proven · Level {target} once {who} confirms {len(gates)} "

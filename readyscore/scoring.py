@@ -61,9 +61,11 @@ class GateStatus(StrEnum):
 # What a pass rests on when the executor did not say: file evidence is taken as implemented,
 # behaviour seen on the running service as verified.
 IMPLIED_STRENGTH = {Source.STATIC: EvidenceStrength.IMPLEMENTED, Source.DEPLOY: EvidenceStrength.IMPLEMENTED,
-                    Source.LIVE: EvidenceStrength.VERIFIED, Source.LOAD: EvidenceStrength.VERIFIED}
+                    Source.LIVE: EvidenceStrength.VERIFIED, Source.LOAD: EvidenceStrength.VERIFIED,
+                    Source.RESILIENCE: EvidenceStrength.VERIFIED}
 # The command-line option that gathers a source's evidence.
-SOURCE_OPTION = {Source.STATIC: "PATH", Source.DEPLOY: "PATH", Source.LIVE: "--url", Source.LOAD: "--url"}
+SOURCE_OPTION = {Source.STATIC: "PATH", Source.DEPLOY: "PATH", Source.LIVE: "--url", Source.LOAD: "--url",
+                 Source.RESILIENCE: "--upstream-env NAME with --service-cmd"}
 
 
 class GateOutcome(BaseModel):
@@ -173,6 +175,10 @@ def _evaluated(result: Result | None, waivers: bool) -> bool:
 def _in_score(result: Result | None, waivers: bool) -> bool:
     """In the score's denominator: passed, failed or partial, and not waived."""
     return result is not None and result.status.scored and not _waived(result, waivers)
+
+
+def _only_warned(result: Result | None, waivers: bool) -> bool:
+    return result is not None and result.status == Status.WARN and not _waived(result, waivers)
 
 
 def _passed(result: Result | None, waivers: bool) -> bool:
@@ -404,10 +410,10 @@ def pending_gate_list(gates: list[GateOutcome], pending: dict[str, Source | None
         if source is None:
             option = "a profile whose model includes these checks (e.g. --profile default)"
         elif not any(c in model for c in waiting):
-            option = f"{SOURCE_OPTION[source]}, with a profile whose model has these {source.value} checks " \
+            option = f"{SOURCE_OPTION.get(source, source.value)}, with a profile whose model has these {source.value} checks " \
                      f"(e.g. --profile default)"
         else:
-            option = SOURCE_OPTION[source]
+            option = SOURCE_OPTION.get(source, source.value)
         items.append(PendingGate(id=gate.id, title=gate.title, level=gate.level,
                                  source=source or Source.LIVE, option=option, checks=waiting))
     return items
@@ -443,7 +449,11 @@ def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Resul
     score = (100.0 * sum(c.weight * results[c.id].score for c in scored) / weight_scored
              if weight_scored > 0 else None)
     area_weight = profile.area_weights.get(area, 0.0)
-    scored_share = weight_scored / weight_applicable if weight_applicable else 0.0
+    # A warning is information: the score is as if the check were not in the area at all, so it
+    # neither earns points nor lowers the area's pull on the overall score (it still is coverage).
+    countable = [c for c in applicable if not _only_warned(results.get(c.id), waivers)]
+    weight_countable = sum(c.weight for c in countable)
+    scored_share = weight_scored / weight_countable if weight_countable else 0.0
     reason = ""
     if not applicable:
         status = AreaStatus.NOT_APPLICABLE
@@ -455,9 +465,9 @@ def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Resul
         status = AreaStatus.TOO_LITTLE_EVIDENCE
         reason = (f"{scored_share:.0%} of the area's weight was evaluated, below the "
                   f"{MIN_AREA_EVIDENCE:.0%} an area needs to count")
-    elif len(scored) < min(MIN_AREA_CHECKS, len(applicable)):
+    elif len(scored) < min(MIN_AREA_CHECKS, len(countable)):
         status = AreaStatus.TOO_LITTLE_EVIDENCE
-        reason = (f"only {len(scored)} of its {len(applicable)} applicable checks ran; "
+        reason = (f"only {len(scored)} of its {len(countable)} applicable checks ran; "
                   f"an area needs {MIN_AREA_CHECKS} to count")
     elif not any(_strong(results[c.id]) for c in scored):
         status = AreaStatus.TOO_LITTLE_EVIDENCE

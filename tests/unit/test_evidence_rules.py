@@ -102,8 +102,11 @@ def test_the_default_gate_strength_is_implemented_and_declared_evidence_does_not
 def test_a_profile_raises_a_gates_strength_by_id():
     gates = {1: [{"id": "g", "title": "g", "first_of": ["live-x", "static-x"]}]}
     strict = profile(gates, gate_strength={"g": "verified"})
-    checks = table(check("live-x", Source.LIVE), check("static-x"))
-    results = {"live-x": res("live-x", Status.NOT_EVALUATED), "static-x": res("static-x", Status.PASS, S.IMPLEMENTED)}
+    # Two passing reliability checks give the audit a score (a one-check area has too little evidence).
+    checks = table(check("live-x", Source.LIVE), check("static-x"), check("r1", area=Area.RELIABILITY),
+                   check("r2", area=Area.RELIABILITY))
+    results = {"live-x": res("live-x", Status.NOT_EVALUATED), "static-x": res("static-x", Status.PASS, S.IMPLEMENTED),
+               "r1": res("r1", Status.PASS), "r2": res("r2", Status.PASS)}
     file_only = {Source.STATIC, Source.DEPLOY}
     # The static evidence meets the default gate; the strict profile waits for the live check.
     assert compute(checks, results, profile(gates), gathered=file_only).gates[0].status == GateStatus.MET
