@@ -77,7 +77,9 @@ class Analysis:
         return [f for f in self.files if f.source.is_code]
 
     def python_code(self) -> list[FileAnalysis]:
-        return [f for f in self.files if f.source.is_code and f.source.is_python and "facts" in f.data]
+        """The service's own Python: examples, tutorials and benchmarks do not decide readiness."""
+        return [f for f in self.files
+                if f.source.is_code and f.source.in_scope and f.source.is_python and "facts" in f.data]
 
     def all_secret_values(self) -> list[str]:
         """Values of real-looking secrets. Weak defaults ("changeme", "secret") are well-known words:

@@ -134,7 +134,8 @@ class CodeCapability(Executor[CapabilityParams]):
         files = ctx.files
         settings = ctx.profile.static
         # Config and marker files count only where the service's own code would (not in tests).
-        own = [entry for entry in files.files if not is_skipped_code(entry.rel, settings)]
+        own = [entry for entry in files.files
+               if not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel)]
         for entry in [e for e in own if any(matches(e.rel, glob) for glob in params.files)]:
             evidence.append(Evidence(message=f"{entry.rel} present", path=entry.rel,
                                      strength=EvidenceStrength.IMPLEMENTED))

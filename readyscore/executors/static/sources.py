@@ -34,6 +34,9 @@ class SourceFile:
     is_python: bool
     is_code: bool  # the service's own code (not tests, not vendored)
     is_test: bool
+    # Part of the deployable service (not an example, tutorial, doc or benchmark): only such files
+    # decide readiness checks; every file is still scanned for secrets.
+    in_scope: bool = True
 
 
 @dataclass
@@ -75,6 +78,7 @@ def _vendored(rel: str, settings: StaticSettings) -> bool:
 def collect_sources(ctx: AuditContext) -> SourceSet:
     settings: StaticSettings = ctx.profile.static
     index = ctx.files
+    scope = ctx.scope
     sources = SourceSet()
     for entry in index.files:
         ctx.check_cancelled()
@@ -97,7 +101,7 @@ def collect_sources(ctx: AuditContext) -> SourceSet:
             sources.skipped["python outside the service's code (tests, vendored)"] += 1
         sources.files.append(SourceFile(rel=rel, text=text, digest=content_hash(text.encode("utf-8", "surrogatepass")),
                                         is_python=is_python, is_code=is_code,
-                                        is_test=is_test_path(rel, settings)))
+                                        is_test=is_test_path(rel, settings), in_scope=scope.in_scope(rel)))
     return sources
 
 
