@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.registry import register
-from readyscore.executors.static.analysis import analysis_timeout, shared_analysis
+from readyscore.executors.static.analysis import FileAnalysis, analysis_timeout, file_kind, shared_analysis
+from readyscore.executors.static.secret_rules import PROVIDER_RULE_IDS
 from readyscore.executors.static.hazards import HAZARDS
 from readyscore.model import CheckSpec, Evidence, Result, Status
 from readyscore.redact import mask
@@ -63,6 +64,29 @@ class CodeHazard(Executor[HazardParams]):
                       evidence=evidence, metrics=metrics)
 
 
+def _example_context(module: FileAnalysis) -> bool:
+    """Docs, *.example files and what is out of the service's scope (tutorials, examples/): values
+    there are usually examples."""
+    return file_kind(module.source.rel) in ("doc", "example") or not module.source.in_scope
+
+
+def _counts(module: FileAnalysis, secret: dict, scope: str) -> bool:
+    """Which check a finding belongs to. The service's own files: every literal. A provider-format
+    key is a leaked key wherever it sits (a tutorial's code included), except in docs and example
+    files, which with tests go to the low-severity check, and there only when the value is
+    unmistakably real (a provider format, or long, mixed and random)."""
+    is_test = module.source.is_test
+    example = _example_context(module)
+    provider = secret["rule"] in PROVIDER_RULE_IDS
+    in_docs = file_kind(module.source.rel) in ("doc", "example")
+    high = not is_test and (not example or (provider and not in_docs))
+    if scope == "code":
+        return high
+    if is_test:
+        return True
+    return not high and secret.get("strong", provider)
+
+
 class SecretsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -84,7 +108,7 @@ class SecretsScan(Executor[SecretsParams]):
     def run(self, spec: CheckSpec, params: SecretsParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)
         if params.scope == "tests":
-            files = [f for f in analysis.files if f.source.is_test]
+            files = [f for f in analysis.files if f.source.is_test or _example_context(f)]
         else:
             files = [f for f in analysis.files if not f.source.is_test]
         if not files:
@@ -93,7 +117,7 @@ class SecretsScan(Executor[SecretsParams]):
         findings, waived = [], 0
         for module in files:
             for secret in module.secrets:
-                if secret["kind"] != params.finding:
+                if secret["kind"] != params.finding or not _counts(module, secret, params.scope):
                     continue
                 if ctx.suppression_for(spec.id, module.source.rel):
                     waived += 1
