@@ -18,6 +18,7 @@ from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.registry import register
 from readyscore.executors.static.analysis import FileAnalysis, analysis_timeout, shared_analysis
 from readyscore.executors.static.dependencies import normalise, shared_dependencies
+from readyscore.executors.static.polycaps import StackEvidence, declared_evidence, declared_modules, stack_evidence
 from readyscore.executors.static.sources import is_skipped_code
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
@@ -57,6 +58,8 @@ class CapabilityParams(BaseModel):
     derived: list[Literal["max-tokens-cap"]] = Field(
         default_factory=list, description="facts that need reasoning over the code (see pyfacts.derived_facts)")
     dependencies: list[str] = Field(default_factory=list, description="distributions that declare it")
+    # Go, Node, Rust, Java and C++ services: modules and calls per stack (polycaps.StackEvidence).
+    stacks: dict[Literal["node", "go", "rust", "java", "cpp"], StackEvidence] = Field(default_factory=dict)
     # Persistence: point at module-level dicts when nothing durable is found.
     note_module_dicts: bool = False
 
@@ -131,6 +134,8 @@ class CodeCapability(Executor[CapabilityParams]):
         analysis = shared_analysis(ctx)
         modules = analysis.python_code()
         evidence = code_evidence(modules, params)
+        polyglot = analysis.polyglot_code() if params.stacks else []
+        evidence += stack_evidence(polyglot, params.stacks)
         files = ctx.files
         settings = ctx.profile.static
         # Config and marker files count only where the service's own code would (not in tests).
@@ -165,7 +170,15 @@ class CodeCapability(Executor[CapabilityParams]):
                           evidence=[Evidence(message=f"declares {name}", path=where[0], line=where[1],
                                              strength=EvidenceStrength.DECLARED) for name, where in hits[:MAX_EVIDENCE]],
                           strength=EvidenceStrength.DECLARED)
-        if not modules:
+        if params.stacks:
+            stack_declared = declared_evidence(
+                ctx.shared("static.declared_modules", lambda: declared_modules(ctx.scoped_files)), params.stacks)
+            if stack_declared:
+                return result(spec, Status.PARTIAL,
+                              f"{params.what}: only declared as a dependency ({', '.join(e.message[9:] for e in stack_declared[:4])}); "
+                              "no use found in the code", evidence=stack_declared[:MAX_EVIDENCE],
+                              strength=EvidenceStrength.DECLARED)
+        if not modules and not polyglot:
             # Capability evidence is read from Python code; a service in another language is not
             # shown to lack it.
             return Result.not_evaluated(spec.id, f"no Python source of the service's own to look for {params.what} in")
@@ -177,4 +190,6 @@ class CodeCapability(Executor[CapabilityParams]):
                                                   "between replicas", path=module.source.rel, line=line))
         extra = "; state is kept in module-level dicts" if notes else ""
         return result(spec, Status.FAIL, f"no evidence of {params.what} in {len(modules)} Python file(s) "
+                                         + (f"and {len(polyglot)} Go/Node/Rust/Java/C++ file(s) " if polyglot else "")
+                                         + 
                                          f"or the declared dependencies{extra}", evidence=notes[:MAX_EVIDENCE])
