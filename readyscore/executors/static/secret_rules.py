@@ -66,6 +66,10 @@ CONFIG_ASSIGN = re.compile(
     r"""(["']?)([^\s"'#,}\]]{1,200})\2[ \t]*,?[ \t]*(?:#.*)?$""")
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[_.:/-][A-Za-z]+)*")
+PASSWORD_NAME = re.compile(r"(?i)(password|passwd|pwd|passphrase)$")
+PROVIDER_PREFIX = re.compile(r"(sk|pk|rk|hf|gh[pousr]|xox[a-z]|gsk|r8)[-_]")
+EXAMPLE_HOSTS = re.compile(r"@(?:[\w.-]+\.)?example\.(?:com|org|net)\b|@host\b|@hostname\b")
 PROVIDER_RULE_IDS = frozenset(rule for rule, _, _, _ in PROVIDER_RULES) | {"aws-secret-key"}
 
 WEAK_DEFAULTS = {
@@ -95,6 +99,8 @@ def classify(value: str, name: str = "") -> str | None:
         return "weak"
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
         return None
+    if PROVIDER_PREFIX.match(lowered) and not _PROVIDER.fullmatch(value):
+        return None  # "sk-test123", "sk-this-is-the-secret-key": a provider prefix on a stand-in
     if lowered in ("true", "false", "yes", "no", "on", "off") or re.fullmatch(r"[\d.:_-]+", value):
         return None
     if len(value) < 8 or len(set(value)) < 5:
@@ -105,8 +111,11 @@ def classify(value: str, name: str = "") -> str | None:
         return None
     if name and lowered.replace("-", "_") == name.lower().replace("-", "_"):
         return None
-    if re.fullmatch(r"[a-z]+(?:[_.-][a-z]+)*", value) and len(value) < 24 and name.lower().endswith("token"):
-        return None  # token_type = "bearer_auth"-like words, not token values
+    if WORDS_ONLY.fullmatch(value):
+        # Words without digits ("model-secret", "custom_api_key", "vllmApiKey", "random_string",
+        # "urn:ietf:params:oauth:token-type:access_token") name a secret, a metric or a placeholder;
+        # as a password, a plain word is a weak one.
+        return "weak" if PASSWORD_NAME.search(name) else None
     return "secret"
 
 
@@ -184,7 +193,8 @@ def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool
         checks.append((URL_CREDENTIALS, "url-credentials", "password in a connection URL"))
     for pattern, rule, label in checks:
         for match in pattern.finditer(text):
-            if pattern is URL_CREDENTIALS and not _SCHEME.search(text, max(0, match.start() - 21), match.start()):
+            if pattern is URL_CREDENTIALS and (not _SCHEME.search(text, max(0, match.start() - 21), match.start())
+                                               or EXAMPLE_HOSTS.search(match.group(0))):
                 continue
             kind = classify(match.group(1))
             if kind:

@@ -17,6 +17,9 @@ from readyscore.files import matches
 from readyscore.settings.static import StaticSettings
 
 PYTHON_SUFFIXES = (".py", ".pyw")
+# Test files by name, in each language read (Go's *_test.go, Jest's *.test.ts, Rust's tests.rs ...).
+TEST_FILE_GLOBS = ("test_*.py", "*_test.py", "conftest.py", "*_test.go", "*.test.ts", "*.test.js", "*.test.tsx",
+                   "*.spec.ts", "*.spec.js", "*.test.mjs", "*_test.rs", "*_tests.rs", "*_test.cpp", "test-*.cpp")
 # Files that cannot hold a hand-written secret, or hold only hashes and generated noise.
 NOT_SCANNED_FOR_SECRETS = (
     ".lock", ".min.js", ".map", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".pdf", ".zip",
@@ -60,7 +63,7 @@ def _dirs(rel: str) -> list[str]:
 def is_test_path(rel: str, settings: StaticSettings) -> bool:
     name = rel.rsplit("/", 1)[-1]
     return (any(part in settings.test_dirs for part in _dirs(rel))
-            or any(matches(name, glob) for glob in ("test_*.py", "*_test.py", "conftest.py")))
+            or any(matches(name, glob) for glob in TEST_FILE_GLOBS))
 
 
 def is_skipped_code(rel: str, settings: StaticSettings) -> bool:
