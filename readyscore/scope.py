@@ -33,7 +33,14 @@ OUT_OF_SCOPE_DIRS: dict[str, str] = {
                      "load_tests"), "benchmarks"),
     **dict.fromkeys(("tests", "test", "testing", "testdata", "fixtures", "e2e", "integration-tests",
                      "integration_tests", "__tests__", "spec"), "tests and test fixtures"),
+    **dict.fromkeys(("hack", "dev", "devcontainer", ".devcontainer"), "developer tooling"),
 }
+# Folder names that *contain* these words are examples or walkthroughs too ("deployment_on_cloud",
+# "k8s-examples", "tutorial-assets").
+OUT_OF_SCOPE_WORDS = (("tutorial", "tutorials and walkthroughs"), ("walkthrough", "tutorials and walkthroughs"),
+                      ("example", "examples and samples"), ("sample", "examples and samples"),
+                      ("quickstart", "tutorials and walkthroughs"), ("on_cloud", "tutorials and walkthroughs"),
+                      ("on-cloud", "tutorials and walkthroughs"))
 CI_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", "Jenkinsfile",
             ".circleci/config.yml", "azure-pipelines*.yml", "cloudbuild.yaml", "Makefile", "makefile",
             "skaffold.yaml", "Tiltfile")
@@ -96,19 +103,28 @@ class Scope:
         }
 
 
+def _part_reason(part: str) -> str | None:
+    part = part.lower()
+    reason = OUT_OF_SCOPE_DIRS.get(part)
+    if reason:
+        return reason
+    if part.startswith(("test-", "test_", "tests-", "e2e-", "e2e_")):  # config/overlays/test-modelcache
+        return "tests and test fixtures"
+    return next((why for word, why in OUT_OF_SCOPE_WORDS if word in part), None)
+
+
 def _out_folder(rel: str) -> str | None:
     """The outermost out-of-scope folder of a path ('docs', 'examples/router'), or None."""
     parts = rel.split("/")[:-1]
     for i, part in enumerate(parts):
-        if part.lower() in OUT_OF_SCOPE_DIRS:
+        if _part_reason(part):
             return "/".join(parts[: i + 1])
     return None
 
 
 def folder_reason(rel: str) -> str | None:
-    parts = rel.split("/")[:-1]
-    for part in parts:
-        reason = OUT_OF_SCOPE_DIRS.get(part.lower())
+    for part in rel.split("/")[:-1]:
+        reason = _part_reason(part)
         if reason:
             return reason
     return None

@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MAX_FILE = 64 * 1024
 MAX_SERVER_FILE = 320 * 1024  # the file that builds the server is often the largest of the service
-BUDGET = 560 * 1024
+BUDGET = 900 * 1024
 DEPLOY = re.compile(r"(^|/)(Dockerfile[^/]*|[^/]*\.dockerfile|docker-compose[^/]*\.ya?ml|compose\.ya?ml|Chart\.yaml|"
                     r"values[^/]*\.yaml|kustomization\.ya?ml|go\.mod|package\.json|Cargo\.toml|pyproject\.toml|"
                     r"requirements[^/]*\.txt|\.env[^/]*|[^/]*\.tf|[^/]*\.tfvars|Jenkinsfile|\.gitlab-ci\.yml)$")
@@ -56,7 +56,7 @@ def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
             entries.append((path, int(size)))
     tiers: list[list[str]] = [[], [], [], [], []]
     for path, _ in sorted(entries, key=lambda e: (e[0].count("/"), e[0])):
-        if DEPLOY.search(path) or (YAML.search(path) and ("/.github/" in f"/{path}" or "helm" in path or "deploy" in path
+        if path in ("README.md", "readme.md", "README.rst") or DEPLOY.search(path) or (YAML.search(path) and ("/.github/" in f"/{path}" or "helm" in path or "deploy" in path
                                                             or "k8s" in path or "kubernetes" in path or "charts" in path)):
             tiers[0].append(path)
         elif DOCS.search(path):

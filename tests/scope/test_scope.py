@@ -163,3 +163,15 @@ def test_several_services_are_named_and_judged_or_not(stack):
     toy = units[("container image", "examples/toy/Dockerfile")]
     assert not toy["judged"] and toy["left_out_because"] == "examples and samples"
     assert "examples/toy/Dockerfile" not in section["judged"]
+
+
+@pytest.mark.parametrize("path, reason", [
+    ("deployment_on_cloud/azure/nvidia-device-plugin-ds.yaml", "tutorials and walkthroughs"),
+    ("config/overlays/test-modelcache/kustomization.yaml", "tests and test fixtures"),
+    ("hack/dev-load/pod.yaml", "developer tooling"),
+    ("k8s-examples/router.yaml", "examples and samples"),
+])
+def test_walkthrough_test_and_dev_folders_found_on_real_repositories(tmp_path, path, reason):
+    root = write(tmp_path / "r", {path: TUTORIAL_DAEMONSET, "helm/templates/deployment.yaml": GOOD_DEPLOYMENT})
+    scope = build_scope(FileIndex(root))
+    assert scope.reason(path) == reason and scope.in_scope("helm/templates/deployment.yaml")

@@ -40,6 +40,15 @@ def _call_matches(call: str, wanted: list[str]) -> str | None:
     return None
 
 
+def _imported(module: str, wanted: list[str]) -> bool:
+    return any(module == i or module.startswith((i + "/", i + "::")) for i in wanted)
+
+
+def _from_module(call: str, module: str) -> bool:
+    """`net/http.ListenAndServe` comes from net/http; `express` from express; `axum::Router::new` from axum."""
+    return call == module or call.startswith((module + ".", module + "::")) or module.startswith(call.split("::")[0] + "::")
+
+
 def stack_evidence(modules: list[Any], stacks: dict[str, StackEvidence]) -> list[Evidence]:
     """Implemented evidence from parsed non-Python files (analysis.FileAnalysis with 'polyfacts')."""
     found: list[Evidence] = []
@@ -48,14 +57,18 @@ def stack_evidence(modules: list[Any], stacks: dict[str, StackEvidence]) -> list
         spec = stacks.get(facts.get("stack", ""))
         if spec is None:
             continue
-        imported = [m for m in facts.get("imports", {}) if any(m == i or m.startswith(i + "/") or m.startswith(i + "::")
-                                                               for i in spec.imports)]
-        if imported:
-            for call, line in facts.get("calls", {}).items():
-                if _call_matches(call, spec.calls):
-                    found.append(Evidence(message=f"imports {imported[0]} and calls {call}", path=module.source.rel,
-                                          line=line, strength=EvidenceStrength.IMPLEMENTED))
-                    break
+        imports = facts.get("imports", {})
+        for call, line in facts.get("calls", {}).items():
+            if not _call_matches(call, spec.calls):
+                continue
+            # The call resolved through an import of the file; in C++ a qualified name
+            # (`httplib::Server`) compiles only against an included header (often via another header).
+            via = next((m for m in imports if _from_module(call, m) and _imported(m, spec.imports)), None)
+            if via is None and not (facts.get("stack") == "cpp" and "::" in call):
+                continue
+            what = f"imports {via} and calls {call}" if via else f"uses {call}"
+            found.append(Evidence(message=what, path=module.source.rel, line=line, strength=EvidenceStrength.IMPLEMENTED))
+            break
         if spec.route_files and any(matches(module.source.rel, glob) for glob in spec.route_files):
             for name, line in facts.get("exports", {}).items():
                 if name in spec.exports:

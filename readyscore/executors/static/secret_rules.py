@@ -99,6 +99,8 @@ def classify(value: str, name: str = "") -> str | None:
         return "weak"
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
         return None
+    if lowered.startswith(("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")):
+        return None  # "test-token-123": a stand-in a test passes around
     if PROVIDER_PREFIX.match(lowered) and not _PROVIDER.fullmatch(value):
         return None  # "sk-test123", "sk-this-is-the-secret-key": a provider prefix on a stand-in
     if lowered in ("true", "false", "yes", "no", "on", "off") or re.fullmatch(r"[\d.:_-]+", value):

@@ -70,7 +70,8 @@ def is_skipped_code(rel: str, settings: StaticSettings) -> bool:
     """Not the service's own code: under a skipped folder, or a skipped file name."""
     name = rel.rsplit("/", 1)[-1]
     return (any(part in settings.skip_dirs for part in _dirs(rel))
-            or any(matches(name, glob) or matches(rel, glob) for glob in settings.skip_globs))
+            or any(matches(name, glob) or matches(rel, glob) for glob in settings.skip_globs)
+            or (not rel.endswith(PYTHON_SUFFIXES) and any(matches(name, glob) for glob in TEST_FILE_GLOBS)))
 
 
 def _vendored(rel: str, settings: StaticSettings) -> bool:
