@@ -40,3 +40,7 @@ def test_no_readiness_finding_cites_a_scoped_out_path(corpus):
 
 def test_levels_agree_with_the_hand_judgement(corpus):
     assert corpus["totals"]["level_disagreements"] <= 1
+
+
+def test_capability_passes_stay_precise(corpus):
+    assert corpus["totals"]["capability_precision"] >= 0.9

@@ -35,7 +35,7 @@ class StackEvidence(BaseModel):
 
 def _call_matches(call: str, wanted: list[str]) -> str | None:
     for name in wanted:
-        if call == name or call.startswith((name + ".", name + "::", name + "(")):
+        if call == name or call.startswith((name + ".", name + "::", name + "/")):
             return name
     return None
 
@@ -78,7 +78,8 @@ def stack_evidence(modules: list[Any], stacks: dict[str, StackEvidence]) -> list
     return found
 
 
-_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-z0-9.-]+\.[a-z]+/[^\s]+)\s+v", re.MULTILINE)
+# A direct requirement: `// indirect` ones are a dependency's dependencies, not the service's choice.
+_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-z0-9.-]+\.[a-z]+/[^\s]+)\s+v[^\s]*[ \t]*$", re.MULTILINE)
 
 
 def declared_modules(files: FileIndex) -> dict[str, tuple[str, int | None]]:

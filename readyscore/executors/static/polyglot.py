@@ -274,6 +274,11 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
                 continue
             resolved = _resolve(text, local, sep)
             calls.setdefault(resolved, call.range().start.line + 1)
+    if language == "rust":  # counter!("x"), tracing::info!(...): macros are Rust's calls too
+        for macro in _find(root, "macro_invocation", language):
+            name = macro.field("macro")
+            if name is not None:
+                calls.setdefault(_resolve(re.sub(r"\s+", "", name.text()), local, sep), macro.range().start.line + 1)
     if language == "cpp":  # httplib::Server svr; declares the server without calling anything
         for ident in _find(root, "qualified_identifier", language):
             calls.setdefault(re.sub(r"\s+", "", ident.text()), ident.range().start.line + 1)
