@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from readyscore.files import FileIndex, matches
@@ -123,11 +124,25 @@ def _out_folder(rel: str) -> str | None:
 
 
 def folder_reason(rel: str) -> str | None:
-    for part in rel.split("/")[:-1]:
-        reason = _part_reason(part)
-        if reason:
-            return reason
-    return None
+    return _dir_reason(posixpath.dirname(rel))
+
+
+@lru_cache(maxsize=65536)
+def _dir_reason(folder: str) -> str | None:
+    """Per folder, not per file: a 20,000-file tree has a few hundred folders."""
+    if not folder:
+        return None
+    parent, _, part = folder.rpartition("/")
+    return _dir_reason(parent) or _part_reason(part)
+
+
+_CI_NAMES = frozenset({"Makefile", "makefile", "Jenkinsfile", ".gitlab-ci.yml", "skaffold.yaml", "Tiltfile",
+                       "cloudbuild.yaml"})
+
+
+def _may_be_ci(rel: str) -> bool:
+    return (rel.startswith((".github/workflows/", ".circleci/", "azure-pipelines"))
+            or posixpath.basename(rel) in _CI_NAMES)
 
 
 def _deployed_paths(index: FileIndex, known: set[str], folders: set[str]) -> dict[str, str]:
@@ -139,7 +154,7 @@ def _deployed_paths(index: FileIndex, known: set[str], folders: set[str]) -> dic
         if path and (path in known or path in folders):
             found.setdefault(path, why)
 
-    for entry in index.glob(*CI_GLOBS):
+    for entry in [f for f in index.files if _may_be_ci(f.rel) and any(matches(f.rel, g) for g in CI_GLOBS)]:
         text = index.read_text(entry.rel, limit=MAX_REFERENCE_BYTES)
         for line in (text or "").splitlines():
             if _DEPLOY_VERB.search(line):  # `pytest examples/` runs a tutorial, it does not deploy it
@@ -155,7 +170,10 @@ def _deployed_paths(index: FileIndex, known: set[str], folders: set[str]) -> dic
             if item.startswith("- ") and not item.startswith("- name"):
                 note(posixpath.join(base, item[2:].strip()), f"a resource of {entry.rel}")
     for entry in index.with_suffix(".yaml", ".yml"):
-        if folder_reason(entry.rel) or entry.size > MAX_REFERENCE_BYTES:
+        # Argo CD Applications live in files or folders that say so (argocd/, apps/, application.yaml):
+        # reading every YAML file of a large tree to look for them would cost more than the rest.
+        if (folder_reason(entry.rel) or entry.size > MAX_REFERENCE_BYTES
+                or not any(word in entry.rel.lower() for word in ("argo", "app"))):
             continue
         text = index.read_text(entry.rel, limit=MAX_REFERENCE_BYTES) or ""
         if "argoproj.io" in text and "kind: Application" in text:

@@ -175,3 +175,15 @@ def test_walkthrough_test_and_dev_folders_found_on_real_repositories(tmp_path, p
     root = write(tmp_path / "r", {path: TUTORIAL_DAEMONSET, "helm/templates/deployment.yaml": GOOD_DEPLOYMENT})
     scope = build_scope(FileIndex(root))
     assert scope.reason(path) == reason and scope.in_scope("helm/templates/deployment.yaml")
+
+
+def test_an_argo_cd_application_brings_its_path_into_scope(tmp_path):
+    root = write(tmp_path / "argo", {
+        "argocd/app.yaml": ("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: api}\n"
+                            "spec:\n  source:\n    repoURL: https://example.org/x.git\n    path: examples/prod\n"),
+        "examples/prod/deploy.yaml": TUTORIAL_DAEMONSET,
+        "examples/toy/deploy.yaml": TUTORIAL_DAEMONSET,
+    })
+    scope = build_scope(FileIndex(root))
+    assert scope.in_scope("examples/prod/deploy.yaml") and not scope.in_scope("examples/toy/deploy.yaml")
+    assert "Argo CD" in scope.promoted["examples/prod/deploy.yaml"]
