@@ -8,12 +8,14 @@ fixtures so their keys are reported at a lower severity.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.cache import content_hash
-from readyscore.files import matches
+from readyscore.files import glob_to_regex
 from readyscore.settings.static import StaticSettings
 
 PYTHON_SUFFIXES = (".py", ".pyw")
@@ -60,18 +62,25 @@ def _dirs(rel: str) -> list[str]:
     return rel.split("/")[:-1]
 
 
+@lru_cache(maxsize=64)
+def _any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a set of globs: a 20,000-file tree asks each file about a dozen of them."""
+    return re.compile("|".join(f"(?:{glob_to_regex(glob).pattern})" for glob in globs) or r"(?!)")
+
+
 def is_test_path(rel: str, settings: StaticSettings) -> bool:
     name = rel.rsplit("/", 1)[-1]
     return (any(part in settings.test_dirs for part in _dirs(rel))
-            or any(matches(name, glob) for glob in TEST_FILE_GLOBS))
+            or bool(_any_glob(TEST_FILE_GLOBS).match(name)))
 
 
 def is_skipped_code(rel: str, settings: StaticSettings) -> bool:
     """Not the service's own code: under a skipped folder, or a skipped file name."""
     name = rel.rsplit("/", 1)[-1]
+    skip = _any_glob(tuple(settings.skip_globs))
     return (any(part in settings.skip_dirs for part in _dirs(rel))
-            or any(matches(name, glob) or matches(rel, glob) for glob in settings.skip_globs)
-            or (not rel.endswith(PYTHON_SUFFIXES) and any(matches(name, glob) for glob in TEST_FILE_GLOBS)))
+            or bool(skip.match(name) or skip.match(rel))
+            or (not rel.endswith(PYTHON_SUFFIXES) and bool(_any_glob(TEST_FILE_GLOBS).match(name))))
 
 
 def _vendored(rel: str, settings: StaticSettings) -> bool:
