@@ -10,11 +10,15 @@ redactor, so no report format can show them.
 from __future__ import annotations
 
 import ast
+import hashlib
+import sys
 import threading
 import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from readyscore.executors.base import AuditContext
@@ -165,13 +169,28 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
         return {"secrets": secrets, "error": "nested too deeply to analyse"}
 
 
+@lru_cache(maxsize=1)
+def analyser_fingerprint() -> str:
+    """A hash of the analysers' own source: the cache is shared by every readyscore on the machine
+    (branches, versions), and two of them may carry the same ANALYSER_VERSION with different rules."""
+    from readyscore.executors.static import hazards, pyfacts, secret_rules  # noqa: PLC0415 - their files
+
+    digest = hashlib.blake2b(digest_size=8)
+    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot):
+        try:
+            digest.update(Path(module.__file__).read_bytes())
+        except (OSError, TypeError):
+            digest.update(str(module.__name__).encode())
+    return digest.hexdigest()
+
+
 def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
     started = time.monotonic()
     analysis = Analysis(skipped=Counter(sources.skipped))
     cache = ResultCache.default(ctx.profile.static.cache)
     try:
         keys = {id(s): f"{_file_kind(s)}:{int(s.is_code)}:{s.digest}" for s in sources.files}
-        ns = namespace("analysis", ANALYSER_VERSION)
+        ns = namespace("analysis", ANALYSER_VERSION, analyser_fingerprint())
         cached = cache.get_many(ns, list(keys.values()))
         fresh: dict[str, Any] = {}
         for source in sources.files:
