@@ -20,7 +20,7 @@ from readyscore.executors.static.analysis import FileAnalysis, analysis_timeout,
 from readyscore.executors.static.dependencies import normalise, shared_dependencies
 from readyscore.executors.static.polycaps import StackEvidence, declared_evidence, declared_modules, stack_evidence
 from readyscore.executors.static.sources import is_skipped_code
-from readyscore.files import matches
+from readyscore.files import glob_to_regex
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 MAX_EVIDENCE = 10
@@ -120,6 +120,15 @@ def code_evidence(modules: list[FileAnalysis], params: CapabilityParams) -> list
     return found
 
 
+def _matching(entries: list, globs: list[str]) -> list:
+    """The entries one of `globs` matches: one compiled regex, not a match per glob per file (every
+    capability check asks this of every file of the tree)."""
+    if not globs:
+        return []
+    pattern = re.compile("|".join(f"(?:{glob_to_regex(glob).pattern})" for glob in globs))
+    return [entry for entry in entries if pattern.match(entry.rel)]
+
+
 @register
 class CodeCapability(Executor[CapabilityParams]):
     kind = "code_capability"
@@ -139,14 +148,14 @@ class CodeCapability(Executor[CapabilityParams]):
         files = ctx.files
         settings = ctx.profile.static
         # Config and marker files count only where the service's own code would (not in tests).
-        own = [entry for entry in files.files
-               if not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel)]
-        for entry in [e for e in own if any(matches(e.rel, glob) for glob in params.files)]:
+        own = ctx.shared("static.own_files", lambda: [
+            entry for entry in files.files if not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel)])
+        for entry in _matching(own, params.files):
             evidence.append(Evidence(message=f"{entry.rel} present", path=entry.rel,
                                      strength=EvidenceStrength.IMPLEMENTED))
         for config in params.config:
             pattern = re.compile(config.pattern, re.MULTILINE)
-            for entry in [e for e in own if any(matches(e.rel, glob) for glob in config.files)]:
+            for entry in _matching(own, config.files):
                 text = files.read_text(entry.rel, limit=MAX_CONFIG_BYTES)
                 match = pattern.search(text) if text else None
                 if match:
