@@ -68,11 +68,17 @@ class Status(StrEnum):
 
 
 class EvidenceStrength(StrEnum):
-    """How strongly the evidence proves the capability (DESIGN: declared < wired in code < observed)."""
+    """How strongly the evidence proves the capability, weakest first (DESIGN: mention < declared <
+    wired in code < observed). A mention is shown as evidence but never proves anything."""
 
+    MENTION = "mention"  # a name, a string, a comment, a stub that cannot change the outcome
     DECLARED = "declared"  # listed as a dependency, named in a config file
     IMPLEMENTED = "implemented"  # wired into the code or the deployment
     VERIFIED = "verified"  # observed on the running service
+
+    @property
+    def rank(self) -> int:
+        return list(EvidenceStrength).index(self)
 
 
 class Level(IntEnum):

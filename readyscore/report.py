@@ -21,7 +21,7 @@ from readyscore.claims.records import ClaimRecord
 from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
 from readyscore.scoring import AreaScore, GateOutcome, RoadmapItem
 
-REPORT_SCHEMA_VERSION = "1.4"
+REPORT_SCHEMA_VERSION = "1.5"
 
 
 class ToolInfo(BaseModel):

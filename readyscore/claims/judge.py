@@ -22,7 +22,8 @@ from readyscore.model import EvidenceStrength, Status
 MAX_REASON_CHARS = 700
 MAX_CHECKS_LISTED = 40
 MAX_ADMISSIONS_CITED = 4
-_STRENGTH_RANK = {EvidenceStrength.DECLARED: 1, EvidenceStrength.IMPLEMENTED: 2, EvidenceStrength.VERIFIED: 3}
+_STRENGTH_RANK = {EvidenceStrength.MENTION: 0, EvidenceStrength.DECLARED: 1, EvidenceStrength.IMPLEMENTED: 2,
+                  EvidenceStrength.VERIFIED: 3}
 
 
 class ResultLike(Protocol):

@@ -30,8 +30,17 @@ def messy_tree(tmp_path):
 
 def test_bad_input_is_skipped_counted_and_the_audit_completes(static_audit, messy_tree):
     results = static_audit(messy_tree, ALL_KINDS)
-    assert {r.status.value for r in results.values()} <= {"pass", "fail"}, explain(results)
-    assert results["static-cap-auth"].status.value == "pass"  # the good file was still read
+    assert {r.status.value for r in results.values()} <= {"pass", "fail", "partial"}, explain(results)
+    # The good file was still read: its HTTPBearer, wired to no route, is declared (partial) evidence.
+    assert results["static-cap-auth"].status.value == "partial"
+    assert "fastapi.security" in results["static-cap-auth"].message
+    # Five of six Python files could not be read: the hazard check cannot say "none" (partial) and names them.
+    debug = results["static-debug-mode"]
+    assert debug.status.value == "partial", debug.message
+    unread = {"binary.py", "broken.py", "deep.py", "huge.py", "latin1.py"}
+    assert unread <= {e.path for e in debug.evidence if e.message.startswith("could not read")}
+    assert all(name in debug.message for name in unread)
+    assert set(debug.metrics["unread_files"]) == unread
     report = static_audit.last
     static = report.sections["static"]
     skipped = {**report.skipped_files, **static["analysis"]["skipped"]}

@@ -57,3 +57,21 @@ def test_level3_shows_the_capabilities_and_no_hazard(level3):
 def test_passing_static_checks_grow_with_the_level(levels):
     passed = [sum(r.status.value == "pass" for r in levels[level].values()) for level in sorted(levels)]
     assert passed == sorted(passed) and passed[0] < passed[-1], passed
+
+
+def test_every_capability_pass_of_every_preset_rests_on_implemented_evidence(levels):
+    for level, results in levels.items():
+        for check_id, result in results.items():
+            if check_id.startswith("static-cap-") and result.status.value == "pass":
+                assert result.strength.value == "implemented", (level, check_id)
+                assert all(e.strength.value == "implemented" for e in result.evidence if e.strength), (level, check_id)
+
+
+def test_the_level2_controls_are_wired_into_the_chat_route(levels):
+    level2 = levels["level2"]
+    wired = {"static-cap-auth": "require_api_key", "static-cap-rate-limit": "slowapi.Limiter.limit in chat",
+             "static-cap-input-validation": "ChatRequest", "static-cap-persistence": "sqlalchemy"}
+    for check_id, words in wired.items():
+        result = level2[check_id]
+        assert result.status.value == "pass", explain(level2)
+        assert any(words in e.message for e in result.evidence), (check_id, result.evidence)

@@ -26,14 +26,15 @@ from readyscore.executors.static.bandit_run import BANDIT_CHECKS, shared_bandit
 from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.hazards import find_hazards
 from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
-from readyscore.executors.static import polyglot
+from readyscore.executors.static import polyglot, wiring_facts
 from readyscore.executors.static.polyglot import language_of
 from readyscore.executors.static.secret_rules import scan_bindings, scan_python, scan_text
+from readyscore.executors.static.wiring_facts import extract_wiring
 from readyscore.executors.static.sources import SourceFile, SourceSet, shared_sources
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 6
+ANALYSER_VERSION = 8  # past 6 (real-repos) and 7 (cap-strength)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl.env")
 # Where an unquoted value is an expression, a reference or a number, never a literal string.
@@ -82,6 +83,8 @@ class Analysis:
     cache_hits: int = 0
     seconds: float = 0.0
     cache_problem: str | None = None
+    # The service's own Python files that could not be read or parsed: (path, why, size in bytes).
+    unread_code: list[tuple[str, str, int]] = field(default_factory=list)
 
     def code(self) -> list[FileAnalysis]:
         return [f for f in self.files if f.source.is_code]
@@ -162,7 +165,7 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
         data = {"secrets": sorted(secrets + scan_python(nodes, source.text), key=lambda f: (f["line"], f["start"]))}
         if source.is_code:
             aliases = Aliases(nodes)
-            data["facts"] = extract_facts(tree, aliases, nodes)
+            data["facts"] = {**extract_facts(tree, aliases, nodes), "wiring": extract_wiring(tree, aliases, nodes)}
             data["hazards"] = find_hazards(tree, aliases, nodes, source.rel)
         return data
     except RecursionError:
@@ -176,7 +179,7 @@ def analyser_fingerprint() -> str:
     from readyscore.executors.static import hazards, pyfacts, secret_rules  # noqa: PLC0415 - their files
 
     digest = hashlib.blake2b(digest_size=8)
-    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot):
+    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot, wiring_facts):
         try:
             digest.update(Path(module.__file__).read_bytes())
         except (OSError, TypeError):
@@ -186,7 +189,7 @@ def analyser_fingerprint() -> str:
 
 def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
     started = time.monotonic()
-    analysis = Analysis(skipped=Counter(sources.skipped))
+    analysis = Analysis(skipped=Counter(sources.skipped), unread_code=list(sources.unread_code))
     cache = ResultCache.default(ctx.profile.static.cache)
     try:
         keys = {id(s): f"{_file_kind(s)}:{int(s.is_code)}:{s.digest}" for s in sources.files}
@@ -204,6 +207,10 @@ def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
                 analysis.cache_hits += 1
             if data.get("error"):
                 analysis.skipped[f"python that {data['error'].split(':')[0]}"] += 1
+                # The service's own Python (coverage counts Python; other languages' parse failures
+                # leave them among the files not read).
+                if source.is_code and source.is_python and source.in_scope:
+                    analysis.unread_code.append((source.rel, data["error"], len(source.text.encode("utf-8", "replace"))))
             analysis.files.append(FileAnalysis(source, data))
         cache.put_many(ns, fresh)
     finally:

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.registry import register
 from readyscore.executors.static.analysis import FileAnalysis, analysis_timeout, file_kind, shared_analysis
+from readyscore.executors.static.coverage import shared_coverage
 from readyscore.executors.static.secret_rules import PROVIDER_RULE_IDS
 from readyscore.executors.static.hazards import HAZARDS
+from readyscore.executors.static.verdicts import hazard_verdict
 from readyscore.model import CheckSpec, Evidence, Result, Status
 from readyscore.redact import mask
 
@@ -38,9 +40,8 @@ class CodeHazard(Executor[HazardParams]):
 
     def run(self, spec: CheckSpec, params: HazardParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)
+        coverage = shared_coverage(ctx)
         modules = analysis.python_code()
-        if not modules:
-            return Result.not_applicable(spec.id, "no Python source of the service's own to analyse")
         findings, waived = [], 0
         for module in modules:
             for hazard in module.hazards:
@@ -50,18 +51,20 @@ class CodeHazard(Executor[HazardParams]):
                     waived += 1
                     continue
                 findings.append((module, hazard))
-        metrics = {"findings": len(findings), "suppressed": waived, "files_analysed": len(modules)}
-        if not findings:
-            extra = f" ({waived} suppressed)" if waived else ""
-            return result(spec, Status.PASS, f"no {params.what} in {len(modules)} Python file(s){extra}", metrics=metrics)
+        worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
+        files = len({module.source.rel for module, _ in findings})
+        verdict = hazard_verdict(params.what, len(findings), files, coverage, extra=worst)
+        metrics = {"findings": len(findings), "suppressed": waived, "files_analysed": len(modules),
+                   "unread_files": [path for path, _, _ in coverage.unread]}
+        if verdict.status in (Status.NOT_APPLICABLE, Status.NOT_EVALUATED):
+            return Result(check_id=spec.id, status=verdict.status, message=verdict.message,
+                          evidence=list(verdict.evidence), metrics=metrics)
+        message = verdict.message + (f" ({waived} suppressed)" if waived and not findings else "")
         secrets = analysis.all_secret_values()
         evidence = [Evidence(message=hazard["message"], path=module.source.rel, line=hazard["line"],
                              snippet=module.snippet(hazard["line"], secrets))
                     for module, hazard in findings[:MAX_EVIDENCE]]
-        worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
-        files = len({module.source.rel for module, _ in findings})
-        return result(spec, Status.FAIL, f"{len(findings)} {params.what} in {files} file(s){worst}",
-                      evidence=evidence, metrics=metrics)
+        return result(spec, verdict.status, message, evidence=evidence + list(verdict.evidence), metrics=metrics)
 
 
 def _example_context(module: FileAnalysis) -> bool:

@@ -1,8 +1,9 @@
 """Facts about one parsed Python module, for the capability checks.
 
-Capability checks are data (which imports, which qualified names, which keyword arguments ...);
-this module extracts, in one pass over the syntax tree, everything they may ask about, in a
-JSON-serialisable form that the result cache can keep. Names are resolved through the module's
+Capability checks are data (which mechanisms, which names ...); this module extracts, in one pass
+over the syntax tree, everything they may ask about, in a JSON-serialisable form that the result
+cache can keep: imports, the names the code uses (mentions only) and the wiring facts
+(wiring_facts.py) that tell a wired control from a name. Names are resolved through the module's
 imports, so `from fastapi.security import HTTPBearer as B` makes `B()` a use of
 `fastapi.security.HTTPBearer`.
 """
@@ -100,48 +101,22 @@ def _put(bucket: dict[str, int], key: str, line: int) -> None:
 
 
 def extract_facts(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str, Any]:
-    refs: dict[str, int] = {}
-    keywords: dict[str, int] = {}
-    kwcalls: dict[str, dict[str, int]] = {}
+    """imports (module -> line), idents (names, attributes, keys, parameters: mentions only),
+    module_dicts (state kept in module-level dicts). The wiring facts come from wiring_facts.py."""
     idents: dict[str, int] = {}
-    headers: dict[str, int] = {}
     module_dicts: dict[str, int] = {}
-
-    names = aliases.names
-    for node in nodes.of(ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.FunctionDef, ast.AsyncFunctionDef,
+    for node in nodes.of(ast.Name, ast.Attribute, ast.Subscript, ast.FunctionDef, ast.AsyncFunctionDef,
                          ast.ClassDef, ast.Dict):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Name):
-            if node.id in names:
-                _put(refs, names[node.id], line)
             if isinstance(node.ctx, ast.Store):
                 _put(idents, node.id.lower(), line)
         elif isinstance(node, ast.Attribute):
-            qual = aliases.qualify(node)
-            if qual:
-                _put(refs, qual, line)
             _put(idents, node.attr.lower(), line)
-        elif isinstance(node, ast.Call):
-            qual = aliases.qualify(node.func)
-            for keyword in node.keywords:
-                if keyword.arg:
-                    _put(keywords, keyword.arg.lower(), line)
-                    if qual:
-                        per_call = kwcalls.setdefault(qual, {})
-                        if keyword.arg not in per_call and len(per_call) < 64:
-                            per_call[keyword.arg] = line
-            # request.headers.get("X-API-Key"): the service reads a credential header itself.
-            if (isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args
-                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "headers"
-                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                _put(headers, node.args[0].value.lower(), line)
         elif isinstance(node, ast.Subscript):
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str) and len(key.value) <= 80:
                 _put(idents, key.value.lower(), line)
-                if isinstance(node.value, ast.Attribute) and node.value.attr == "headers" \
-                        and isinstance(node.ctx, ast.Load):
-                    _put(headers, key.value.lower(), line)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             _put(idents, node.name.lower(), line)
             if not isinstance(node, ast.ClassDef):
@@ -167,9 +142,8 @@ def extract_facts(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str,
                     "defaultdict", "collections.defaultdict")):
                 _put(module_dicts, target.id, statement.lineno)
 
-    return {"imports": dict(list(aliases.imports.items())[:MAX_FACTS]), "refs": refs, "keywords": keywords,
-            "kwcalls": kwcalls, "idents": idents, "headers": headers, "module_dicts": module_dicts,
-            "derived": derived_facts(nodes)}
+    return {"imports": dict(list(aliases.imports.items())[:MAX_FACTS]), "idents": idents,
+            "module_dicts": module_dicts}
 
 
 def _passes_client_value_through(value: ast.AST) -> bool:
@@ -182,29 +156,5 @@ def _passes_client_value_through(value: ast.AST) -> bool:
     return isinstance(value, ast.Constant) and value.value is None
 
 
-def _caps_tokens(value: ast.AST | None) -> bool:
+def caps_tokens(value: ast.AST | None) -> bool:
     return value is not None and not _passes_client_value_through(value)
-
-
-def derived_facts(nodes: Nodes) -> dict[str, int]:
-    """Facts that need a little reasoning, by name -> first line.
-
-    max-tokens-cap: generation is bounded by the service, not by whatever the client sends: a
-    max_tokens keyword or JSON field set from a constant, a setting or min(...), or a request
-    model's max_tokens field with an upper bound (`Field(le=...)`).
-    """
-    derived: dict[str, int] = {}
-    for node in nodes.of(ast.Call):
-        for keyword in node.keywords:
-            if keyword.arg and keyword.arg.lower() in MAX_TOKEN_NAMES and _caps_tokens(keyword.value):
-                _put(derived, "max-tokens-cap", node.lineno)
-    for node in nodes.of(ast.Dict):
-        for key, value in zip(node.keys, node.values):
-            if isinstance(key, ast.Constant) and str(key.value).lower() in MAX_TOKEN_NAMES and _caps_tokens(value):
-                _put(derived, "max-tokens-cap", node.lineno)
-    for node in nodes.of(ast.AnnAssign):
-        if (isinstance(node.target, ast.Name) and node.target.id.lower() in MAX_TOKEN_NAMES
-                and isinstance(node.value, ast.Call) and (dotted(node.value.func) or "").endswith("Field")
-                and any(k.arg in ("le", "lt") for k in node.value.keywords)):
-            _put(derived, "max-tokens-cap", node.lineno)
-    return derived

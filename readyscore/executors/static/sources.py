@@ -48,6 +48,8 @@ class SourceFile:
 class SourceSet:
     files: list[SourceFile] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    # The service's own Python files that could not be read: (path, why, size in bytes).
+    unread_code: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def code(self) -> list[SourceFile]:
@@ -102,14 +104,19 @@ def collect_sources(ctx: AuditContext) -> SourceSet:
         if _vendored(rel, settings):
             sources.skipped["vendored or generated"] += 1
             continue
+        is_code = not is_skipped_code(rel, settings)
         if entry.size > settings.max_file_bytes:
             sources.skipped["too large"] += 1
+            if is_python and is_code and scope.in_scope(rel):
+                sources.unread_code.append((rel, f"larger than static.max_file_bytes ({settings.max_file_bytes})",
+                                            entry.size))
             continue
         text = index.read_text(rel, limit=settings.max_file_bytes)
         if text is None:  # binary, undecodable or unreadable: counted by the file index
             sources.skipped["unreadable, binary or not UTF-8"] += 1
+            if is_python and is_code and scope.in_scope(rel):
+                sources.unread_code.append((rel, "unreadable, binary or not UTF-8", entry.size))
             continue
-        is_code = not is_skipped_code(rel, settings)
         if is_python and not is_code:
             sources.skipped["python outside the service's code (tests, vendored)"] += 1
         sources.files.append(SourceFile(rel=rel, text=text, digest=content_hash(text.encode("utf-8", "surrogatepass")),

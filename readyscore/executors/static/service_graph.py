@@ -1,0 +1,296 @@
+"""The service as a graph, built once per audit from every module's wiring facts.
+
+Names are resolved across modules (imports, relative imports, module-level instances such as
+`limiter = Limiter(...)`, classes and their bases), so `@limiter.limit` on a route is a use of
+`slowapi.Limiter.limit` and `moderation.check_input(...)` an edge to the project's function
+`app.moderation.check_input`. From the graph come three scopes:
+
+- request: functions that serve a request: routes, middleware, app-wide dependencies, and
+  everything they call, depend on or reference (transitively);
+- service: the request scope plus the modules' top-level code (it runs when the service
+  starts) and everything that code calls (`configure_tracing(app)` in main.py);
+- anywhere: every function of the service's own code.
+
+The graph knows nothing about checks: capability collectors ask it for sites (a call, a
+decorator, a dependency, a middleware, a use) in a scope.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from readyscore.executors.base import AuditContext
+from readyscore.executors.static.analysis import FileAnalysis, shared_analysis
+
+MODULE = "<module>"
+MAX_DEPTH = 8  # instance of an instance of ...: resolution gives up rather than loop
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    module: str  # dotted module name ("app.security")
+    qual: str  # "require_api_key", "Guard.check", or "<module>"
+
+    @property
+    def name(self) -> str:
+        return self.qual if self.qual == MODULE else f"{self.module}.{self.qual}"
+
+
+@dataclass
+class Module:
+    name: str
+    analysis: FileAnalysis
+    wiring: dict[str, Any]
+
+    @property
+    def rel(self) -> str:
+        return self.analysis.source.rel
+
+
+@dataclass
+class Site:
+    """One place where the code does something with a name: call, decorator, depends, middleware, use."""
+
+    how: str
+    names: tuple[str, ...]  # the resolved name and, through class bases, the names it also stands for
+    path: str
+    line: int
+    function: FunctionRef
+    keywords: tuple[str, ...] = ()
+
+
+def module_name(rel: str) -> str:
+    name = rel[:-3] if rel.endswith(".py") else rel.rsplit(".", 1)[0]
+    name = name.replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+@dataclass
+class ServiceGraph:
+    modules: dict[str, Module] = field(default_factory=dict)
+    request: set[FunctionRef] = field(default_factory=set)
+    service: set[FunctionRef] = field(default_factory=set)
+    roots: dict[FunctionRef, str] = field(default_factory=dict)  # request roots and why (route, middleware ...)
+    all_sites: list[Site] = field(default_factory=list)
+    _suffixes: dict[str, list[str]] = field(default_factory=dict)
+    _memo: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # Checks run in parallel threads and resolve through one memo; its cycle guard must not leak.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- building -----------------------------------------------------------------------------
+    @classmethod
+    def build(cls, files: list[FileAnalysis]) -> ServiceGraph:
+        graph = cls()
+        for analysis in files:
+            wiring = analysis.facts.get("wiring")
+            if wiring:
+                name = module_name(analysis.source.rel)
+                graph.modules[name] = Module(name, analysis, wiring)
+                parts = name.split(".")
+                for i in range(len(parts)):
+                    graph._suffixes.setdefault(".".join(parts[i:]), []).append(name)
+        graph._reach()
+        graph.all_sites = list(graph._sites())  # resolved once; every capability check filters them
+        return graph
+
+    def functions(self) -> Iterator[tuple[FunctionRef, Module, dict[str, Any]]]:
+        for module in self.modules.values():
+            yield FunctionRef(module.name, MODULE), module, module.wiring["module"]
+            for qual, facts in module.wiring["functions"].items():
+                yield FunctionRef(module.name, qual), module, facts
+
+    def facts_of(self, ref: FunctionRef) -> dict[str, Any] | None:
+        module = self.modules.get(ref.module)
+        if module is None:
+            return None
+        return module.wiring["module"] if ref.qual == MODULE else module.wiring["functions"].get(ref.qual)
+
+    def _find_module(self, dotted_name: str) -> str | None:
+        """The project module a dotted import names (exact, else by suffix: src/ layouts, flat imports)."""
+        if dotted_name in self.modules:
+            return dotted_name
+        candidates = self._suffixes.get(dotted_name, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    def _absolute(self, module: str, relative: str) -> str:
+        dots = len(relative) - len(relative.lstrip("."))
+        package = module.split(".") if self._is_package(module) else module.split(".")[:-1]
+        base = package[: len(package) - (dots - 1)] if dots > 1 else package
+        rest = relative[dots:]
+        return ".".join([*base, rest] if rest else base)
+
+    def _is_package(self, module: str) -> bool:
+        rel = self.modules[module].rel if module in self.modules else ""
+        return rel.endswith("__init__.py")
+
+    # -- resolution ---------------------------------------------------------------------------
+    def resolve(self, module: str, raw: str, depth: int = 0) -> tuple[str, ...]:
+        """What `raw`, written in `module`, stands for: a project name ("app.security.require_api_key")
+        or an external one ("slowapi.Limiter.limit"), followed by the external names it also stands
+        for through class bases. Unresolvable names come back as written."""
+        key = (module, raw)
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+            self._memo[key] = (raw,)  # a cycle resolves to itself
+            result = self._resolve(module, raw, depth)
+            self._memo[key] = result
+            return result
+
+    def _resolve(self, module: str, raw: str, depth: int) -> tuple[str, ...]:
+        if depth > MAX_DEPTH or module not in self.modules:
+            return (raw,)
+        wiring = self.modules[module].wiring
+        head, _, rest = raw.partition(".")
+        suffix = f".{rest}" if rest else ""
+        if head in wiring["classes"]:
+            names = [f"{module}.{head}{suffix}"]
+            for base in wiring["classes"][head]["bases"]:
+                names.extend(f"{n}{suffix}" for n in self.resolve(module, base, depth + 1))
+            return tuple(dict.fromkeys(names))
+        if head in wiring["functions"]:
+            return (f"{module}.{raw}",)
+        if head in wiring["instances"]:
+            callee = self.resolve(module, wiring["instances"][head], depth + 1)
+            return tuple(dict.fromkeys(f"{n}{suffix}" for n in callee))
+        if head in wiring["names"]:
+            target = wiring["names"][head]
+            if target.startswith("."):
+                target = self._absolute(module, target)
+            full = f"{target}{suffix}"
+            parts = full.split(".")
+            for cut in range(len(parts), 0, -1):  # the longest prefix that is a project module
+                project = self._find_module(".".join(parts[:cut]))
+                if project is not None:
+                    remainder = ".".join(parts[cut:])
+                    return self.resolve(project, remainder, depth + 1) if remainder else (project,)
+            return (full,)
+        return (raw,)
+
+    def function_of(self, name: str) -> FunctionRef | None:
+        """The project function (or class, as its constructor) a resolved name is."""
+        module, _, qual = name.rpartition(".")
+        for cut in (module, module.rpartition(".")[0]):
+            if cut in self.modules:
+                qual = name[len(cut) + 1:]
+                wiring = self.modules[cut].wiring
+                if qual in wiring["functions"]:
+                    return FunctionRef(cut, qual)
+                head = qual.split(".")[0]
+                if head in wiring["classes"]:
+                    for method in ("__call__", "dispatch", "__init__"):
+                        if f"{head}.{method}" in wiring["functions"]:
+                            return FunctionRef(cut, f"{head}.{method}")
+        return None
+
+    def _targets(self, module: str, facts: dict[str, Any]) -> set[FunctionRef]:
+        names = {ref[0] for ref in facts.get("refs", [])}
+        names.update(call[0] for call in facts.get("calls", []))
+        names.update(dep[0] for dep in facts.get("depends", []))
+        names.update(dec[0] for dec in facts.get("decorators", []))
+        found = set()
+        for raw in names:
+            for resolved in self.resolve(module, raw)[:1]:
+                ref = self.function_of(resolved)
+                if ref is not None:
+                    found.add(ref)
+        return found
+
+    def _reach(self) -> None:
+        edges: dict[FunctionRef, set[FunctionRef]] = {}
+        for ref, module, facts in self.functions():
+            edges[ref] = self._targets(module.name, facts)
+            if facts.get("route"):
+                self.roots.setdefault(ref, "route")
+            elif facts.get("middleware"):
+                self.roots.setdefault(ref, "middleware")
+            for raw, why, _line in facts.get("roots", []):
+                target = self.function_of(self.resolve(module.name, raw)[0])
+                if target is not None:
+                    self.roots.setdefault(target, why)
+            for raw, _line in facts.get("middleware_added", []):  # a project class added as middleware
+                target = self.function_of(self.resolve(module.name, raw)[0])
+                if target is not None:
+                    self.roots.setdefault(target, "middleware")
+        self.request = _closure(set(self.roots), edges)
+        starts = {FunctionRef(name, MODULE) for name in self.modules} | self.request
+        self.service = _closure(starts, edges)
+
+    # -- queries ------------------------------------------------------------------------------
+    def scope(self, where: str) -> set[FunctionRef]:
+        if where == "request":
+            return self.request
+        if where == "service":
+            return self.service
+        return {ref for ref, _, _ in self.functions()}
+
+    def sites(self, where: str) -> Iterator[Site]:
+        """Every call, decorator, dependency, middleware and use in the functions of a scope."""
+        scope = self.scope(where)
+        return (site for site in self.all_sites if site.function in scope)
+
+    def _sites(self) -> Iterator[Site]:
+        for ref, module, facts in self.functions():
+            rel, resolve = module.rel, (lambda raw, m=module.name: self.resolve(m, raw))
+            for raw, line in facts.get("decorators", []):
+                yield Site("decorator", resolve(raw), rel, line, ref)
+            for raw, line, keywords in facts.get("calls", []):
+                yield Site("call", resolve(raw), rel, line, ref, tuple(keywords))
+            for raw, line in facts.get("depends", []):
+                yield Site("depends", resolve(raw), rel, line, ref)
+            for raw, line in facts.get("middleware_added", []):
+                yield Site("middleware", resolve(raw), rel, line, ref)
+            for raw, line in facts.get("refs", []):
+                yield Site("use", resolve(raw), rel, line, ref)
+
+    def class_facts(self, name: str) -> tuple[Module, str, dict[str, Any]] | None:
+        module, _, qual = name.rpartition(".")
+        if module in self.modules and qual in self.modules[module].wiring["classes"]:
+            return self.modules[module], qual, self.modules[module].wiring["classes"][qual]
+        return None
+
+    def model_is_constrained(self, name: str, seen: set[str] | None = None) -> bool:
+        """A project model whose fields (or the models they nest) carry a constraint."""
+        seen = seen if seen is not None else set()
+        if name in seen:
+            return False
+        seen.add(name)
+        found = self.class_facts(name)
+        if found is None:
+            return False
+        module, _, facts = found
+        if facts["constrained"] or "max-tokens-cap" in facts.get("derived", []):
+            return True
+        return any(self.model_is_constrained(self.resolve(module.name, raw)[0], seen) for raw in facts["fields"])
+
+    def is_model(self, name: str, depth: int = 0) -> bool:
+        """A project class that derives (directly or through project classes) from a validating base."""
+        found = self.class_facts(name)
+        if found is None or depth > MAX_DEPTH:
+            return False
+        module, _, facts = found
+        for base in facts["bases"]:
+            resolved = self.resolve(module.name, base)
+            if any(r.startswith(("pydantic.", "sqlmodel.SQLModel", "msgspec.Struct", "marshmallow.Schema"))
+                   for r in resolved) or self.is_model(resolved[0], depth + 1):
+                return True
+        return False
+
+
+def _closure(starts: set[FunctionRef], edges: dict[FunctionRef, set[FunctionRef]]) -> set[FunctionRef]:
+    seen = set(starts)
+    queue = deque(starts)
+    while queue:
+        for target in edges.get(queue.popleft(), ()):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def shared_graph(ctx: AuditContext) -> ServiceGraph:
+    return ctx.shared("static.service_graph", lambda: ServiceGraph.build(shared_analysis(ctx).python_code()))

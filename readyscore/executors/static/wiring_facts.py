@@ -1,0 +1,460 @@
+"""Wiring facts of one Python module: what a capability check needs to tell a wired control from a name.
+
+One pass over a parsed module records, per function (and for the module's own top-level code, as
+the pseudo-function "<module>"): what it calls, references, is decorated with and depends on
+(`Depends(...)`), whether it is a route or a middleware, which request headers it reads and
+whether it tests them, the HTTP error statuses it can answer with, and what its body can do
+(`guard`: raise, answer an error status, or return a verdict it computed; `transform`: return something
+other than its argument or a constant; `record`: call or write something). Classes record their
+bases, the names their field annotations use, and whether a field carries a constraint.
+
+Names are stored as written (`limiter.limit`, `app.security.require_api_key`, `.db.log_request`);
+the per-audit collector (service_graph.py) resolves them across modules through `names`, the
+module's import table (relative imports keep their leading dots: the cache is keyed by content,
+not by path). The shape is language-neutral on purpose: an extractor for another language fills
+the same dictionary and the rest of the pipeline is unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from readyscore.executors.static.pyfacts import MAX_TOKEN_NAMES, Aliases, Nodes, caps_tokens, dotted
+
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
+MIDDLEWARE_DECORATORS = {"middleware", "before_request", "before_app_request", "on_request"}
+# Calls that register a handler: their function arguments serve requests.
+ROUTE_REGISTRATIONS = {"add_api_route", "add_url_rule", "add_route", "Route", "WebSocketRoute", "path", "re_path",
+                       "add_get", "add_post", "add_put", "add_delete", "add_api_websocket_route", "APIRoute"}
+MIDDLEWARE_REGISTRATIONS = {"add_middleware", "Middleware", "before_request", "before_app_request", "use"}
+DEPENDS = {"Depends", "Security"}
+RESPONSE_CALLS = {"HTTPException", "abort", "JSONResponse", "Response", "PlainTextResponse", "HTMLResponse",
+                  "make_response", "HTTPError", "HttpResponse", "JsonResponse", "StreamingResponse",
+                  "RequestValidationError", "HTTPTooManyRequests", "TooManyRequests", "Forbidden", "Unauthorized"}
+LOG_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "print", "log", "msg"}
+STATUS_NAME = re.compile(r"HTTP_(\d{3})")
+CONSTRAINT_KEYWORDS = {"max_length", "min_length", "le", "lt", "ge", "gt", "pattern", "regex", "max_items",
+                       "min_items", "multiple_of", "max_digits", "decimal_places"}
+CONSTRAINED_TYPES = {"constr", "conint", "confloat", "conlist", "conset", "conbytes", "condecimal", "StringConstraints",
+                     "Literal", "EmailStr", "HttpUrl", "AnyUrl", "PositiveInt", "NonNegativeInt", "PositiveFloat"}
+VALIDATOR_DECORATORS = {"field_validator", "validator", "model_validator", "root_validator"}
+MAX_LIST = 300  # per function and kind: a generated module must not bloat the cache
+
+
+def walk(roots: list[ast.AST]) -> list[ast.AST]:
+    """Every node under `roots` (roots included), faster than ast.walk: no generator per node, and
+    expression contexts (Load/Store) are skipped, as in pyfacts.Nodes."""
+    order = list(roots)
+    index = 0
+    while index < len(order):
+        node = order[index]
+        index += 1
+        for name in node._fields:
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                order.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                order.append(value)
+    return order
+
+
+def chain(node: ast.AST) -> str | None:
+    """`a.b(x).c` -> "a.b.c": a dotted name through calls and subscripts (`TOKENS.labels(k).inc`)."""
+    parts = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            return ".".join(reversed(parts))
+        else:
+            return None
+
+
+def _tail(node: ast.AST) -> str:
+    name = chain(node) or ""
+    return name.rsplit(".", 1)[-1]
+
+
+def _names_in(node: ast.AST | None) -> list[str]:
+    """Every dotted name an annotation or expression mentions (`list[Message] | None` -> Message)."""
+    if node is None:
+        return []
+    found = []
+    for sub in walk([node]):
+        if isinstance(sub, (ast.Name, ast.Attribute)):
+            name = dotted(sub)
+            if name:
+                found.append(name)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):  # "Message" forward references
+            if sub.value.isidentifier():
+                found.append(sub.value)
+    return found
+
+
+def _statuses(node: ast.AST) -> set[int]:
+    found = set()
+    for sub in walk([node]):
+        if isinstance(sub, ast.Constant) and type(sub.value) is int and 400 <= sub.value <= 599:
+            found.add(sub.value)
+        elif isinstance(sub, (ast.Name, ast.Attribute)):
+            match = STATUS_NAME.search(sub.id if isinstance(sub, ast.Name) else sub.attr)
+            if match and 400 <= int(match.group(1)) <= 599:
+                found.add(int(match.group(1)))
+    return found
+
+
+def _header_read(node: ast.AST) -> str | None:
+    """`x.headers.get("h")`, `x.headers["h"]`, `x.META["HTTP_H"]`: the header read, lower case."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in ("headers", "META")
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return _header_name(node.args[0].value)
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
+            and node.value.attr in ("headers", "META") and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)):
+        return _header_name(node.slice.value)
+    return None
+
+
+def _header_name(raw: str) -> str:
+    name = raw.lower()
+    return name[5:].replace("_", "-") if name.startswith("http_") else name
+
+
+class _FunctionFacts:
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef | None, statements: list[ast.AST]):
+        self.func = func
+        self.nodes = walk(statements)
+        self.params = ({a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+                       if func else set())
+
+    def facts(self) -> dict[str, Any]:
+        calls, depends, reads = [], [], set()
+        refs: dict[str, int] = {}
+        statuses: set[int] = set()
+        compares = raises = effects = returns_computed = False
+        roots: list[list[Any]] = []
+        middleware: list[list[Any]] = []
+        for node in self.nodes:
+            if isinstance(node, ast.Call):
+                name = chain(node.func)
+                if name and len(calls) < MAX_LIST:
+                    calls.append([name, node.lineno, sorted({k.arg for k in node.keywords if k.arg})])
+                tail = name.rsplit(".", 1)[-1] if name else ""
+                if tail in DEPENDS:
+                    target = node.args[0] if node.args else next((k.value for k in node.keywords
+                                                                  if k.arg == "dependency"), None)
+                    target_name = chain(target) if target is not None else None
+                    if target_name:
+                        depends.append([target_name, node.lineno])
+                if tail not in LOG_CALLS:
+                    effects = True
+                if tail in RESPONSE_CALLS or any(k.arg in ("status_code", "status") for k in node.keywords):
+                    statuses |= _statuses(node)
+                self._registrations(node, tail, roots, middleware)
+                if (isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args
+                        and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                    reads.add(node.args[0].value.lower())
+            elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
+                name = dotted(node)
+                if name and name not in refs and len(refs) < MAX_LIST:
+                    refs[name] = node.lineno
+                if isinstance(node, ast.Attribute):
+                    reads.add(node.attr.lower())
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+                if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                    reads.add(node.slice.value.lower())
+            elif isinstance(node, (ast.Compare, ast.If, ast.IfExp, ast.Assert, ast.While, ast.BoolOp)):
+                compares = True
+            elif isinstance(node, ast.comprehension) and node.ifs:  # [c for c in found if c.flagged]
+                compares = True
+            elif isinstance(node, ast.Raise):
+                exc = node.exc
+                if exc is not None and _tail(exc) not in ("NotImplementedError", "NotImplemented"):
+                    raises = True
+                    statuses |= _statuses(exc)
+            elif isinstance(node, ast.Return):
+                if node.value is not None and not self._trivial(node.value):
+                    returns_computed = True
+                if node.value is not None and isinstance(node.value, (ast.Tuple, ast.Call)):
+                    statuses |= _statuses(node.value)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
+                    effects = True
+                    if any(isinstance(t, ast.Attribute) and t.attr == "status_code" for t in targets):
+                        statuses |= _statuses(node.value) if node.value is not None else set()
+            elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+                effects = True
+        if self.func is not None:
+            for default in [*self.func.args.defaults, *self.func.args.kw_defaults]:
+                if default is None:
+                    continue
+                for node in walk([default]):
+                    if isinstance(node, ast.Call):
+                        name = chain(node.func)
+                        if name:
+                            calls.append([name, node.lineno, sorted({k.arg for k in node.keywords if k.arg})])
+                            if name.rsplit(".", 1)[-1] in DEPENDS and node.args and chain(node.args[0]):
+                                depends.append([chain(node.args[0]), node.lineno])
+        headers = self._headers()
+        # A guard can change the outcome: it refuses (raise, an error status) or returns a verdict it
+        # computed (a comparison, a provider's answer). A constant or the argument as given is a stub.
+        guard = raises or bool(statuses) or returns_computed
+        return {"calls": calls, "refs": sorted(refs.items()), "depends": depends, "reads": sorted(reads)[:MAX_LIST],
+                "statuses": sorted(statuses), "tests": compares, "guard": guard, "transform": returns_computed,
+                "record": effects or raises, "roots": roots, "middleware_added": middleware, **headers}
+
+    def _trivial(self, value: ast.AST) -> bool:
+        """A return that cannot depend on what the function checked: a constant (`[]`, `{"ok": True}`
+        included) or an argument as given."""
+        if isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, ast.Name):
+            return value.id in self.params
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return all(self._constant(e) for e in value.elts)
+        if isinstance(value, ast.Dict):
+            return all(k is not None and self._constant(k) for k in value.keys) and all(
+                self._constant(v) for v in value.values)
+        return False
+
+    def _constant(self, value: ast.AST) -> bool:
+        if isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return all(self._constant(e) for e in value.elts)
+        if isinstance(value, ast.Dict):
+            return all(k is not None and self._constant(k) for k in value.keys) and all(
+                self._constant(v) for v in value.values)
+        return False
+
+    @staticmethod
+    def _registrations(node: ast.Call, tail: str, roots: list, middleware: list) -> None:
+        def refs_of(values):
+            return [chain(v) for v in values if isinstance(v, (ast.Name, ast.Attribute)) and chain(v)]
+
+        if tail in ROUTE_REGISTRATIONS:
+            targets = refs_of(node.args[1:] if len(node.args) > 1 else [])
+            targets += refs_of([k.value for k in node.keywords if k.arg in ("endpoint", "view_func", "handler", "view")])
+            roots.extend([t, "route", node.lineno] for t in targets)
+        if tail in MIDDLEWARE_REGISTRATIONS:
+            for target in refs_of(node.args[:1]):
+                middleware.append([target, node.lineno])
+            roots.extend([t, "middleware", node.lineno]
+                         for t in refs_of([k.value for k in node.keywords if k.arg == "dispatch"]))
+            if tail != "add_middleware" and tail != "Middleware":
+                roots.extend([t, "middleware", node.lineno] for t in refs_of(node.args[:1]))
+        # app.middleware("http")(observe): the decorator applied by hand.
+        if isinstance(node.func, ast.Call) and _tail(node.func.func) in MIDDLEWARE_DECORATORS | ROUTE_DECORATORS:
+            kind = "route" if _tail(node.func.func) in ROUTE_DECORATORS else "middleware"
+            roots.extend([t, kind, node.lineno] for t in refs_of(node.args[:1]))
+        # FastAPI(dependencies=[Depends(check)]), include_router(r, dependencies=[...]): every route depends on them.
+        for keyword in node.keywords:
+            if keyword.arg == "dependencies":
+                for sub in walk([keyword.value]):
+                    if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
+                        roots.append([chain(sub.args[0]), "dependency", sub.lineno])
+
+    def _headers(self) -> dict[str, Any]:
+        """Request headers read, and whether their value is tested (auth) or only passed on (forwarding)."""
+        tainted: dict[str, str] = {}
+        if self.func is not None:
+            for arg, default in _param_defaults(self.func):
+                if default is not None and _tail(default.func if isinstance(default, ast.Call) else default) == "Header":
+                    alias = next((k.value.value for k in getattr(default, "keywords", [])
+                                  if k.arg == "alias" and isinstance(k.value, ast.Constant)), None)
+                    tainted[arg] = _header_name(alias or arg.replace("_", "-"))
+        read: set[str] = set(tainted.values())
+        for node in self.nodes:
+            header = _header_read(node)
+            if header:
+                read.add(header)
+        if not read:
+            return {"headers_read": [], "headers_tested": [], "headers_passed": []}
+        assigns = [n for n in self.nodes if isinstance(n, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and n.value]
+        for _ in range(3):  # a short fixed point: auth = headers.get(...); token = auth.split()[1]
+            for node in assigns:
+                source = self._header_in(node.value, tainted)
+                if source:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        for name in walk([target]):
+                            if isinstance(name, ast.Name):
+                                tainted.setdefault(name.id, source)
+        tested, passed = set(), []
+        for node in self.nodes:
+            test = None
+            if isinstance(node, (ast.If, ast.IfExp, ast.While, ast.Assert)):
+                test = node.test
+            elif isinstance(node, (ast.Compare, ast.BoolOp)):
+                test = node
+            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                test = node.operand
+            if test is not None:
+                source = self._header_in(test, tainted)
+                if source:
+                    tested.add(source)
+            if isinstance(node, ast.Call) and not any(k.arg == "headers" for k in node.keywords):
+                name = chain(node.func)
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    source = self._header_in(arg, tainted)
+                    if source and name and len(passed) < MAX_LIST:
+                        passed.append([name, source])
+        return {"headers_read": sorted(read), "headers_tested": sorted(tested), "headers_passed": passed}
+
+    @staticmethod
+    def _header_in(node: ast.AST, tainted: dict[str, str]) -> str | None:
+        for sub in walk([node]):
+            header = _header_read(sub)
+            if header:
+                return header
+            if isinstance(sub, ast.Name) and sub.id in tainted:
+                return tainted[sub.id]
+        return None
+
+
+def _param_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[str, ast.AST | None]]:
+    positional = [*func.args.posonlyargs, *func.args.args]
+    defaults = [None] * (len(positional) - len(func.args.defaults)) + list(func.args.defaults)
+    pairs = [(a.arg, d) for a, d in zip(positional, defaults)]
+    pairs += [(a.arg, d) for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults)]
+    # Annotated[str, Header()] carries the marker in the annotation.
+    for arg in [*positional, *func.args.kwonlyargs]:
+        if isinstance(arg.annotation, ast.Subscript) and _tail(arg.annotation.value) == "Annotated":
+            for sub in walk([arg.annotation.slice]):
+                if isinstance(sub, ast.Call):
+                    pairs.append((arg.arg, sub))
+    return pairs
+
+
+def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
+    walker = _FunctionFacts(func, func.body)
+    facts = walker.facts()
+    decorators, route, middleware = [], False, False
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = chain(target)
+        if name:
+            decorators.append([name, decorator.lineno])
+        tail = _tail(target)
+        route |= tail in ROUTE_DECORATORS
+        middleware |= tail in MIDDLEWARE_DECORATORS
+        if isinstance(decorator, ast.Call):  # @app.get("/", dependencies=[Depends(check)])
+            _FunctionFacts._registrations(decorator, "", facts["roots"], facts["middleware_added"])
+            for sub in walk([decorator]):
+                if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
+                    facts["depends"].append([chain(sub.args[0]), sub.lineno])
+    # An app factory (`def create_app(): ... @app.get(...) def index(): ...`) hosts its routes: nested
+    # handlers are walked as part of it, so the factory stands for them on the request path.
+    for node in walker.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            tails = {_tail(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
+            route |= bool(tails & ROUTE_DECORATORS)
+            middleware |= bool(tails & MIDDLEWARE_DECORATORS)
+    params = []
+    for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
+        if arg.annotation is not None:
+            params.append([arg.arg, _names_in(arg.annotation)])
+        for sub in walk([arg.annotation]) if arg.annotation is not None else ():
+            if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
+                facts["depends"].append([chain(sub.args[0]), sub.lineno])
+    derived = _max_tokens_facts(walker.nodes)
+    return {"line": func.lineno, "route": route, "middleware": middleware, "decorators": decorators,
+            "params": params, "derived": derived, **facts}
+
+
+def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
+    """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends the
+    client's own value on (`max_tokens=body.get("max_tokens")`), which is no cap."""
+    found = set()
+    for node in nodes:
+        values = []
+        if isinstance(node, ast.Call):
+            values = [k.value for k in node.keywords if k.arg and k.arg.lower() in MAX_TOKEN_NAMES]
+        elif isinstance(node, ast.Dict):
+            values = [v for k, v in zip(node.keys, node.values)
+                      if isinstance(k, ast.Constant) and str(k.value).lower() in MAX_TOKEN_NAMES]
+        elif isinstance(node, ast.AnnAssign):
+            if (isinstance(node.target, ast.Name) and node.target.id.lower() in MAX_TOKEN_NAMES
+                    and isinstance(node.value, ast.Call) and (dotted(node.value.func) or "").endswith("Field")):
+                found.add("max-tokens-cap" if any(k.arg in ("le", "lt") for k in node.value.keywords)
+                          else "max-tokens-passthrough")
+        for value in values:
+            found.add("max-tokens-cap" if caps_tokens(value) else "max-tokens-passthrough")
+    return sorted(found)
+
+
+def _class(node: ast.ClassDef) -> dict[str, Any]:
+    fields: list[str] = []
+    constrained = False
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign):
+            names = _names_in(statement.annotation)
+            fields.extend(names)
+            constrained |= any(n.rsplit(".", 1)[-1] in CONSTRAINED_TYPES for n in names)
+            value = statement.value
+            if isinstance(value, ast.Call) and _tail(value.func) == "Field":
+                constrained |= any(k.arg in CONSTRAINT_KEYWORDS for k in value.keywords)
+            if isinstance(statement.annotation, ast.Subscript) and _tail(statement.annotation.value) == "Annotated":
+                for sub in walk([statement.annotation.slice]):
+                    if isinstance(sub, ast.Call) and any(k.arg in CONSTRAINT_KEYWORDS for k in sub.keywords):
+                        constrained = True
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            constrained |= any(_tail(d.func if isinstance(d, ast.Call) else d) in VALIDATOR_DECORATORS
+                               for d in statement.decorator_list)
+    return {"line": node.lineno, "bases": [b for b in (chain(base) for base in node.bases) if b],
+            "fields": sorted(set(fields))[:MAX_LIST], "constrained": constrained,
+            "derived": _max_tokens_facts([st for st in node.body if isinstance(st, ast.AnnAssign)])}
+
+
+def relative_names(nodes: Nodes) -> dict[str, str]:
+    """`from .security import x` -> {"x": ".security.x"}; `from .. import db` -> {"db": "..db"}."""
+    names = {}
+    for node in nodes.of(ast.ImportFrom):
+        if node.level:
+            base = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name != "*":
+                    joiner = "" if base.endswith(".") else "."
+                    names[alias.asname or alias.name] = f"{base}{joiner}{alias.name}"
+    return names
+
+
+def extract_wiring(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str, Any]:
+    functions: dict[str, Any] = {}
+    classes: dict[str, Any] = {}
+    instances: dict[str, str] = {}
+    module_statements = []
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[statement.name] = _function(statement)
+        elif isinstance(statement, ast.ClassDef):
+            classes[statement.name] = _class(statement)
+            for item in statement.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    functions[f"{statement.name}.{item.name}"] = _function(item)
+        else:
+            module_statements.append(statement)
+            target, value = None, None
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target, value = statement.targets[0], statement.value
+            elif isinstance(statement, ast.AnnAssign):
+                target, value = statement.target, statement.value
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call) and chain(value.func):
+                instances[target.id] = chain(value.func)
+    module = _FunctionFacts(None, module_statements).facts()
+    module.update(line=1, route=False, middleware=False, decorators=[], params=[],
+                  derived=_max_tokens_facts(walk(module_statements)))
+    names = {**aliases.names, **relative_names(nodes)}
+    return {"names": names, "functions": functions, "classes": classes, "instances": instances, "module": module}
