@@ -142,6 +142,14 @@ class Suppression(Strict):
         return self.expires is None or today <= self.expires
 
 
+class ScopeConfig(Strict):
+    """Which paths make up the service (see readyscore/scope.py): globs relative to the root."""
+
+    include: list[str] = Field(default_factory=list, description="brought into scope even under examples/, docs/ ...")
+    exclude: list[str] = Field(default_factory=list, description="left out of scope: still scanned for secrets, "
+                                                                 "never judged for readiness")
+
+
 class ProjectConfig(Strict):
     schema_version: Literal[1] = 1
     profile: str | None = None
@@ -150,6 +158,9 @@ class ProjectConfig(Strict):
     min_level: int | None = Field(default=None, ge=0, le=4)
     # Paths (globs, relative to the audited root) that no file-based check reads.
     exclude: list[str] = Field(default_factory=list)
+    # What is the deployable service and what is tutorial, example or docs (readiness checks read
+    # only the former; secrets are looked for everywhere).
+    scope: ScopeConfig = Field(default_factory=ScopeConfig)
     suppressions: list[Suppression] = Field(default_factory=list)
     # Partial family settings, merged over the profile's.
     static: dict[str, Any] = Field(default_factory=dict)

@@ -139,6 +139,14 @@ class FileIndex:
                         self.files.append(FileEntry(rel, entry.stat(follow_symlinks=False).st_size))
         self.files.sort(key=lambda f: f.rel)
 
+    def subset(self, keep) -> FileIndex:
+        """A view of the same tree holding only the files `keep(rel)` accepts (the scoped service).
+        It shares the skip counters, so files it fails to read are still counted once."""
+        view = object.__new__(FileIndex)
+        view.__dict__.update(self.__dict__)
+        view.files = [entry for entry in self.files if keep(entry.rel)]
+        return view
+
     def glob(self, *patterns: str) -> list[FileEntry]:
         return [f for f in self.files if any(matches(f.rel, p) for p in patterns)]
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from readyscore.config import AuditOptions, Profile, ProjectConfig
 from readyscore.files import FileIndex
+from readyscore.scope import Scope, build_scope
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 from readyscore.redact import Redactor
 
@@ -99,6 +100,20 @@ class AuditContext:
         if self.root is None:
             raise RuntimeError("this check needs a source tree, and none was given")
         return self.shared("files", lambda: FileIndex(self.root, self.project.exclude))
+
+    @property
+    def scope(self) -> Scope:
+        """Which files are the deployable service; recorded in the report's `scope` section."""
+        def build() -> Scope:
+            scope = build_scope(self.files, self.project.scope.include, self.project.scope.exclude)
+            self.sections["scope"] = scope.section()
+            return scope
+        return self.shared("scope", build)
+
+    @property
+    def scoped_files(self) -> FileIndex:
+        """The file index restricted to the service (what readiness checks read)."""
+        return self.shared("scoped_files", lambda: self.files.subset(self.scope.in_scope))
 
     def check_cancelled(self) -> None:
         if self.cancel.is_set():

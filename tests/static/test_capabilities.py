@@ -164,7 +164,16 @@ def test_gateway_config_applies_a_limit_or_only_declares_one(static_audit, tmp_p
 
 
 def test_a_service_in_another_language_is_not_evaluated(static_audit, tmp_path):
-    (tmp_path / "server.js").write_text("const express = require('express');\n")
+    (tmp_path / "server.rb").write_text("require 'sinatra'\nget '/' do\n  'hi'\nend\n")
     results = static_audit(tmp_path, ["static-cap-auth", "static-cap-metrics"])
     assert {r.status.value for r in results.values()} == {"not_evaluated"}
-    assert all("JavaScript" in r.message for r in results.values())
+    assert all("Ruby" in r.message for r in results.values())
+
+
+def test_a_node_service_is_read_where_its_stack_is_described(static_audit, tmp_path):
+    """Auth has Node evidence in its YAML (stacks.node): evaluated, and failed here; persistence has
+    none: not evaluated rather than failed."""
+    (tmp_path / "server.js").write_text("const express = require('express');\nconst app = express();\n")
+    results = static_audit(tmp_path, ["static-cap-auth", "static-cap-persistence"])
+    assert results["static-cap-auth"].status.value == "fail"
+    assert results["static-cap-persistence"].status.value == "not_evaluated"

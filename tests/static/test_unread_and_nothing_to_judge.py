@@ -48,10 +48,20 @@ def test_a_hazard_found_still_fails_when_files_are_unread(static_audit, tmp_path
     assert result.status.value == "fail" and "b.py" in result.message
 
 
+def test_a_hazard_check_does_not_read_typescript_and_a_capability_with_node_stacks_does(static_audit, tmp_path):
+    root = write_tree(tmp_path, {"server.ts": "import express from 'express';\n", "README.md": "# a node service\n"})
+    results = static_audit(root, [HAZARD, "static-cap-auth"])
+    assert results[HAZARD].status.value == "not_evaluated" and "TypeScript" in results[HAZARD].message
+    assert results["static-cap-auth"].status.value == "fail", explain(results)
+    assert "1 TypeScript file(s)" in results["static-cap-auth"].message
+
+
 @pytest.mark.parametrize("files, status, words", [
     ({"a.py": BROKEN, "b.py": BROKEN}, "not_evaluated", "could not read"),
-    ({"server.ts": "import express from 'express';\n", "README.md": "# a node service\n"}, "not_evaluated",
-     "TypeScript"),
+    # A language none of these checks reads (TypeScript is read by the capability checks with
+    # `stacks: node`; test_polyglot_capabilities.py and test_a_hazard_check_does_not_read_typescript).
+    ({"server.rb": "require 'sinatra'\nget '/' do\n  'hi'\nend\n", "README.md": "# a ruby service\n"},
+     "not_evaluated", "Ruby"),
     ({"README.md": "# docs only\n", "deploy/values.yaml": "replicas: 2\n"}, "not_applicable", "no code"),
 ])
 def test_nothing_to_judge_is_one_rule_for_both_families(static_audit, tmp_path, files, status, words):

@@ -7,6 +7,7 @@ from typing import Any
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import ComposeFile, Inventory
 from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
+from readyscore.executors.static.secret_rules import classify
 from readyscore.executors.deploy.yamldoc import YMap, as_dict, as_list, dig, line_at
 
 NO_COMPOSE = "no Compose file in the tree"
@@ -108,7 +109,8 @@ def rule_no_inline_secrets(inv: Inventory) -> RuleOutcome:
         faults = 0
         for key, value, line in _environment(service):
             if (is_secret_name(key) and isinstance(value, str | int) and str(value).strip()
-                    and not is_reference(str(value)) and "${" not in str(value)):
+                    and not is_reference(str(value)) and "${" not in str(value)
+                    and classify(str(value), key) is not None):  # not "unused", "random_string", a placeholder
                 faults += 1
                 outcome.bad(compose.path, line, f"service {name}: {key} is written inline ({mask(str(value))}); "
                                                 "use an env_file kept out of git, `secrets:` or ${VAR}")

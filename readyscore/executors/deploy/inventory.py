@@ -123,6 +123,8 @@ class Inventory:
     dependency_bots: list[str] = field(default_factory=list)
     files_read: int = 0
     files: FileIndex | None = None
+    # The whole tree, out-of-scope folders included: documents (an SLO in docs/) are read there.
+    all_files: FileIndex | None = None
     # Derived views computed on first use (IaC resources ...); recomputing them is harmless.
     cache: dict[str, Any] = field(default_factory=dict)
 

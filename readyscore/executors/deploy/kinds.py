@@ -30,7 +30,10 @@ SECTION = "deploy"
 
 def deploy_inventory(ctx: AuditContext) -> Inventory:
     def build() -> Inventory:
-        inventory = build_inventory(ctx.files, ctx.profile.deploy)
+        # Only the service's own deployment files decide readiness: a tutorial's DaemonSet or a
+        # demo's compose file is left out (readyscore/scope.py), and the report says so.
+        inventory = build_inventory(ctx.scoped_files, ctx.profile.deploy)
+        inventory.all_files = ctx.files
         ctx.sections[SECTION] = inventory.summary()
         return inventory
 

@@ -329,9 +329,10 @@ def rule_slo(inv: Inventory) -> RuleOutcome:
             outcome.good(doc.path, doc.data.line_of("slos"), f"sloth SLOs for {doc.data.get('service', '?')}")
     for resource in _first(_iac_kinds(inv, *SLO_IAC)):
         outcome.good(resource.path, resource.line, f"{resource.type} {resource.name}")
-    if not outcome.findings and inv.files is not None:
-        for entry in inv.files.glob(*SLO_DOC_PATTERNS)[:20]:
-            text = inv.files.read_text(entry.rel, limit=256 * 1024) or ""
+    documents = inv.all_files or inv.files  # an SLO is written down in docs/, which is out of scope
+    if not outcome.findings and documents is not None:
+        for entry in documents.glob(*SLO_DOC_PATTERNS)[:20]:
+            text = documents.read_text(entry.rel, limit=256 * 1024) or ""
             for number, line in enumerate(text.splitlines(), start=1):
                 if SLO_DOC.search(line) and re.search(r"(?i)availab|latenc|error|uptime|objective|p9\d", line):
                     outcome.good(entry.rel, number, f"SLO document: {line.strip()[:100]}", strength=DECLARED)

@@ -17,7 +17,11 @@ SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"),
                           ("auth", "key"), ("signing", "key"), ("encryption", "key"), ("client", "secret")})
 NOT_A_SECRET_SUFFIX = frozenset({"file", "path", "dir", "url", "uri", "name", "header", "type", "length",
                                  "limit", "max", "min", "ttl", "expiry", "timeout", "ref", "env", "endpoint",
-                                 "enabled", "id", "count", "size"})
+                                 "enabled", "id", "count", "size",
+                                 # durations and counts: ACCESS_TOKEN_EXPIRE_MINUTES=30 is a setting, not a credential
+                                 "minutes", "minute", "seconds", "second", "secs", "sec", "hours", "hour", "days",
+                                 "day", "ms", "expire", "expires", "expiration", "lifetime", "duration",
+                                 "interval", "age", "retries", "attempts", "number", "num", "len"})
 # Values that only point at a secret held elsewhere.
 _REFERENCE = re.compile(r"^\s*(\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*)\s*$")
 

@@ -10,11 +10,15 @@ redactor, so no report format can show them.
 from __future__ import annotations
 
 import ast
+import hashlib
+import sys
 import threading
 import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from readyscore.executors.base import AuditContext
@@ -22,14 +26,20 @@ from readyscore.executors.static.bandit_run import BANDIT_CHECKS, shared_bandit
 from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.hazards import find_hazards
 from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
-from readyscore.executors.static.secret_rules import scan_python, scan_text
+from readyscore.executors.static import polyglot, wiring_facts
+from readyscore.executors.static.polyglot import language_of
+from readyscore.executors.static.secret_rules import scan_bindings, scan_python, scan_text
 from readyscore.executors.static.wiring_facts import extract_wiring
 from readyscore.executors.static.sources import SourceFile, SourceSet, shared_sources
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 7
-DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
+ANALYSER_VERSION = 8  # past 6 (real-repos) and 7 (cap-strength)
+DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
+EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl.env")
+# Where an unquoted value is an expression, a reference or a number, never a literal string.
+QUOTED_CONFIG_SUFFIXES = (".tf", ".tfvars", ".hcl", ".toml", ".json", ".jsonc")
+CONFIG_SUFFIXES = (".yaml", ".yml", ".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".service")
 MAX_NODES = 2_000_000  # a pathological module (deeply nested, generated) is not analysed
 
 
@@ -79,8 +89,14 @@ class Analysis:
     def code(self) -> list[FileAnalysis]:
         return [f for f in self.files if f.source.is_code]
 
+    def polyglot_code(self) -> list[FileAnalysis]:
+        """The service's own JavaScript/TypeScript, Go, Rust, Java and C++ (parsed with ast-grep)."""
+        return [f for f in self.files if f.source.is_code and f.source.in_scope and "polyfacts" in f.data]
+
     def python_code(self) -> list[FileAnalysis]:
-        return [f for f in self.files if f.source.is_code and f.source.is_python and "facts" in f.data]
+        """The service's own Python: examples, tutorials and benchmarks do not decide readiness."""
+        return [f for f in self.files
+                if f.source.is_code and f.source.in_scope and f.source.is_python and "facts" in f.data]
 
     def all_secret_values(self) -> list[str]:
         """Values of real-looking secrets. Weak defaults ("changeme", "secret") are well-known words:
@@ -89,15 +105,51 @@ class Analysis:
 
 
 def _file_kind(source: SourceFile) -> str:
-    if source.is_python:
+    return file_kind(source.rel, source.is_python)
+
+
+def file_kind(rel: str, is_python: bool = False) -> str:
+    """How a file is read for secrets: python, code (parsed), doc, example, config (key = value
+    lines; `config-quoted` where only a quoted value is a literal) or other (provider formats only)."""
+    if is_python:
         return "python"
-    return "doc" if source.rel.lower().endswith(DOC_SUFFIXES) else "structured"
+    lowered = rel.lower()
+    name = lowered.rsplit("/", 1)[-1]
+    if lowered.endswith(EXAMPLE_SUFFIXES) or any(f".{word}." in name for word in ("example", "sample", "template")):
+        return "example"
+    if lowered.endswith(DOC_SUFFIXES):
+        return "doc"
+    if language_of(rel):
+        return "code"
+    if lowered.endswith(QUOTED_CONFIG_SUFFIXES):
+        return "config-quoted"
+    if (lowered.endswith(CONFIG_SUFFIXES) or name.startswith((".env", "dockerfile", "containerfile"))
+            or name.endswith((".env", ".dockerfile"))):
+        return "config"
+    return "other"
 
 
 def analyse_text(source: SourceFile) -> dict[str, Any]:
     kind = _file_kind(source)
-    if kind != "python":
-        return {"secrets": scan_text(source.text, structured=kind == "structured")}
+    if kind in ("doc", "example", "other"):
+        # Docs and example files hold example values: provider formats only (and, in example files,
+        # settings, kept apart as example values); connection URLs in docs are examples.
+        return {"secrets": scan_text(source.text, structured=kind == "example", urls=kind == "example")}
+    if kind in ("config", "config-quoted"):
+        return {"secrets": scan_text(source.text, structured=True, quoted_only=kind == "config-quoted")}
+    if kind == "code":
+        secrets = scan_text(source.text, structured=False)
+        try:
+            parsed = polyglot.analyse(source.text, source.rel)
+        except (RuntimeError, ValueError, RecursionError) as exc:  # ast-grep raises RuntimeError on what it cannot read
+            return {"secrets": secrets, "error": f"does not parse: {type(exc).__name__}"}
+        if parsed is None:
+            return {"secrets": secrets}
+        data = {"secrets": sorted(secrets + scan_bindings(parsed["bindings"], source.text),
+                                  key=lambda f: (f["line"], f["start"]))}
+        if source.is_code:
+            data["polyfacts"] = parsed["facts"]
+        return data
     secrets = scan_text(source.text, structured=False)
     try:
         with warnings.catch_warnings():
@@ -120,13 +172,28 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
         return {"secrets": secrets, "error": "nested too deeply to analyse"}
 
 
+@lru_cache(maxsize=1)
+def analyser_fingerprint() -> str:
+    """A hash of the analysers' own source: the cache is shared by every readyscore on the machine
+    (branches, versions), and two of them may carry the same ANALYSER_VERSION with different rules."""
+    from readyscore.executors.static import hazards, pyfacts, secret_rules  # noqa: PLC0415 - their files
+
+    digest = hashlib.blake2b(digest_size=8)
+    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot, wiring_facts):
+        try:
+            digest.update(Path(module.__file__).read_bytes())
+        except (OSError, TypeError):
+            digest.update(str(module.__name__).encode())
+    return digest.hexdigest()
+
+
 def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
     started = time.monotonic()
     analysis = Analysis(skipped=Counter(sources.skipped), unread_code=list(sources.unread_code))
     cache = ResultCache.default(ctx.profile.static.cache)
     try:
         keys = {id(s): f"{_file_kind(s)}:{int(s.is_code)}:{s.digest}" for s in sources.files}
-        ns = namespace("analysis", ANALYSER_VERSION)
+        ns = namespace("analysis", ANALYSER_VERSION, analyser_fingerprint())
         cached = cache.get_many(ns, list(keys.values()))
         fresh: dict[str, Any] = {}
         for source in sources.files:
@@ -140,7 +207,9 @@ def run_analysis(ctx: AuditContext, sources: SourceSet) -> Analysis:
                 analysis.cache_hits += 1
             if data.get("error"):
                 analysis.skipped[f"python that {data['error'].split(':')[0]}"] += 1
-                if source.is_code:
+                # The service's own Python (coverage counts Python; other languages' parse failures
+                # leave them among the files not read).
+                if source.is_code and source.is_python and source.in_scope:
                     analysis.unread_code.append((source.rel, data["error"], len(source.text.encode("utf-8", "replace"))))
             analysis.files.append(FileAnalysis(source, data))
         cache.put_many(ns, fresh)

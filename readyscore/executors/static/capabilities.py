@@ -19,10 +19,11 @@ from readyscore.executors.static.analysis import analysis_timeout, shared_analys
 from readyscore.executors.static.capability_params import CapabilityParams
 from readyscore.executors.static.coverage import shared_coverage
 from readyscore.executors.static.dependencies import normalise, shared_dependencies
+from readyscore.executors.static.polycaps import declared_evidence, declared_modules, stack_evidence
 from readyscore.executors.static.service_graph import ServiceGraph, shared_graph
 from readyscore.executors.static.sources import is_skipped_code
 from readyscore.executors.static.verdicts import CapabilityFindings, capability_verdict
-from readyscore.files import matches
+from readyscore.files import glob_to_regex
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 MAX_CONFIG_BYTES = 512 * 1024
@@ -70,16 +71,19 @@ def code_findings(graph: ServiceGraph, params: CapabilityParams) -> CapabilityFi
 def file_findings(ctx: AuditContext, params: CapabilityParams) -> list[Evidence]:
     """Marker files and config lines, each with the strength its YAML entry gives it."""
     files = ctx.files
-    # Config and marker files count only where the service's own code would (not in tests).
-    own = [entry for entry in files.files if not is_skipped_code(entry.rel, ctx.profile.static)]
+    settings = ctx.profile.static
+    # Config and marker files count only where the service's own code would (not in tests, not in
+    # examples or tutorials); listed once per audit, every capability check asks.
+    own = ctx.shared("static.own_files", lambda: [
+        entry for entry in files.files if not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel)])
     found = []
     for marker in params.files:
-        for entry in [e for e in own if matches(e.rel, marker.glob)]:
+        for entry in _matching(own, [marker.glob]):
             found.append(Evidence(message=f"{entry.rel} present", path=entry.rel,
                                   strength=EvidenceStrength(marker.strength)))
     for config in params.config:
         pattern = re.compile(config.pattern, re.MULTILINE)
-        for entry in [e for e in own if any(matches(e.rel, glob) for glob in config.files)]:
+        for entry in _matching(own, config.files):
             text = files.read_text(entry.rel, limit=MAX_CONFIG_BYTES)
             match = pattern.search(text) if text else None
             if match:
@@ -87,6 +91,25 @@ def file_findings(ctx: AuditContext, params: CapabilityParams) -> list[Evidence]
                 found.append(Evidence(message=f"configured: {match.group(0).strip()[:120]}", path=entry.rel,
                                       line=line, strength=EvidenceStrength(config.strength)))
     return found
+
+
+def _matching(entries: list, globs: list[str]) -> list:
+    """The entries one of `globs` matches: one compiled regex, not a match per glob per file (every
+    capability check asks this of every file of the tree)."""
+    if not globs:
+        return []
+    pattern = re.compile("|".join(f"(?:{glob_to_regex(glob).pattern})" for glob in globs))
+    return [entry for entry in entries if pattern.match(entry.rel)]
+
+
+def stack_findings(ctx: AuditContext, params: CapabilityParams, found: CapabilityFindings) -> None:
+    """Go, Node, Rust, Java and C++ evidence (polycaps): an import with a call through it is implemented,
+    a direct go.mod, package.json or Cargo.toml dependency is declared; the files of those stacks count
+    as read."""
+    found.implemented += stack_evidence(shared_analysis(ctx).polyglot_code(), params.stacks)
+    declared = ctx.shared("static.declared_modules", lambda: declared_modules(ctx.scoped_files))
+    found.declared += declared_evidence(declared, params.stacks)
+    found.coverage = found.coverage.with_stacks(params.stacks)
 
 
 @register
@@ -111,6 +134,8 @@ class CodeCapability(Executor[CapabilityParams]):
                 path, line = declared[normalise(name)]
                 found.declared.append(Evidence(message=f"declares {name}", path=path, line=line,
                                                strength=EvidenceStrength.DECLARED))
+        if params.stacks:
+            stack_findings(ctx, params, found)
         verdict = capability_verdict(found)
         metrics = {"implemented": len(found.implemented), "declared": len(found.declared),
                    "mentions": len(found.mentions), "files_read": found.coverage.read_files,

@@ -5,9 +5,11 @@
   `hand_written` (a function of the service's own, reached from a route, whose body can change
   the outcome), `guarded_headers` (a request header whose value is tested), `route_models`
   (a constrained model as a route parameter), `reads` (names read on the request path), `derived`
-  facts on the request path, and `files`/`config` entries marked `implemented`;
-- declared: `dependencies`, `imports` of a library that nothing wires, `files`/`config` entries
-  (the default strength), mechanisms found off the serving path;
+  facts on the request path, `files`/`config` entries marked `implemented`, and `stacks` (Go,
+  Node, Rust, Java, C++: an import and a call resolved through it);
+- declared: `dependencies`, direct `stacks.*.dependencies` in go.mod, package.json or Cargo.toml,
+  `imports` of a library that nothing wires, `files`/`config` entries (the default strength),
+  mechanisms found off the serving path;
 - mention: `identifiers` (names, keys), `headers` read but not tested, hand-written functions that
   are stubs or that no route reaches.
 """
@@ -18,6 +20,8 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from readyscore.executors.static.polycaps import StackEvidence
 
 Scope = Literal["request", "service", "anywhere"]
 FileStrength = Literal["declared", "implemented"]
@@ -105,6 +109,9 @@ class CapabilityParams(BaseModel):
     files: list[FileEvidence] = Field(default_factory=list, description="globs whose presence shows it")
     config: list[ConfigEvidence] = Field(default_factory=list)
     dependencies: list[str] = Field(default_factory=list, description="distributions that declare it")
+    # Go, Node, Rust, Java and C++ services (polycaps.StackEvidence): an import with a call through it
+    # is implemented; a direct go.mod, package.json or Cargo.toml dependency is declared.
+    stacks: dict[Literal["node", "go", "rust", "java", "cpp"], StackEvidence] = Field(default_factory=dict)
     # Persistence: point at module-level dicts when nothing durable is found.
     note_module_dicts: bool = False
 

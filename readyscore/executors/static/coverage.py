@@ -1,14 +1,15 @@
 """What the code checks could read of the service's own code, gathered once per audit.
 
 A check that found nothing can only say so about the files it read. This collector counts the
-service's code the static checks read (Python today), names the files they could not read or
+service's code the static checks read (Python; Go, JavaScript/TypeScript, Rust, Java and C++ for
+the capability checks whose YAML has `stacks:` for them), names the files they could not read or
 parse, and notes code in languages they do not read, so every verdict can say what it rests on.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.analysis import shared_analysis
@@ -22,8 +23,11 @@ OTHER_CODE_SUFFIXES = {
     ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".jsx": "JavaScript", ".ts": "TypeScript",
     ".tsx": "TypeScript", ".mts": "TypeScript", ".go": "Go", ".rs": "Rust", ".java": "Java", ".kt": "Kotlin",
     ".scala": "Scala", ".rb": "Ruby", ".php": "PHP", ".cs": "C#", ".c": "C", ".cc": "C++", ".cpp": "C++",
-    ".cxx": "C++", ".swift": "Swift", ".ex": "Elixir", ".exs": "Elixir",
+    ".cxx": "C++", ".hpp": "C++", ".cts": "TypeScript", ".swift": "Swift", ".ex": "Elixir", ".exs": "Elixir",
 }
+# The languages a capability check's `stacks:` entry reads (polyglot.STACK), as named above.
+STACK_LANGUAGES = {"node": ("JavaScript", "TypeScript"), "go": ("Go",), "rust": ("Rust",), "java": ("Java",),
+                   "cpp": ("C++",)}
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,28 @@ class CodeCoverage:
     read_bytes: int = 0
     unread: tuple[tuple[str, str, int], ...] = ()  # (path, why, bytes)
     other_languages: dict[str, int] = field(default_factory=dict)  # language -> files of the service's code
+    # Files of those languages that were parsed (ast-grep); read only by a check with `stacks:` for them.
+    parsed_other: dict[str, int] = field(default_factory=dict)
+    read_languages: dict[str, int] = field(default_factory=dict)  # language -> files this verdict rests on
+
+    def with_stacks(self, stacks: object) -> CodeCoverage:
+        """The coverage of a check that also reads these stacks: their parsed files are read, the rest
+        of their files stay in other_languages (not read), so nothing read still says not_evaluated."""
+        languages = {lang for stack in stacks for lang in STACK_LANGUAGES.get(stack, ())}
+        parsed = {lang: n for lang, n in self.parsed_other.items() if lang in languages and n}
+        other = {lang: n - parsed.get(lang, 0) for lang, n in self.other_languages.items()}
+        read = dict(self.read_languages)
+        read.update(parsed)
+        return replace(self, read_files=self.read_files + sum(parsed.values()),
+                       other_languages={lang: n for lang, n in other.items() if n > 0}, read_languages=read)
+
+    def read_note(self) -> str:
+        """'12 Python file(s)', or '3 Python file(s) and 40 Go file(s)'."""
+        counts = {lang: n for lang, n in self.read_languages.items() if n and lang != "Python"}
+        python = self.read_files - sum(counts.values())
+        parts = [f"{python} Python file(s)"] if python or not counts else []
+        parts += [f"{n} {lang} file(s)" for lang, n in sorted(counts.items())]
+        return " and ".join(parts)
 
     @property
     def unread_bytes(self) -> int:
@@ -66,7 +92,8 @@ class CodeCoverage:
         if self.unread:
             return f"none of the service's Python code could be read: {self.unread_note()}"
         languages = ", ".join(f"{lang} ({n} file(s))" for lang, n in sorted(self.other_languages.items()))
-        return f"the service's code is in {languages}, which these checks do not read yet (Python only)"
+        read = ", ".join(["Python", *sorted(lang for lang in self.read_languages if lang != "Python")])
+        return f"the service's code is in {languages}, which this check does not read ({read} only)"
 
 
 def collect_coverage(ctx: AuditContext) -> CodeCoverage:
@@ -75,12 +102,19 @@ def collect_coverage(ctx: AuditContext) -> CodeCoverage:
     settings = ctx.profile.static
     languages: Counter = Counter()
     for entry in ctx.files.files:
-        suffix = "." + entry.rel.rsplit(".", 1)[-1].lower() if "." in entry.rel.rsplit("/", 1)[-1] else ""
-        if suffix in OTHER_CODE_SUFFIXES and not is_skipped_code(entry.rel, settings):
+        suffix = _suffix(entry.rel)
+        if suffix in OTHER_CODE_SUFFIXES and not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel):
             languages[OTHER_CODE_SUFFIXES[suffix]] += 1
+    parsed: Counter = Counter(OTHER_CODE_SUFFIXES.get(_suffix(m.source.rel), "?") for m in analysis.polyglot_code())
     return CodeCoverage(read_files=len(modules),
                         read_bytes=sum(len(m.source.text.encode("utf-8", "replace")) for m in modules),
-                        unread=tuple(sorted(analysis.unread_code)), other_languages=dict(languages))
+                        unread=tuple(sorted(analysis.unread_code)), other_languages=dict(languages),
+                        parsed_other=dict(parsed), read_languages={"Python": len(modules)} if modules else {})
+
+
+def _suffix(rel: str) -> str:
+    name = rel.rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def shared_coverage(ctx: AuditContext) -> CodeCoverage:

@@ -60,7 +60,7 @@ def _from_pyproject(data: dict[str, Any]) -> list[str]:
 
 def declared_dependencies(ctx: AuditContext) -> dict[str, tuple[str, int | None]]:
     """normalised name -> (file, line) where it is first declared."""
-    files = ctx.files
+    files = ctx.scoped_files  # an example's requirements.txt declares nothing about the service
     found: dict[str, tuple[str, int | None]] = {}
 
     def add(names: list[str], rel: str, text: str) -> None:

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
-from readyscore.executors.static.analysis import analysis_timeout, shared_analysis
+from readyscore.executors.static.analysis import FileAnalysis, analysis_timeout, file_kind, shared_analysis
 from readyscore.executors.static.coverage import shared_coverage
+from readyscore.executors.static.secret_rules import PROVIDER_RULE_IDS
 from readyscore.executors.static.hazards import HAZARDS
 from readyscore.executors.static.verdicts import hazard_verdict
 from readyscore.model import CheckSpec, Evidence, Result, Status
@@ -59,6 +60,29 @@ class CodeHazard(Executor[HazardParams]):
                       metrics=metrics, findings=len(findings))
 
 
+def _example_context(module: FileAnalysis) -> bool:
+    """Docs, *.example files and what is out of the service's scope (tutorials, examples/): values
+    there are usually examples."""
+    return file_kind(module.source.rel) in ("doc", "example") or not module.source.in_scope
+
+
+def _counts(module: FileAnalysis, secret: dict, scope: str) -> bool:
+    """Which check a finding belongs to. The service's own files: every literal. A provider-format
+    key is a leaked key wherever it sits (a tutorial's code included), except in docs and example
+    files, which with tests go to the low-severity check, and there only when the value is
+    unmistakably real (a provider format, or long, mixed and random)."""
+    is_test = module.source.is_test
+    example = _example_context(module)
+    provider = secret["rule"] in PROVIDER_RULE_IDS
+    in_docs = file_kind(module.source.rel) in ("doc", "example")
+    high = not is_test and (not example or (provider and not in_docs))
+    if scope == "code":
+        return high
+    if is_test:
+        return True
+    return not high and secret.get("strong", provider)
+
+
 class SecretsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -80,14 +104,14 @@ class SecretsScan(Executor[SecretsParams]):
     def run(self, spec: CheckSpec, params: SecretsParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)
         if params.scope == "tests":
-            files = [f for f in analysis.files if f.source.is_test]
+            files = [f for f in analysis.files if f.source.is_test or _example_context(f)]
         else:
             files = [f for f in analysis.files if not f.source.is_test]
         if not files:
             where = "test fixture" if params.scope == "tests" else "text"
             return Result.not_applicable(spec.id, f"no {where} files to scan")
         findings = [(module, secret) for module in files for secret in module.secrets
-                    if secret["kind"] == params.finding]
+                    if secret["kind"] == params.finding and _counts(module, secret, params.scope)]
         metrics = {"findings": len(findings), "files_scanned": len(files),
                    "rules": sorted({s["rule"] for _, s in findings})}
         if not findings:

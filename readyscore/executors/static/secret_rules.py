@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import math
 import re
 from typing import Any
 
@@ -64,6 +65,13 @@ CONFIG_ASSIGN = re.compile(
     r"""(?im)^[ \t]*(?:export[ \t]+|ENV[ \t]+|ARG[ \t]+|-[ \t]+)?["']?([A-Za-z0-9_.\-]{2,80})["']?[ \t]*[:=][ \t]*"""
     r"""(["']?)([^\s"'#,}\]]{1,200})\2[ \t]*,?[ \t]*(?:#.*)?$""")
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[_.:/-][A-Za-z]+)*")
+PASSWORD_NAME = re.compile(r"(?i)(password|passwd|pwd|passphrase)$")
+PROVIDER_PREFIX = re.compile(r"(sk|pk|rk|hf|gh[pousr]|xox[a-z]|gsk|r8)[-_]")
+EXAMPLE_HOSTS = re.compile(r"@(?:[\w.-]+\.)?example\.(?:com|org|net)\b|@host\b|@hostname\b")
+PROVIDER_RULE_IDS = frozenset(rule for rule, _, _, _ in PROVIDER_RULES) | {"aws-secret-key"}
+
 WEAK_DEFAULTS = {
     "changeme", "change_me", "change-me", "changeit", "password", "passw0rd", "password1", "password123", "admin",
     "admin123", "administrator", "secret", "root", "toor", "123456", "12345678", "123456789", "qwerty", "letmein",
@@ -85,10 +93,16 @@ def classify(value: str, name: str = "") -> str | None:
     lowered = value.lower()
     if not value or ENV_REFERENCE.search(value):
         return None
+    if name and lowered.replace("-", "_") == name.lower().replace("-", "_").rsplit(".", 1)[-1]:
+        return None  # class Kind(Enum): PASSWORD = "password" names a kind of data, it holds none
     if lowered in WEAK_DEFAULTS or lowered.startswith("django-insecure-"):
         return "weak"
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
         return None
+    if lowered.startswith(("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")):
+        return None  # "test-token-123": a stand-in a test passes around
+    if PROVIDER_PREFIX.match(lowered) and not _PROVIDER.fullmatch(value):
+        return None  # "sk-test123", "sk-this-is-the-secret-key": a provider prefix on a stand-in
     if lowered in ("true", "false", "yes", "no", "on", "off") or re.fullmatch(r"[\d.:_-]+", value):
         return None
     if len(value) < 8 or len(set(value)) < 5:
@@ -99,13 +113,16 @@ def classify(value: str, name: str = "") -> str | None:
         return None
     if name and lowered.replace("-", "_") == name.lower().replace("-", "_"):
         return None
-    if re.fullmatch(r"[a-z]+(?:[_.-][a-z]+)*", value) and len(value) < 24 and name.lower().endswith("token"):
-        return None  # token_type = "bearer_auth"-like words, not token values
+    if WORDS_ONLY.fullmatch(value):
+        # Words without digits ("model-secret", "custom_api_key", "vllmApiKey", "random_string",
+        # "urn:ietf:params:oauth:token-type:access_token") name a secret, a metric or a placeholder;
+        # as a password, a plain word is a weak one.
+        return "weak" if PASSWORD_NAME.search(name) else None
     return "secret"
 
 
 def is_secret_name(name: str) -> bool:
-    name = name.strip().strip("\"'")
+    name = _CAMEL.sub("_", name.strip().strip("\"'"))  # apiKey -> api_Key, maxTokens -> max_Tokens
     return bool(SECRET_NAME.search(name)) and not NOT_SECRET_NAME.search(name) and len(name) <= 80
 
 
@@ -125,8 +142,34 @@ def _finding(kind: str, rule: str, line: int, start: int, end: int, label: str, 
     return {"kind": kind, "rule": rule, "line": line, "start": start, "end": end, "label": label, "how": how}
 
 
-def scan_text(text: str, structured: bool) -> list[dict[str, Any]]:
-    """Provider formats anywhere; `structured` (config, env, YAML ... not Python): also `key = value` lines."""
+def looks_random(value: str) -> bool:
+    """Unmistakably a generated credential rather than a word or an example: long, several
+    character classes, high entropy. Used where values are usually examples (docs, *.example)."""
+    if len(value) < 16 or " " in value:
+        return False
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    counts = {c: value.count(c) for c in set(value)}
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return classes >= 3 and entropy >= 3.5
+
+
+def _mark(found: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """Each finding says whether it is strong: a provider format or an unmistakably random value.
+    (A boolean, not the value: the cache on disk holds no secret.)"""
+    if not found:
+        return found
+    lines = text.split("\n")
+    for item in found:
+        line = lines[item["line"] - 1] if 0 < item["line"] <= len(lines) else ""
+        item["strong"] = item["rule"] in PROVIDER_RULE_IDS or looks_random(line[item["start"]:item["end"]])
+    return found
+
+
+def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool = True) -> list[dict[str, Any]]:
+    """Provider formats anywhere; `structured` (config, env, YAML ... not code): also `key = value`
+    lines. `quoted_only`: formats where an unquoted value is an expression or a reference (HCL
+    `var.x`, TOML and JSON numbers): only a quoted string is a literal. `urls`: passwords in
+    connection URLs (not in docs, where they are examples)."""
     found: list[dict[str, Any]] = []
     lines: _Lines | None = None
 
@@ -148,11 +191,12 @@ def scan_text(text: str, structured: bool) -> list[dict[str, Any]]:
     checks = []
     if "secret" in text.lower() and "aws" in text.lower():
         checks.append((AWS_SECRET, "aws-secret-key", "AWS secret access key"))
-    if "://" in text and "@" in text:
+    if urls and "://" in text and "@" in text:
         checks.append((URL_CREDENTIALS, "url-credentials", "password in a connection URL"))
     for pattern, rule, label in checks:
         for match in pattern.finditer(text):
-            if pattern is URL_CREDENTIALS and not _SCHEME.search(text, max(0, match.start() - 21), match.start()):
+            if pattern is URL_CREDENTIALS and (not _SCHEME.search(text, max(0, match.start() - 21), match.start())
+                                               or EXAMPLE_HOSTS.search(match.group(0))):
                 continue
             kind = classify(match.group(1))
             if kind:
@@ -161,6 +205,8 @@ def scan_text(text: str, structured: bool) -> list[dict[str, Any]]:
     if structured:
         for match in CONFIG_ASSIGN.finditer(text):
             name, value = match.group(1), match.group(3)
+            if quoted_only and (not match.group(2) or "${" in value):
+                continue
             if not is_secret_name(name.rsplit(".", 1)[-1]) or _PROVIDER.fullmatch(value):
                 continue  # provider keys were reported above
             kind = classify(value, name)
@@ -168,7 +214,25 @@ def scan_text(text: str, structured: bool) -> list[dict[str, Any]]:
                 line, col = where(match.start(3))
                 found.append(_finding(kind, "secret-setting", line, col, col + len(value),
                                       f"literal value for {name[:60]}"))
-    return _dedupe(found)
+    return _mark(_dedupe(found), text)
+
+
+def scan_bindings(bindings: list[tuple[str, str, int]], text: str) -> list[dict[str, Any]]:
+    """Findings from a syntax tree's (name, string literal, line) bindings (polyglot.secret_bindings)."""
+    source_lines = text.split("\n")
+    found = []
+    for name, value, line in bindings:
+        if not is_secret_name(name) or _PROVIDER.fullmatch(value) or not (0 < line <= len(source_lines)):
+            continue
+        kind = classify(value, name)
+        if not kind:
+            continue
+        start = source_lines[line - 1].find(value)
+        if start < 0:
+            continue
+        found.append(_finding(kind, "secret-setting", line, start, start + len(value), f"literal value for {name[:60]}",
+                              "assigned"))
+    return _mark(_dedupe(found), text)
 
 
 def _dedupe(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -249,4 +313,4 @@ def scan_python(nodes: Any, text: str) -> list[dict[str, Any]]:
             for arg, default in zip(node.args.kwonlyargs, node.args.kw_defaults):
                 if default is not None:
                     report(arg.arg, default, "default")
-    return _dedupe(found)
+    return _mark(_dedupe(found), text)

@@ -8,15 +8,20 @@ fixtures so their keys are reported at a lower severity.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.cache import content_hash
-from readyscore.files import matches
+from readyscore.files import glob_to_regex
 from readyscore.settings.static import StaticSettings
 
 PYTHON_SUFFIXES = (".py", ".pyw")
+# Test files by name, in each language read (Go's *_test.go, Jest's *.test.ts, Rust's tests.rs ...).
+TEST_FILE_GLOBS = ("test_*.py", "*_test.py", "conftest.py", "*_test.go", "*.test.ts", "*.test.js", "*.test.tsx",
+                   "*.spec.ts", "*.spec.js", "*.test.mjs", "*_test.rs", "*_tests.rs", "*_test.cpp", "test-*.cpp")
 # Files that cannot hold a hand-written secret, or hold only hashes and generated noise.
 NOT_SCANNED_FOR_SECRETS = (
     ".lock", ".min.js", ".map", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".pdf", ".zip",
@@ -34,6 +39,9 @@ class SourceFile:
     is_python: bool
     is_code: bool  # the service's own code (not tests, not vendored)
     is_test: bool
+    # Part of the deployable service (not an example, tutorial, doc or benchmark): only such files
+    # decide readiness checks; every file is still scanned for secrets.
+    in_scope: bool = True
 
 
 @dataclass
@@ -56,17 +64,25 @@ def _dirs(rel: str) -> list[str]:
     return rel.split("/")[:-1]
 
 
+@lru_cache(maxsize=64)
+def _any_glob(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a set of globs: a 20,000-file tree asks each file about a dozen of them."""
+    return re.compile("|".join(f"(?:{glob_to_regex(glob).pattern})" for glob in globs) or r"(?!)")
+
+
 def is_test_path(rel: str, settings: StaticSettings) -> bool:
     name = rel.rsplit("/", 1)[-1]
     return (any(part in settings.test_dirs for part in _dirs(rel))
-            or any(matches(name, glob) for glob in ("test_*.py", "*_test.py", "conftest.py")))
+            or bool(_any_glob(TEST_FILE_GLOBS).match(name)))
 
 
 def is_skipped_code(rel: str, settings: StaticSettings) -> bool:
     """Not the service's own code: under a skipped folder, or a skipped file name."""
     name = rel.rsplit("/", 1)[-1]
+    skip = _any_glob(tuple(settings.skip_globs))
     return (any(part in settings.skip_dirs for part in _dirs(rel))
-            or any(matches(name, glob) or matches(rel, glob) for glob in settings.skip_globs))
+            or bool(skip.match(name) or skip.match(rel))
+            or (not rel.endswith(PYTHON_SUFFIXES) and bool(_any_glob(TEST_FILE_GLOBS).match(name))))
 
 
 def _vendored(rel: str, settings: StaticSettings) -> bool:
@@ -77,6 +93,7 @@ def _vendored(rel: str, settings: StaticSettings) -> bool:
 def collect_sources(ctx: AuditContext) -> SourceSet:
     settings: StaticSettings = ctx.profile.static
     index = ctx.files
+    scope = ctx.scope
     sources = SourceSet()
     for entry in index.files:
         ctx.check_cancelled()
@@ -90,21 +107,21 @@ def collect_sources(ctx: AuditContext) -> SourceSet:
         is_code = not is_skipped_code(rel, settings)
         if entry.size > settings.max_file_bytes:
             sources.skipped["too large"] += 1
-            if is_python and is_code:
+            if is_python and is_code and scope.in_scope(rel):
                 sources.unread_code.append((rel, f"larger than static.max_file_bytes ({settings.max_file_bytes})",
                                             entry.size))
             continue
         text = index.read_text(rel, limit=settings.max_file_bytes)
         if text is None:  # binary, undecodable or unreadable: counted by the file index
             sources.skipped["unreadable, binary or not UTF-8"] += 1
-            if is_python and is_code:
+            if is_python and is_code and scope.in_scope(rel):
                 sources.unread_code.append((rel, "unreadable, binary or not UTF-8", entry.size))
             continue
         if is_python and not is_code:
             sources.skipped["python outside the service's code (tests, vendored)"] += 1
         sources.files.append(SourceFile(rel=rel, text=text, digest=content_hash(text.encode("utf-8", "surrogatepass")),
                                         is_python=is_python, is_code=is_code,
-                                        is_test=is_test_path(rel, settings)))
+                                        is_test=is_test_path(rel, settings), in_scope=scope.in_scope(rel)))
     return sources
 
 

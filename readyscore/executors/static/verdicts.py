@@ -85,7 +85,7 @@ def capability_verdict(found: CapabilityFindings) -> Verdict:
                                     + "; a name, a stub or a function no route reaches is not a control"
                                     + extra + _unread_suffix(coverage),
                        EvidenceStrength.MENTION, tuple(found.mentions[:MAX_EVIDENCE] + found.notes[:3] + unread))
-    return Verdict(Status.FAIL, f"no evidence of {what} in {coverage.read_files} Python file(s) or the declared "
+    return Verdict(Status.FAIL, f"no evidence of {what} in {coverage.read_note()} or the declared "
                                 f"dependencies{extra}{_unread_suffix(coverage)}",
                    evidence=tuple(found.notes[:MAX_EVIDENCE] + unread))
 
