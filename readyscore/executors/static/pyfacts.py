@@ -20,24 +20,31 @@ MAX_TOKEN_NAMES = {"max_tokens", "max_completion_tokens", "max_output_tokens", "
                    "maxoutputtokens", "max_tokens_to_sample"}
 
 
+def walk(roots: list[ast.AST]) -> list[ast.AST]:
+    """Every node under `roots` (roots included), breadth first; faster than ast.walk (no generator
+    per node), and expression contexts (Load/Store) are skipped: they are not nodes worth visiting."""
+    order = list(roots)
+    index = 0
+    while index < len(order):
+        node = order[index]
+        index += 1
+        for name in node._fields:
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                order.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                order.append(value)
+    return order
+
+
 class Nodes:
     """Every node of a module, walked once and grouped by type, so each analyser visits only the
     node types it cares about. Expression contexts (Load/Store) are not nodes worth visiting."""
 
     def __init__(self, tree: ast.AST):
-        order: list[ast.AST] = [tree]
-        index = 0
-        while index < len(order):
-            node = order[index]
-            index += 1
-            for name in node._fields:
-                if name == "ctx":
-                    continue
-                value = getattr(node, name, None)
-                if isinstance(value, list):
-                    order.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST):
-                    order.append(value)
+        order = walk([tree])
         self.count = len(order)
         self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
         for node in order:

@@ -21,7 +21,7 @@ import ast
 import re
 from typing import Any
 
-from readyscore.executors.static.pyfacts import MAX_TOKEN_NAMES, Aliases, Nodes, caps_tokens, dotted
+from readyscore.executors.static.pyfacts import MAX_TOKEN_NAMES, Aliases, Nodes, caps_tokens, dotted, walk
 
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
 MIDDLEWARE_DECORATORS = {"middleware", "before_request", "before_app_request", "on_request"}
@@ -41,25 +41,6 @@ CONSTRAINED_TYPES = {"constr", "conint", "confloat", "conlist", "conset", "conby
                      "Literal", "EmailStr", "HttpUrl", "AnyUrl", "PositiveInt", "NonNegativeInt", "PositiveFloat"}
 VALIDATOR_DECORATORS = {"field_validator", "validator", "model_validator", "root_validator"}
 MAX_LIST = 300  # per function and kind: a generated module must not bloat the cache
-
-
-def walk(roots: list[ast.AST]) -> list[ast.AST]:
-    """Every node under `roots` (roots included), faster than ast.walk: no generator per node, and
-    expression contexts (Load/Store) are skipped, as in pyfacts.Nodes."""
-    order = list(roots)
-    index = 0
-    while index < len(order):
-        node = order[index]
-        index += 1
-        for name in node._fields:
-            if name == "ctx":
-                continue
-            value = getattr(node, name, None)
-            if isinstance(value, list):
-                order.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
-                order.append(value)
-    return order
 
 
 def chain(node: ast.AST) -> str | None:
