@@ -7,6 +7,7 @@ stability are checked with the demo ladder in test_ladder.py, which already runs
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +21,13 @@ from readyscore.report import Report, load_report
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ROOT / "readyscore" / "demo" / "presets"
 FIXTURES = ROOT / "tests" / "fixtures"
-NO_CACHE = FIXTURES / "calibration" / "k8s-no-cache"
+
+_spec = importlib.util.spec_from_file_location("no_cache_tree", FIXTURES / "calibration" / "no_cache_tree.py")
+no_cache_tree = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(no_cache_tree)
 # Repositories: service code and deployment files. Their largest single-check swing stays within
 # MAX_SWING, a third of the narrowest score band (Level 3's 70-85).
-REPOSITORIES = {**{p: PRESETS / p for p in ("level1", "level2", "level3", "level4")}, "k8s-no-cache": NO_CACHE}
+REPOSITORIES = {**{p: PRESETS / p for p in ("level1", "level2", "level3", "level4")}, "k8s-no-cache": None}
 MAX_SWING = 8.0
 # Deployment fragments (tests/fixtures/deploy/*): manifests without a service, so a third of the
 # model or less is evaluated and each check weighs more. Bounded too, more loosely.
@@ -44,8 +48,14 @@ def profile():
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory) -> dict[str, Report]:
-    trees = {**REPOSITORIES, **FRAGMENTS}
+def no_cache(tmp_path_factory) -> Path:
+    """The repository of issue 20, built from the level4 preset (tests/fixtures/calibration)."""
+    return no_cache_tree.build(tmp_path_factory.mktemp("tree") / "k8s-no-cache")
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory, no_cache) -> dict[str, Report]:
+    trees = {**REPOSITORIES, "k8s-no-cache": no_cache, **FRAGMENTS}
     return {name: file_only(tree, tmp_path_factory.mktemp(name.replace("/", "-"))) for name, tree in trees.items()}
 
 
@@ -104,17 +114,17 @@ def test_the_issue_repository_scores_near_its_full_evidence_level_and_leads_with
     assert metrics.status == "pass" and metrics.score < 1.0 and "tealeaf_" in metrics.evidence[0].message
 
 
-def test_adding_the_cache_does_not_move_the_file_only_score(audited, tmp_path):
+def test_adding_the_cache_does_not_move_the_file_only_score(audited, no_cache, tmp_path):
     import shutil
 
-    tree = shutil.copytree(NO_CACHE, tmp_path / "with-cache")
+    tree = shutil.copytree(no_cache, tmp_path / "with-cache")
     shutil.copy(PRESETS / "level4" / "app" / "moderation.py", tree / "app" / "moderation.py")  # a TTL cache
     with_cache = file_only(tree, tmp_path / "out")
     assert with_cache.result("static-cap-caching").status == "pass"
     assert with_cache.score == audited["k8s-no-cache"].score
 
 
-def test_the_issue_repository_file_only_estimates_its_full_audit(audited, profile, tmp_path):
+def test_the_issue_repository_file_only_estimates_its_full_audit(audited, no_cache, profile, tmp_path):
     """Full evidence: the same tree with the level4 demo service live on loopback (the preset it was
     made from). Level 3, held back by the WAF/DDoS gate alone; the file-only score within 8 points
     and never in a higher band; the full roadmap leads with the WAF and the cache weighs less."""
@@ -125,7 +135,7 @@ def test_the_issue_repository_file_only_estimates_its_full_audit(audited, profil
     out = tmp_path / "full"
     with DemoServer(preset="level4") as server:
         proc = subprocess.run(
-            [sys.executable, "-m", "readyscore", "audit", str(NO_CACHE), "--url", server.url, "--api-key-env",
+            [sys.executable, "-m", "readyscore", "audit", str(no_cache), "--url", server.url, "--api-key-env",
              "READYSCORE_TEST_AUDIT_KEY", "-o", str(out), "-q", "-f", "json", "--deadline", "300"],
             capture_output=True, text=True, timeout=400,
             env={**os.environ, "READYSCORE_TEST_AUDIT_KEY": server.api_key or ""})
