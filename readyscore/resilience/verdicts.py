@@ -17,6 +17,7 @@ from readyscore.resilience.scenario import RunRecord
 
 IMMEDIATE_GAP_S = 0.05  # retries closer than this are back-to-back: no backoff at all
 GROWTH = 1.3  # later gaps must be this much longer than the first, on average
+CLEAR_GROWTH = 1.6  # growth that tells backoff from back-to-back retries whatever a round trip takes
 JITTER = 0.2  # relative spread of same-position gaps that shows randomisation (not scheduling noise)
 LATE_S = 0.1  # an attempt this long after the client got its answer is an orphaned retry
 
@@ -149,11 +150,15 @@ def backoff(run: RunRecord) -> Verdict:
     metrics: dict[str, Any] = {"gaps_s": [[round(x, 3) for x in g] for g in series[:12]],
                                "median_gap_s": round(median, 3), "immediate_below_s": round(immediate_below, 3)}
     evidence = [f"gaps between attempts: {', '.join(f'{x * 1000:.0f} ms' for x in g)}" for g in series[:8]]
-    if median < immediate_below:
+    growing = bool(seconds) and statistics.mean(seconds) >= GROWTH * statistics.mean(firsts)
+    # Gaps that clearly grow (exponential backoff about doubles them) are backoff at any scale: on a
+    # loaded machine a round trip can outlast a short first step. Flat gaps within a round trip are
+    # back-to-back; noise alone does not make them grow by half again.
+    clearly_growing = bool(seconds) and statistics.mean(seconds) >= CLEAR_GROWTH * statistics.mean(firsts)
+    if median < immediate_below and not clearly_growing:
         return Verdict(Status.FAIL, f"retries come back-to-back (median gap {median * 1000:.0f} ms, no longer than "
                        f"a healthy round trip of {immediate_below * 1000:.0f} ms): with many clients that is a retry "
                        "storm", evidence, metrics)
-    growing = bool(seconds) and statistics.mean(seconds) >= GROWTH * statistics.mean(firsts[:len(firsts)])
     spreads = [values for values in (firsts, seconds) if len(values) > 1]
     jitter = any((max(v) - min(v)) / max(statistics.mean(v), 1e-9) > JITTER for v in spreads)
     metrics.update(growing=growing, jitter=jitter)

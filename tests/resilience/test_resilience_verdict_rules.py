@@ -70,3 +70,27 @@ def test_retries_that_outlive_the_request_fail_and_too_many_fail():
     many = record(max_attempts=3)
     failing_request(many, "y", 0.0, [0.0, 0.1, 0.2, 0.3], 0.4)
     assert retries_bounded(many).status == Status.FAIL
+
+
+def healthy_request(run: RunRecord, sent: float, elapsed: float) -> None:
+    run.observations.append(Observation(phase="healthy", tag=f"h{sent}", stream=False, sent=sent,
+                                        answered=sent + elapsed, status=200,
+                                        body='{"choices": []}'))
+
+
+def test_on_a_slow_machine_doubling_gaps_are_backoff_and_flat_ones_back_to_back():
+    """A healthy round trip of 450 ms (a loaded machine): jittered gaps of about 0.2 s then 0.4 s
+    still grow like backoff and pass; flat gaps of 0.2 s, 0.25 s are retries sent back-to-back."""
+    backing_off, flat = record(), record()
+    for run in (backing_off, flat):
+        for i in range(3):
+            healthy_request(run, 100.0 + i, 0.45)
+    for i, (a, b) in enumerate([(0.15, 0.36), (0.22, 0.48), (0.26, 0.41)]):
+        base = 10.0 * i
+        failing_request(backing_off, f"t{i}", base, [base, base + a, base + a + b], base + a + b + 0.1)
+    for i, (a, b) in enumerate([(0.2, 0.25), (0.22, 0.2), (0.18, 0.24)]):
+        base = 10.0 * i
+        failing_request(flat, f"f{i}", base, [base, base + a, base + a + b], base + a + b + 0.1)
+    assert backoff(backing_off).status == Status.PASS
+    judged = backoff(flat)
+    assert judged.status == Status.FAIL and "back-to-back" in judged.message
