@@ -23,12 +23,14 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every module this file imports, as absolute dotted names (`from a import b` gives a and a.b)."""
+def imports_of(path: Path, top_level_only: bool = False) -> set[str]:
+    """Every module this file imports, as absolute dotted names (`from a import b` gives a and a.b);
+    with `top_level_only`, only those executed when the module is imported (not inside functions)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in (tree.body if top_level_only else ast.walk(tree)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -140,23 +142,8 @@ def test_the_boundary_test_sees_a_violation():
 
 
 def _top_level_imports(name: str) -> set[str]:
-    """Imports executed when the module is imported (not those inside functions)."""
-    path = MODULES[name]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            found.add(module)
-            found.update(f"{module}.{a.name}" for a in node.names)
-    return {m for m in found if m in MODULES}
+    """Imports executed when the module is imported (not those inside functions), among our modules."""
+    return {m for m in imports_of(MODULES[name], top_level_only=True) if m in MODULES}
 
 
 def test_no_two_modules_import_each_other_at_import_time():
