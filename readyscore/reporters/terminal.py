@@ -129,7 +129,9 @@ def summary(report: Report, top: int = 5) -> Group:
                           + "\n".join(f"  - {c}" for c in contradictions), style="yellow"))
 
     if report.roadmap:
-        table = Table(title="Next steps", show_edge=False)
+        marked = any(item.unlocks_next_level for item in report.roadmap[:top])
+        table = Table(title="Next steps", show_edge=False,
+                      caption="★ needed for the next level" if marked else None)
         table.add_column("check")
         table.add_column("status")
         table.add_column("points", justify="right")
