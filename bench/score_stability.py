@@ -10,7 +10,8 @@ service live on loopback (`--url`; live probes and a short Locust load test), as
 runs it. Demo presets are audited against their own preset's service; a calibration fixture against
 the preset it was made from. Prints the stability table (file-only minus full, and the score bands)
 and the swing table (the largest change of the overall score when one scored check flips between
-fail and pass, everything else as measured). Exit 1 when a difference exceeds --max-diff or a
+fail and pass, everything else as measured), and how often the file-only audit's predictions (live
+checks counted at the result their file evidence predicts) match what the full audit measured. Exit 1 when a difference exceeds --max-diff or a
 file-only score lands in a higher band than the full one.
 """
 
@@ -70,6 +71,24 @@ def _no_cache_tree(dest: Path) -> Path:
     return module.build(dest)
 
 
+def prediction_accuracy(file_only, full) -> tuple[int, int, list[str]]:
+    """(predictions the full audit could check, how many it confirmed, the ones it did not). A check
+    the full audit did not score (warned, not applicable, not evaluated) confirms nothing either way."""
+    measured = {r.check_id: r for r in full.results}
+    checked = right = 0
+    wrong = []
+    for prediction in file_only.predictions:
+        result = measured.get(prediction.check_id)
+        if result is None or not result.status.scored:
+            continue
+        checked += 1
+        if result.status == prediction.status:
+            right += 1
+        else:
+            wrong.append(f"{prediction.check_id} ({prediction.status.value} → {result.status.value})")
+    return checked, right, wrong
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=sorted(TREES), help="audit only this tree (repeatable)")
@@ -79,7 +98,7 @@ def main() -> int:
 
     profile = load_profile("default")
     base = args.reports or Path(tempfile.mkdtemp(prefix="readyscore-stability-"))
-    rows, swing_rows, failed = [], [], False
+    rows, swing_rows, prediction_rows, failed = [], [], [], False
     for name in args.only or list(TREES):
         tree, preset = TREES[name]
         if tree is None:
@@ -93,6 +112,7 @@ def main() -> int:
         failed |= not ok
         rows.append((name, file_only.score, bands[0], file_only.coverage, full.score, bands[1], full.coverage,
                      diff, ok))
+        prediction_rows.append((name, *prediction_accuracy(file_only, full)))
         for kind, report in (("file-only", file_only), ("full", full)):
             top = swings(report, profile)[0]
             swing_rows.append((name, kind, top.points, top.check_id, top.if_failed, top.if_passed))
@@ -106,6 +126,10 @@ def main() -> int:
     print("| --- | --- | --- | --- | --- |")
     for name, kind, points, check_id, low, high in swing_rows:
         print(f"| {name} | {kind} | {points:.2f} | {check_id} | {low:.1f} → {high:.1f} |")
+    print("\n| tree | predictions checked | right | wrong (predicted → measured) |")
+    print("| --- | --- | --- | --- |")
+    for name, checked, right, wrong in prediction_rows:
+        print(f"| {name} | {checked} | {right} | {', '.join(wrong) or '—'} |")
     if args.reports:
         print(f"\nreports kept in {base}", file=sys.stderr)
     return 1 if failed else 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from readyscore.catalog import load_catalog
 from readyscore.config import Profile
 from readyscore.model import Result
 from readyscore.report import Report
@@ -23,7 +24,17 @@ def band(score: float | None, profile: Profile) -> int:
 
 
 def scoring_inputs(report: Report) -> tuple[dict[str, ScoredCheck], dict[str, Result]]:
-    checks = {r.check_id: ScoredCheck(r.check_id, r.title, r.area, r.level, r.weight, r.severity)
+    # Which check predicts which is catalog data, not in the report; the report's own predictions say
+    # which were used, so a check the catalog no longer knows keeps the predictor the report names.
+    catalog = load_catalog()
+    named = {p.check_id: (p.predicted_by,) for p in report.predictions}
+
+    def predictors(check_id: str) -> tuple[str, ...]:
+        entry = catalog.get(check_id)
+        return tuple(entry.spec.predicted_by) if entry is not None else named.get(check_id, ())
+
+    checks = {r.check_id: ScoredCheck(r.check_id, r.title, r.area, r.level, r.weight, r.severity, r.source,
+                                      predictors(r.check_id))
               for r in report.results}
     results = {r.check_id: Result(check_id=r.check_id, status=r.status, score=r.score, strength=r.strength,
                                   suppressed_by=r.suppressed_by) for r in report.results}
@@ -44,5 +55,7 @@ class Swing:
 def swings(report: Report, profile: Profile) -> list[Swing]:
     """Every scored check's swing, largest first."""
     checks, results = scoring_inputs(report)
-    found = [Swing(check_id, low, high) for check_id, (low, high) in check_swings(checks, results, profile).items()]
+    gathered = set(report.sources_gathered) if report.sources_gathered else None
+    found = [Swing(check_id, low, high)
+             for check_id, (low, high) in check_swings(checks, results, profile, gathered=gathered).items()]
     return sorted(found, key=lambda s: (-s.points, s.check_id))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from readyscore import paths
 from readyscore.executors import registry
-from readyscore.model import CheckSpec
+from readyscore.model import CheckSpec, Source
 from readyscore.yamlfile import ConfigError, load_yaml, require_mapping
 
 MAX_CHECK_FILES = 5000
@@ -89,4 +89,19 @@ def load_catalog(extra_dirs: list[Path] | None = None, include_builtin: bool = T
                 raise ConfigError(path, f"duplicate check id {entry.spec.id!r} (first defined in {first})",
                                   line=1, field="id")
             entries[entry.spec.id] = entry
+    for entry in entries.values():
+        _check_predictors(entry, entries)
     return Catalog(list(entries.values()))
+
+
+# A prediction reads file evidence: a predictor of another source would be predicted itself.
+_FILE_SOURCES = (Source.STATIC, Source.DEPLOY)
+
+
+def _check_predictors(entry: CatalogEntry, entries: dict[str, CatalogEntry]) -> None:
+    for predictor in entry.spec.predicted_by:
+        found = entries.get(predictor)
+        if found is None or found.spec.source not in _FILE_SOURCES:
+            why = "no such check" if found is None else f"a {found.spec.source.value} check; predictors read files"
+            line = load_yaml(entry.path).key_lines.get("predicted_by")  # only on the error path
+            raise ConfigError(entry.path, f"predicted_by names {predictor!r}: {why}", line=line, field="predicted_by")

@@ -243,7 +243,8 @@ def _drive_phase(checks: list[PlannedCheck], ctx: AuditContext, results: dict[st
 
 def _scored_checks(plan: Plan, leave_out: set[str] = frozenset()) -> dict[str, ScoredCheck]:
     return {c.spec.id: ScoredCheck(c.spec.id, c.spec.title, c.spec.area, c.spec.level, c.spec.weight,
-                                   c.spec.severity, c.spec.source) for c in plan.checks if c.spec.id not in leave_out}
+                                   c.spec.severity, c.spec.source, tuple(c.spec.predicted_by))
+            for c in plan.checks if c.spec.id not in leave_out}
 
 
 def judge_after_checks(plan: Plan, outcome: RunOutcome, ctx: AuditContext) -> None:
@@ -313,7 +314,9 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
         started_at=started_at, finished_at=finished_at,
         duration_s=round((finished_at - started_at).total_seconds(), 3),
         complete=outcome.complete, incomplete_reason=outcome.incomplete_reason,
-        score=card.score, level=card.level, level_name=card.level_name, coverage=card.coverage,
+        score=card.score, measured_score=card.measured_score, predictions=card.predictions,
+        sources_gathered=sorted(plan.gathered_sources, key=list(Source).index),
+        level=card.level, level_name=card.level_name, coverage=card.coverage,
         without_waivers=WithoutWaivers(score=raw.score, level=raw.level, level_name=raw.level_name,
                                        level_if_verified=raw.level_if_verified),
         level_if_verified=card.level_if_verified, pending_gates=card.pending_gates,

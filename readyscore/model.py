@@ -156,6 +156,9 @@ class CheckSpec(Strict):
     # Framework requirement ids this check evidences, e.g. "LLM07:2025", "CIS-Docker-4.1".
     maps_to: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    # File checks of the same control whose result predicts this check's when its source is not
+    # gathered (a file-only audit): the estimated score counts the prediction (docs/scoring.md).
+    predicted_by: list[str] = Field(default_factory=list)
 
     @field_validator("references", mode="before")
     @classmethod

@@ -19,10 +19,11 @@ from pydantic import BaseModel, Field, ValidationError
 from readyscore import __version__
 from readyscore.claims.records import ClaimRecord
 from readyscore.model import Area, Evidence, EvidenceStrength, Reference, Severity, Source, Status
+from readyscore.prediction import Prediction
 from readyscore.scoring import AreaScore, GateOutcome, PendingGate, RoadmapItem
 from readyscore.waivers import SuppressionInfo
 
-REPORT_SCHEMA_VERSION = "1.5"
+REPORT_SCHEMA_VERSION = "1.6"
 
 
 class ToolInfo(BaseModel):
@@ -90,7 +91,15 @@ class Report(BaseModel):
     duration_s: float
     complete: bool = True
     incomplete_reason: str | None = None
-    score: float | None = Field(description="0-100; null when nothing could be evaluated")
+    score: float | None = Field(description="0-100; null when nothing could be evaluated. When a source was "
+                                            "not gathered (no --url) it is an estimate: checks of that source "
+                                            "count at the result their file evidence predicts (predictions)")
+    measured_score: float | None = Field(default=None, description="the score of the measured results alone; "
+                                         "equals score when nothing was predicted. level rests on it")
+    predictions: list[Prediction] = Field(default_factory=list, description=(
+        "checks whose source this audit did not gather, with the result the file evidence of the same "
+        "control predicts; counted in score, never in gates or level"))
+    sources_gathered: list[Source] = Field(default_factory=list, description="the sources whose checks ran")
     level: int
     level_name: str
     coverage: float = Field(description="share (0-1) of the readiness model's weight that was evaluated")
@@ -131,6 +140,18 @@ def waiver_line(report: Report) -> str | None:
         return None
     return (f"with waivers: {_score_text(report.score)}/100 · Level {report.level}; "
             f"without waivers (every finding counted): {_score_text(raw.score)}/100 · Level {raw.level}")
+
+
+def estimate_line(report: Report) -> str | None:
+    """"Estimated: 16 live and resilience checks predicted from the files; measured alone 75" when
+    the score counts predictions for checks whose source the audit did not gather."""
+    if not report.predictions:
+        return None
+    sources = sorted({p.source.value for p in report.predictions if p.source is not None})
+    count = len(report.predictions)
+    return (f"Estimated score: {count} {' and '.join(sources)} check{'s' if count != 1 else ''} counted at the "
+            f"result the files predict; measured alone {_score_text(report.measured_score)}/100 "
+            f"(run with --url to measure them)")
 
 
 def verification_line(report: Report) -> str | None:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from readyscore.config import GateSpec, Profile
 from readyscore.model import Area, EvidenceStrength, Result, Severity, Source, Status
+from readyscore.prediction import Prediction, as_result, not_gathered, predict
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class ScoredCheck:
     weight: float
     severity: Severity
     source: Source | None = None
+    # File checks whose result predicts this one when its source is not gathered (readyscore/prediction.py).
+    predicted_by: tuple[str, ...] = ()
 
 
 class GateStatus(StrEnum):
@@ -130,6 +133,9 @@ class AreaScore(BaseModel):
         "the area's weight in the overall score: profile weight x share of its applicable check weight "
         "that was scored (waived checks excluded); 0 when the area does not count"))
     evaluated_checks: list[str] = Field(default_factory=list, description="ids of the area's checks that ran")
+    predicted_checks: list[str] = Field(default_factory=list, description=(
+        "ids of the area's checks whose source this audit did not gather, counted in the estimated score "
+        "at the result their file evidence predicts (see predictions)"))
     reason: str = Field(default="", description="why the area is not scored, when it is not")
 
 
@@ -145,7 +151,10 @@ class RoadmapItem(BaseModel):
 
 
 class Scorecard(BaseModel):
-    score: float | None
+    score: float | None = Field(description="the estimate: measured results, plus predictions for checks "
+                                            "whose source was not gathered")
+    measured_score: float | None = Field(default=None, description="measured results only")
+    predictions: list[Prediction] = Field(default_factory=list)
     level: int
     level_name: str
     coverage: float
@@ -392,9 +401,7 @@ def pending_checks(checks: dict[str, ScoredCheck], results: dict[str, Result], p
                     out[check_id] = (sources or {}).get(check_id)
                     continue
                 source = checks[check_id].source
-                result = results.get(check_id)
-                if (gathered is not None and source is not None and source not in gathered
-                        and (result is None or result.status == Status.NOT_EVALUATED)):
+                if not_gathered(source, results.get(check_id), gathered):
                     out[check_id] = source
     return out
 
@@ -439,11 +446,14 @@ def _strong(result: Result) -> bool:
 
 
 def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Result], profile: Profile,
-                waivers: bool) -> AreaScore:
+                waivers: bool, predicted: set[str] = frozenset()) -> AreaScore:
+    """`results` may hold predictions (ids in `predicted`): they are scored like results, but they are
+    not coverage: nothing was measured."""
     applicable = [c for c in members if results.get(c.id) is None
                   or results[c.id].status != Status.NOT_APPLICABLE]
     scored = [c for c in applicable if _in_score(results.get(c.id), waivers)]
     covered = [c for c in applicable if _evaluated(results.get(c.id), waivers)]
+    measured = [c for c in covered if c.id not in predicted]
     weight_applicable = sum(c.weight for c in applicable)
     weight_scored = sum(c.weight for c in scored)
     score = (100.0 * sum(c.weight * results[c.id].score for c in scored) / weight_scored
@@ -477,20 +487,36 @@ def _area_score(area: Area, members: list[ScoredCheck], results: dict[str, Resul
     return AreaScore(
         score=None if score is None else round(score, 2),
         weight=area_weight,
-        evaluated=len(covered),
+        evaluated=len(measured),
         total=len(members),
-        coverage=round(sum(c.weight for c in covered) / weight_applicable, 4) if weight_applicable else 0.0,
+        coverage=round(sum(c.weight for c in measured) / weight_applicable, 4) if weight_applicable else 0.0,
         status=status,
         contribution=round(area_weight * scored_share, 4) if status == AreaStatus.SCORED else 0.0,
-        evaluated_checks=[c.id for c in covered],
+        evaluated_checks=[c.id for c in measured],
+        predicted_checks=[c.id for c in covered if c.id in predicted],
         reason=reason,
     )
 
 
 def _area_scores(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
-                 waivers: bool) -> dict[str, AreaScore]:
-    return {area.value: _area_score(area, [c for c in checks.values() if c.area == area], results, profile, waivers)
+                 waivers: bool, predicted: set[str] = frozenset()) -> dict[str, AreaScore]:
+    return {area.value: _area_score(area, [c for c in checks.values() if c.area == area], results, profile,
+                                    waivers, predicted)
             for area in Area}
+
+
+def _predictions(checks: dict[str, ScoredCheck], results: dict[str, Result], gathered: set[Source] | None,
+                 waivers: bool) -> dict[str, Prediction]:
+    return predict({c.id: c.predicted_by for c in checks.values() if c.predicted_by},
+                   {c.id: c.source for c in checks.values()}, results, gathered, waivers)
+
+
+def _estimated_areas(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
+                     waivers: bool, gathered: set[Source] | None) -> tuple[dict[str, AreaScore], dict[str, Prediction]]:
+    """The areas with the predicted results of checks whose source was not gathered counted in."""
+    predictions = _predictions(checks, results, gathered, waivers)
+    with_predictions = {**results, **{cid: as_result(p) for cid, p in predictions.items()}}
+    return _area_scores(checks, with_predictions, profile, waivers, set(predictions)), predictions
 
 
 def _overall(areas: dict[str, AreaScore]) -> float | None:
@@ -508,18 +534,18 @@ def _overall(areas: dict[str, AreaScore]) -> float | None:
 
 
 def _score_if(check: ScoredCheck, replacement: Result, checks: dict[str, ScoredCheck], results: dict[str, Result],
-              areas: dict[str, AreaScore], profile: Profile, waivers: bool) -> float | None:
-    """The overall score with one check's result replaced; only that check's area is recomputed."""
+              profile: Profile, waivers: bool, gathered: set[Source] | None) -> float | None:
+    """The (estimated) overall score with one check's result replaced. Every area is recomputed: the
+    check may predict others (static-http-timeout predicts resilience-timeouts)."""
     changed = {**results, check.id: replacement}
-    members = [c for c in checks.values() if c.area == check.area]
-    return _overall({**areas, check.area.value: _area_score(check.area, members, changed, profile, waivers)})
+    return _overall(_estimated_areas(checks, changed, profile, waivers, gathered)[0])
 
 
 def check_swings(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
-                 waivers: bool = True) -> dict[str, tuple[float | None, float | None]]:
+                 waivers: bool = True, gathered: set[Source] | None = None) -> dict[str, tuple[float | None, float | None]]:
     """For every scored check: the overall score if it failed and if it passed, everything else as
-    measured. The difference is how far that one check can move the score (its swing)."""
-    areas = _area_scores(checks, results, profile, waivers)
+    measured. The difference is how far that one check can move the score (its swing), the checks it
+    predicts included."""
     swings: dict[str, tuple[float | None, float | None]] = {}
     for check in checks.values():
         result = results.get(check.id)
@@ -527,8 +553,8 @@ def check_swings(checks: dict[str, ScoredCheck], results: dict[str, Result], pro
             continue
         failed = Result(check_id=check.id, status=Status.FAIL, score=0.0)
         passed = Result(check_id=check.id, status=Status.PASS, score=1.0)
-        swings[check.id] = (_score_if(check, failed, checks, results, areas, profile, waivers),
-                            _score_if(check, passed, checks, results, areas, profile, waivers))
+        swings[check.id] = (_score_if(check, failed, checks, results, profile, waivers, gathered),
+                            _score_if(check, passed, checks, results, profile, waivers, gathered))
     return swings
 
 
@@ -554,9 +580,9 @@ def _coverage(checks: dict[str, ScoredCheck], results: dict[str, Result], profil
     return round(covered / total, 4) if total else 0.0
 
 
-def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: dict[str, AreaScore],
-             profile: Profile, next_gate_checks: set[str], waivers: bool) -> list[RoadmapItem]:
-    score = _overall(areas)
+def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], score: float | None,
+             profile: Profile, next_gate_checks: set[str], waivers: bool,
+             gathered: set[Source] | None) -> list[RoadmapItem]:
     items: list[RoadmapItem] = []
     for check in checks.values():
         result = results.get(check.id)
@@ -570,7 +596,7 @@ def _roadmap(checks: dict[str, ScoredCheck], results: dict[str, Result], areas: 
         if _in_score(result, waivers) and score is not None:
             # Recomputed, not estimated: passing may also bring an area over the evidence threshold.
             passed = Result(check_id=check.id, status=Status.PASS, score=1.0)
-            after = _score_if(check, passed, checks, results, areas, profile, waivers)
+            after = _score_if(check, passed, checks, results, profile, waivers, gathered)
             points = max(0.0, round(after - score, 2)) if after is not None else None
         if result.status.evaluated:
             action = "fix"
@@ -598,8 +624,10 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
     check as a gap, not as pending); `sources`: the source of every catalog check, for gates that
     name checks outside the profile's model."""
     results = grade_all(checks, results)
-    areas = _area_scores(checks, results, profile, waivers)
+    areas, predictions = _estimated_areas(checks, results, profile, waivers, gathered)
     score = _overall(areas)
+    # What the gathered evidence alone scores; the proven level rests on it, never on a prediction.
+    measured_score = _overall(_area_scores(checks, results, profile, waivers)) if predictions else score
 
     pending = pending_checks(checks, results, profile, gathered, sources)
     gates: list[GateOutcome] = []
@@ -608,8 +636,8 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
                                    min_strength=profile.min_strength(g), pending=pending)
                      for g in level_spec.gates)
 
-    level = reached_level(profile, score, gates)
-    level_if_verified = reached_level(profile, score, gates, pending_as_met=True)
+    level = reached_level(profile, measured_score, gates)
+    level_if_verified = max(level, reached_level(profile, score, gates, pending_as_met=True))
 
     top = max((s.level for s in profile.levels), default=0)
     next_level = level + 1 if level < top else None
@@ -624,6 +652,8 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
 
     return Scorecard(
         score=score,
+        measured_score=measured_score,
+        predictions=list(predictions.values()),
         level=level,
         level_name=profile.level_name(level),
         coverage=_coverage(checks, results, profile, waivers),
@@ -631,7 +661,7 @@ def compute(checks: dict[str, ScoredCheck], results: dict[str, Result], profile:
         gates=gates,
         next_level=next_level,
         held_back_by=[g.id for g in held_back],
-        roadmap=_roadmap(checks, results, areas, profile, next_gate_checks, waivers),
+        roadmap=_roadmap(checks, results, score, profile, next_gate_checks, waivers, gathered),
         counts=counts,
         level_if_verified=level_if_verified,
         pending_gates=pending_gate_list(gates, pending, set(checks)),

@@ -7,7 +7,7 @@ import secrets
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from readyscore.report import Report, verification_line, waiver_line
+from readyscore.report import Report, estimate_line, verification_line, waiver_line
 from readyscore.reporters.base import Reporter
 
 STATUS_LABELS = {
@@ -43,4 +43,5 @@ class HtmlReporter(Reporter):
         # A fresh nonce per file: only our own script may run (see the CSP in the template).
         return template.render(report=report, r=report, section_names=sections, ordered_results=ordered,
                                verification=verification_line(report), waivers=waiver_line(report),
+                               estimate=estimate_line(report),
                                nonce=secrets.token_urlsafe(16))

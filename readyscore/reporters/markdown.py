@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from readyscore.baseline import ReportDiff, attached, headline
-from readyscore.report import Report, verification_line, waiver_line
+from readyscore.report import Report, estimate_line, verification_line, waiver_line
 from readyscore.reporters.base import Reporter
 from readyscore.scoring import AreaStatus
 
@@ -116,6 +116,8 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"> **Incomplete audit:** {md(report.incomplete_reason, 200)}. The score covers only what finished."]
     if verification := verification_line(report):
         lines += ["", f"**{md(verification, 300)}**"]
+    if estimate := estimate_line(report):
+        lines += ["", md(estimate, 300) + "."]
     if waivers := waiver_line(report):
         lines += ["", md(waivers[0].upper() + waivers[1:], 300) + "."]
     if report.next_level is not None and report.held_back_by:

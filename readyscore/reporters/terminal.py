@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from readyscore.report import Report, verification_line, waiver_line
+from readyscore.report import Report, estimate_line, verification_line, waiver_line
 from readyscore.reporters.base import Reporter
 from readyscore.scoring import AreaScore, AreaStatus
 
@@ -75,6 +75,8 @@ def summary(report: Report, top: int = 5) -> Group:
     headline.append(f"   coverage {report.coverage:.0%}", style="dim" if report.coverage >= 0.8 else "yellow")
     if verification := verification_line(report):
         headline.append(f"\n{verification}", style="bold")
+    if estimate := estimate_line(report):
+        headline.append(f"\n{estimate}", style="dim")
     if waivers := waiver_line(report):
         headline.append(f"\n{waivers}", style="dim")
     if not report.complete:

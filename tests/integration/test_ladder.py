@@ -19,10 +19,11 @@ BANDS = {"level1": (1, 30, 50), "level2": (2, 50, 70), "level3": (3, 70, 85), "l
 PRESETS = Path(__file__).resolve().parents[2] / "readyscore" / "demo" / "presets"
 MAX_FILE_ONLY_GAP = 8.0
 MAX_SWING = 8.0
-# Measured (bench/score_stability.py, docs/scoring.md): these presets' live probes and load test pass
-# far more than their files show (the demo service answers, streams and keeps its latency even at
-# level1), so their file-only audits stay more than 8 points below the full ones. Known, not hidden.
-FILE_ONLY_GAP_NOT_MET = {"level1": -16.6, "level2": -13.1, "level3": -8.6}
+# Measured (bench/score_stability.py, docs/scoring.md): the file-only score counts live checks at the
+# result their file evidence predicts, which brings level2 and level3 within the gap; level1's gap is
+# its load test, which no file predicts (the toy model keeps its latency under load even at level1,
+# so the full audit's performance area scores 95 where the files say nothing). Known, not hidden.
+FILE_ONLY_GAP_NOT_MET = {"level1": -14.5}
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,20 @@ def test_a_file_only_audit_is_never_in_a_higher_band_than_the_full_one(ladder, f
     if p in FILE_ONLY_GAP_NOT_MET else p for p in BANDS])
 def test_a_file_only_audit_is_within_the_gap_of_the_full_one(ladder, file_only, preset):
     assert abs(file_only[preset]["score"] - ladder[preset]["score"]) <= MAX_FILE_ONLY_GAP
+
+
+def test_a_full_audit_predicts_nothing_and_a_file_only_one_says_what_it_predicted(ladder, file_only):
+    for preset in BANDS:
+        full, files = ladder[preset], file_only[preset]
+        assert full["predictions"] == [] and full["measured_score"] == full["score"], preset
+        predicted = {p["check_id"]: p for p in files["predictions"]}
+        assert predicted and all(p["source"] in ("live", "resilience") for p in predicted.values()), preset
+        # the prediction follows the file evidence: level1 has no auth in its code, level2 up do
+        expected = "fail" if preset == "level1" else "pass"
+        assert predicted["live-auth-required"]["status"] == expected, (preset, predicted["live-auth-required"])
+        # and it is right about the running service: the full audit measured the same
+        measured = next(r for r in full["results"] if r["check_id"] == "live-auth-required")
+        assert measured["status"] == expected, preset
 
 
 def test_no_single_check_swings_a_full_audit_beyond_the_bound(ladder):
