@@ -99,7 +99,8 @@ def _areas(report: Report) -> list[str]:
             shown = "not evaluated"
         else:
             shown = f"`{_area_bar(area.score)}` {area.score:.0f}"
-        lines.append(f"| {name} | {shown} | {area.coverage:.0%} | {area.evaluated}/{area.total} |")
+        predicted = f" +{len(area.predicted_checks)} predicted" if area.predicted_checks else ""
+        lines.append(f"| {name} | {shown} | {area.coverage:.0%} | {area.evaluated}/{area.total}{predicted} |")
     return lines
 
 

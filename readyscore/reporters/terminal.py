@@ -97,7 +97,8 @@ def summary(report: Report, top: int = 5) -> Group:
     for name, area in report.areas.items():
         if area.total:
             areas.add_row(name, _area_bar(area), Text(f"{area.coverage:.0%}", style=_coverage_style(area.coverage)),
-                          f"{area.evaluated}/{area.total}")
+                          f"{area.evaluated}/{area.total}" + (f" +{len(area.predicted_checks)} predicted"
+                                                              if area.predicted_checks else ""))
     parts.append(areas)
     thin = [(name, area) for name, area in report.areas.items() if area.status == AreaStatus.TOO_LITTLE_EVIDENCE]
     if thin:

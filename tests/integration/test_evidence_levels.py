@@ -72,6 +72,21 @@ def test_the_level3_tree_reads_level_1_proven_and_level_3_once_verified(file_onl
     assert expected in " ".join(terminal.stdout.split())
 
 
+def test_a_file_only_score_says_it_is_an_estimate_in_every_format(tmp_path):
+    report, _ = run_audit(PRESETS / "level2", tmp_path, "-f", "json,markdown,html", "-q")
+    predicted = {p["check_id"]: p for p in report["predictions"]}
+    assert predicted["live-auth-required"]["predicted_by"] == "static-cap-auth"
+    assert report["score"] > report["measured_score"]  # level2's files show controls its probes confirm
+    expected = f"measured alone {report['measured_score']:.0f}/100 (run with --url to measure them)"
+    assert expected in (tmp_path / "report.md").read_text()
+    assert expected in (tmp_path / "report.html").read_text()
+    terminal = subprocess.run([sys.executable, "-m", "readyscore", "report", str(tmp_path / "report.json"), "-f",
+                               "terminal"], capture_output=True, text=True, timeout=60)
+    assert "Estimated score:" in terminal.stdout and expected in " ".join(terminal.stdout.split())
+    # the proven level rests on what was measured; the estimate only says what the files support
+    assert report["level"] == 1 and report["level_if_verified"] == 2
+
+
 @pytest.mark.parametrize("level", LEVELS)
 def test_ci_fast_never_proves_a_level_the_default_profile_does_not(file_only, level):
     default, ci_fast = file_only[level, "default"], file_only[level, "ci-fast"]
