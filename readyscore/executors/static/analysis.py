@@ -34,7 +34,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 8  # past 6 (real-repos) and 7 (cap-strength)
+ANALYSER_VERSION = 9  # past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl.env")
 # Where an unquoted value is an expression, a reference or a number, never a literal string.

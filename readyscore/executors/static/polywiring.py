@@ -1,0 +1,457 @@
+"""Which calls of a Go, JavaScript/TypeScript or Rust file reach the request path (issue 17: "an import
+plus a *wired* call is implemented").
+
+A limiter that is constructed but never applied (`const limiter = rateLimit({...})` with no
+`app.use(limiter)`) protects nothing: it is declared, not implemented. This module decides, per
+file and from its syntax tree alone (so the answer is cached with the file's other facts), which
+calls resolved through an import sit on the request path:
+
+- **seeds** (on the request path by their place): the arguments of a wiring call (Express / Koa /
+  Hono / Fastify `app.use(x)`, `router.get('/p', x, handler)`, `fastify.register(x)`,
+  `addHook`, Nest `@UseGuards(...)`; Go `r.Use(x)`, `HandleFunc`, `GET`/`POST`, `Group`, `With`,
+  `ListenAndServe(addr, x)`, `http.Server{Handler: x}`; Rust `.layer(x)`, `.route_layer(x)`,
+  `.wrap(x)`, `.route(p, x)`, `.service(x)`, `.to(x)`), handler-shaped functions (Go
+  `(http.ResponseWriter, *http.Request)`, `*gin.Context`, `echo.Context`, `*fiber.Ctx`; Node
+  `(req, res)`, `(request: Request)`; Rust extractors `Json<…>`, `State<…>`, `HttpRequest` …;
+  actix `#[get(...)]`), and a Next.js route file's exported `GET`/`POST`/… and `middleware`.
+  A *middleware*-shaped function (it takes or calls `next`) is not a seed: it is on the path only
+  when something registers it;
+- **flow within the file**: a definition (a function, a variable, a struct field or object key
+  given a value) whose name is used on the request path is on it too, and so on to a fixed point:
+  `const limiter = rateLimit()` then `app.use(limiter)`; `s.limiter = rate.NewLimiter()` then
+  `s.limiter.Allow()` in a handler; `let conf = GovernorConfigBuilder…` then
+  `.layer(GovernorLayer { config: conf })`.
+
+For the calls that do not reach it in their own file, the facts keep the names that would carry
+them there (`exits`: the definitions that hold the call, and those that use them), and each file
+lists the names it uses on its request path that come from another file of the service
+(`request_names`), so polycaps can follow one hop across files: `export const limiter = ...` in
+limit.ts and `import { limiter } from "./limit"; app.use(limiter)` in app.ts.
+
+Not followed: names passed through function parameters or containers built at run time,
+dependency-injection frameworks, re-exports through a barrel file, more than one hop across
+files, dynamic registration (`app[method](...)`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import re
+from typing import Any
+
+NAME_KINDS = frozenset({"identifier", "property_identifier", "shorthand_property_identifier", "field_identifier",
+                        "type_identifier"})
+MAX_EXIT_NAMES = 12
+
+# --- wiring calls: their arguments are on the request path ------------------------------------------------
+NODE_WIRE_METHODS = frozenset({"use", "register", "addHook", "createServer", "route", "all", "useGlobalGuards",
+                               "useGlobalPipes", "useGlobalInterceptors", "useGlobalFilters"})
+NODE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "del", "options", "head"})
+NODE_WIRE_FUNCTIONS = frozenset({"UseGuards", "UsePipes", "UseInterceptors", "createServer"})
+GO_WIRE_METHODS = frozenset({"Use", "With", "Handle", "HandleFunc", "Group", "Route", "Mount", "GET", "POST", "PUT",
+                             "PATCH", "DELETE", "HEAD", "OPTIONS", "Any", "Get", "Post", "Put", "Patch", "Delete",
+                             "Head", "Options", "Method", "MethodFunc", "ListenAndServe", "ListenAndServeTLS",
+                             "Serve", "ServeTLS", "Pre", "Add", "Match", "NotFound"})
+RUST_WIRE_METHODS = frozenset({"layer", "route_layer", "wrap", "wrap_fn", "route", "service", "to", "nest",
+                               "nest_service", "merge", "fallback", "default_service", "app_data", "configure"})
+
+# --- handler-shaped functions --------------------------------------------------------------------------------
+GO_HANDLER_PARAMS = re.compile(r"\.ResponseWriter\b|\*\s*\w*\.?Request\b|\bgin\.Context\b|\becho\.Context\b|"
+                               r"\bfiber\.Ctx\b")
+GO_MIDDLEWARE_SHAPE = re.compile(r"\bnext\b|\.Next\(\)")
+RUST_HANDLER_PARAMS = re.compile(r"(?<![\w])(?:web::)?(?:Json|Form|Query|Path|State|Extension|TypedHeader|ConnectInfo|"
+                                 r"Data)\s*<|\bHttpRequest\b|\bMultipart\b")
+RUST_MIDDLEWARE_SHAPE = re.compile(r"\bNext\b|\bnext\s*:")
+RUST_ROUTE_ATTRIBUTE = re.compile(r"^#\[\s*(?:actix_web::)?(?:get|post|put|patch|delete|head|options|route)\s*\(")
+NODE_REQUEST_TYPES = re.compile(r":\s*(?:Next)?Request\b|:\s*FastifyRequest\b|:\s*Context\b|:\s*IncomingMessage\b")
+NEXT_ROUTE_FILE = re.compile(r"(?:^|/)(?:route|middleware)\.(?:[cm]?[jt]sx?)$|(?:^|/)pages/api/")
+NEXT_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "middleware", "default"})
+
+GO_BUILTINS = frozenset({"nil", "true", "false", "err", "ok", "len", "cap", "make", "new", "append", "panic", "string",
+                         "int", "int64", "float64", "bool", "byte", "error", "ctx", "req", "resp", "res"})
+
+FUNCTION_KINDS = {
+    "node": ("function_declaration", "generator_function_declaration", "method_definition", "arrow_function",
+             "function_expression", "function"),
+    "go": ("function_declaration", "method_declaration", "func_literal"),
+    "rust": ("function_item", "closure_expression"),
+}
+
+
+def _find(root: Any, kind: str) -> list[Any]:
+    try:
+        return root.find_all(kind=kind)
+    except RuntimeError:  # a kind this grammar does not have
+        return []
+
+
+def _span(node: Any) -> tuple[int, int]:
+    r = node.range()
+    return r.start.index, r.end.index
+
+
+def _named(node: Any) -> list[Any]:
+    return [c for c in node.children() if c.is_named() and c.kind() != "comment"]
+
+
+def _last_name(node: Any) -> str | None:
+    """`limiter` for `limiter`, `this.limiter`, `s.limiter`, `self.limiter`."""
+    if node is None:
+        return None
+    kind = node.kind()
+    if kind in NAME_KINDS:
+        return node.text()
+    if kind in ("member_expression", "selector_expression", "field_expression", "scoped_identifier"):
+        parts = _named(node)
+        return parts[-1].text() if parts and parts[-1].kind() in NAME_KINDS else None
+    if kind in ("expression_list", "literal_element"):
+        parts = _named(node)
+        return _last_name(parts[0]) if len(parts) == 1 else None
+    return None
+
+
+class _FileWiring:
+    def __init__(self, root: Any, stack: str, rel: str):
+        self.root, self.stack, self.rel = root, stack, rel
+        self.seeds: list[tuple[int, int]] = []
+        self.defs: list[tuple[str, int, int]] = []  # (name, start, end) of what the name stands for
+        names = [(_span(n)[0], n.text()) for kind in NAME_KINDS for n in _find(root, kind)]
+        names.sort()
+        self.name_starts = [start for start, _ in names]
+        self.name_texts = [text for _, text in names]
+        self._exits: dict[tuple, list[str]] = {}
+        self._def_names: dict[tuple[int, int], set[str]] = {}
+
+    def def_names(self, start: int, end: int) -> set[str]:
+        key = (start, end)
+        if key not in self._def_names:
+            self._def_names[key] = self.names_in(start, end)
+        return self._def_names[key]
+
+    def names_in(self, start: int, end: int) -> set[str]:
+        lo = bisect.bisect_left(self.name_starts, start)
+        hi = bisect.bisect_left(self.name_starts, end)
+        return set(self.name_texts[lo:hi])
+
+    def seed(self, node: Any) -> None:
+        self.seeds.append(_span(node))
+
+    def define(self, name: str | None, node: Any) -> None:
+        if name and node is not None:
+            self.defs.append((name, *_span(node)))
+
+
+# --- per language: seeds and definitions ---------------------------------------------------------------------
+
+def _call_args(call: Any) -> list[Any]:
+    args = call.field("arguments")
+    return _named(args) if args is not None else []
+
+
+def _node_file(w: _FileWiring) -> None:
+    for call in _find(w.root, "call_expression"):
+        callee = call.field("function")
+        if callee is None:
+            continue
+        args = _call_args(call)
+        if callee.kind() == "member_expression":
+            prop = callee.field("property")
+            method = prop.text() if prop is not None else ""
+            receiver = callee.field("object")
+            on_route = receiver is not None and receiver.kind() == "call_expression" and \
+                re.search(r"\.route\s*\(", receiver.text() or "") is not None
+            path_first = bool(args) and args[0].kind() in ("string", "template_string") and \
+                args[0].text()[1:2] in ("/", "*")
+            if method in NODE_WIRE_METHODS or (method in NODE_VERBS and (path_first or on_route)):
+                for arg in args:
+                    w.seed(arg)
+        elif callee.kind() == "identifier" and callee.text() in NODE_WIRE_FUNCTIONS:
+            for arg in args:
+                w.seed(arg)
+    route_file = NEXT_ROUTE_FILE.search(w.rel) is not None
+    for kind in FUNCTION_KINDS["node"]:
+        for fn in _find(w.root, kind):
+            params = fn.field("parameters")
+            if params is not None and _node_handler_shaped(params):
+                w.seed(fn)
+            name = fn.field("name")
+            if name is not None and kind != "arrow_function":
+                w.define(name.text(), fn)
+                if route_file and name.text() in NEXT_EXPORTS and fn.parent() is not None \
+                        and fn.parent().kind() == "export_statement":
+                    w.seed(fn)
+    for decl in _find(w.root, "variable_declarator"):
+        name, value = decl.field("name"), decl.field("value")
+        if name is not None and name.kind() == "identifier" and value is not None:
+            w.define(name.text(), value)
+            if route_file and name.text() in NEXT_EXPORTS and "export" in (_ancestor_text(decl, 2) or ""):
+                w.seed(value)
+    for pair in _find(w.root, "pair"):
+        w.define(_last_name(pair.field("key")), pair.field("value"))
+    for assign in _find(w.root, "assignment_expression"):
+        w.define(_last_name(assign.field("left")), assign.field("right"))
+    for field in _find(w.root, "public_field_definition"):
+        w.define(_last_name(field.field("name")), field.field("value"))
+    for statement in _find(w.root, "export_statement"):
+        value = statement.field("value") or statement.field("declaration")
+        if value is not None and any(c.text() == "default" for c in statement.children()):
+            w.define("default", value)
+            if route_file:
+                w.seed(value)
+
+
+def _ancestor_text(node: Any, up: int) -> str | None:
+    for _ in range(up):
+        node = node.parent() if node is not None else None
+    return node.text()[:16] if node is not None else None
+
+
+def _node_handler_shaped(params: Any) -> bool:
+    items = _named(params)
+    names = []
+    for item in items:
+        pattern = item.field("pattern") if item.kind() in ("required_parameter", "optional_parameter") else item
+        names.append(pattern.text() if pattern is not None else "")
+    if "next" in names:
+        return False
+    if len(names) == 2 and names[0] in ("req", "request") and names[1] in ("res", "reply", "response"):
+        return True
+    return len(names) == 1 and NODE_REQUEST_TYPES.search(params.text()) is not None
+
+
+def _go_file(w: _FileWiring) -> None:
+    for call in _find(w.root, "call_expression"):
+        callee = call.field("function")
+        if callee is not None and callee.kind() == "selector_expression":
+            field = callee.field("field")
+            if field is not None and field.text() in GO_WIRE_METHODS:
+                for arg in _call_args(call):
+                    w.seed(arg)
+    for element in _find(w.root, "keyed_element"):
+        parts = _named(element)
+        if len(parts) == 2:
+            key = _last_name(parts[0])
+            w.define(key, parts[1])
+            if key == "Handler":  # http.Server{Handler: x}
+                w.seed(parts[1])
+    for kind in ("function_declaration", "method_declaration"):
+        for fn in _find(w.root, kind):
+            name, params, body = fn.field("name"), fn.field("parameters"), fn.field("body")
+            w.define(name.text() if name is not None else None, fn)
+            if params is not None and GO_HANDLER_PARAMS.search(params.text()) and not (
+                    GO_MIDDLEWARE_SHAPE.search(params.text()) or (body is not None and GO_MIDDLEWARE_SHAPE.search(body.text()))):
+                w.seed(fn)
+    for kind in ("short_var_declaration", "assignment_statement"):
+        for assign in _find(w.root, kind):
+            left, right = assign.field("left"), assign.field("right")
+            if left is None or right is None:
+                continue
+            for target in _named(left) if left.kind() == "expression_list" else [left]:
+                w.define(_last_name(target), right)
+    for kind in ("var_spec", "const_spec"):
+        for spec in _find(w.root, kind):
+            value = spec.field("value")
+            if value is None:
+                continue
+            for child in _named(spec):
+                if child.kind() == "identifier":
+                    w.define(child.text(), value)
+
+
+def _rust_file(w: _FileWiring) -> None:
+    for call in _find(w.root, "call_expression"):
+        callee = call.field("function")
+        if callee is not None and callee.kind() == "field_expression":
+            field = callee.field("field")
+            if field is not None and field.text() in RUST_WIRE_METHODS:
+                for arg in _call_args(call):
+                    w.seed(arg)
+    for fn in _find(w.root, "function_item"):
+        name, params = fn.field("name"), fn.field("parameters")
+        w.define(name.text() if name is not None else None, fn)
+        shaped = params is not None and RUST_HANDLER_PARAMS.search(params.text()) and \
+            not RUST_MIDDLEWARE_SHAPE.search(params.text())
+        attribute = fn.prev()
+        routed = attribute is not None and attribute.kind() == "attribute_item" and \
+            RUST_ROUTE_ATTRIBUTE.match(attribute.text()) is not None
+        if shaped or routed:
+            w.seed(fn)
+    for let in _find(w.root, "let_declaration"):
+        pattern = let.field("pattern")
+        value = let.field("value")
+        if pattern is not None and value is not None:
+            for name in ([pattern] if pattern.kind() == "identifier" else _find(pattern, "identifier")):
+                w.define(name.text(), value)
+    for kind in ("const_item", "static_item"):
+        for item in _find(w.root, kind):
+            w.define(_last_name(item.field("name")), item.field("value"))
+    for field in _find(w.root, "field_initializer"):
+        w.define(_last_name(field.field("field")), field.field("value"))
+    for assign in _find(w.root, "assignment_expression"):
+        w.define(_last_name(assign.field("left")), assign.field("right"))
+
+
+FILE_READERS = {"node": _node_file, "go": _go_file, "rust": _rust_file}
+
+
+# --- reaching the request path --------------------------------------------------------------------------------
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _inside(spans: list[tuple[int, int]], starts: list[int], start: int, end: int) -> bool:
+    i = bisect.bisect_right(starts, start) - 1
+    return i >= 0 and spans[i][1] >= end
+
+
+def _request_path(w: _FileWiring) -> tuple[list[tuple[int, int]], set[str]]:
+    """The spans on the request path and the names used there, to a fixed point."""
+    on_path = list(w.seeds)
+    used: set[str] = set()
+    for start, end in w.seeds:
+        used |= w.names_in(start, end)
+    pending = list(w.defs)
+    changed = True
+    while changed:
+        changed = False
+        rest = []
+        for name, start, end in pending:
+            if name in used:
+                on_path.append((start, end))
+                used |= w.names_in(start, end)
+                changed = True
+            else:
+                rest.append((name, start, end))
+        pending = rest
+    return on_path, used
+
+
+def _exit_names(w: _FileWiring, start: int, end: int) -> list[str]:
+    """Names that, used on a request path elsewhere, would carry the call there: the definitions
+    that hold it, then the definitions that use those (two steps)."""
+    holders = frozenset(name for name, s, e in w.defs if s <= start and end <= e)
+    if holders in w._exits:  # calls in the same function share the answer
+        return w._exits[holders]
+    names = set(holders)
+    for _ in range(2):
+        more = {name for name, s, e in w.defs if name not in names and w.def_names(s, e) & names}
+        if not more:
+            break
+        names |= more
+    w._exits[holders] = sorted(names)[:MAX_EXIT_NAMES]
+    return w._exits[holders]
+
+
+def _foreign_names(w: _FileWiring, spans: list[tuple[int, int]], origins: dict[str, tuple[str, str]],
+                   crates: set[str]) -> list[list]:
+    """[origin kind, where, name, line] for names used on the request path that come from another file."""
+    defined = {name for name, _, _ in w.defs}
+    if w.stack == "go":  # parameters and the file's own names are not another file's
+        defined |= {n.text() for p in _find(w.root, "parameter_declaration") for n in _named(p) if n.kind() == "identifier"}
+    found: dict[tuple[str, str, str], int] = {}
+    starts = [s for s, _ in spans]
+
+    def add(kind: str, where: str, name: str, node: Any) -> None:
+        found.setdefault((kind, where, name), node.range().start.line + 1)
+
+    for kind in ("identifier", "shorthand_property_identifier"):
+        for ident in _find(w.root, kind):
+            s, e = _span(ident)
+            if not _inside(spans, starts, s, e):
+                continue
+            name = ident.text()
+            if w.stack == "node" and name in origins and origins[name][0].startswith("."):
+                module, imported = origins[name]
+                add("node", posixpath.normpath(posixpath.join(posixpath.dirname(w.rel), module)), imported, ident)
+            elif w.stack == "go" and len(name) > 1 and name not in defined and ident.parent() is not None \
+                    and ident.parent().kind() != "selector_expression" and name not in GO_BUILTINS:
+                add("go-dir", posixpath.dirname(w.rel), name, ident)
+            elif w.stack == "rust" and name in origins and origins[name][0].startswith(("crate", "super", "self")):
+                add("rust", origins[name][0].rsplit("::", 1)[-1], name, ident)
+    qualified = {"node": "member_expression", "go": "selector_expression", "rust": "scoped_identifier"}[w.stack]
+    for node in _find(w.root, qualified):
+        s, e = _span(node)
+        if not _inside(spans, starts, s, e):
+            continue
+        parts = _named(node)
+        if len(parts) != 2 or parts[0].kind() not in ("identifier", "package_identifier"):
+            continue
+        first, last = parts[0].text(), parts[1].text()
+        if w.stack == "go" and first in origins:
+            add("go-pkg", origins[first][0], last, node)
+        elif w.stack == "node" and first in origins and origins[first][1] == "*" and origins[first][0].startswith("."):
+            module = origins[first][0]
+            add("node", posixpath.normpath(posixpath.join(posixpath.dirname(w.rel), module)), last, node)
+        elif w.stack == "rust" and first[:1].islower() and first not in crates and (
+                first not in origins or origins[first][0].startswith(("crate", "super", "self"))):
+            add("rust", first, last, node)
+    return [[kind, where, name, line] for (kind, where, name), line in sorted(found.items())][:400]
+
+
+def _references(w: _FileWiring, spans: list[tuple[int, int]], origins: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """Imported names passed, not called, on the request path: `fastify.register(rateLimit, {...})`,
+    `r.Use(middleware.Logger)`, `.layer(from_fn(auth))`: module-qualified as the calls are."""
+    starts = [s for s, _ in spans]
+    found: dict[str, int] = {}
+    sep = "::" if w.stack == "rust" else "."
+    for ident in _find(w.root, "identifier"):
+        name = ident.text()
+        if name not in origins or w.stack == "go":
+            continue
+        s, e = _span(ident)
+        parent = ident.parent()
+        if parent is not None and parent.kind() in ("import_specifier", "import_clause", "namespace_import",
+                                                    "scoped_identifier", "use_declaration", "scoped_use_list",
+                                                    "use_list", "member_expression"):
+            continue
+        if _inside(spans, starts, s, e):
+            module, imported = origins[name]
+            found.setdefault(module if imported in ("default", "*") else f"{module}{sep}{imported}",
+                             ident.range().start.line + 1)
+    if w.stack == "go":
+        for node in _find(w.root, "selector_expression"):
+            parts = _named(node)
+            if len(parts) == 2 and parts[0].kind() == "identifier" and parts[0].text() in origins:
+                s, e = _span(node)
+                if _inside(spans, starts, s, e):
+                    found.setdefault(f"{origins[parts[0].text()][0]}.{parts[1].text()}", node.range().start.line + 1)
+    return found
+
+
+def wiring_facts(root: Any, stack: str, rel: str, resolved_calls: list[tuple[str, Any]],
+                 origins: dict[str, tuple[str, str]], modules: dict[str, int]) -> dict[str, Any]:
+    """{'wired': {call: line}, 'exits': {call: [line, [names]]}, 'request_names': [[kind, where, name, line]]}.
+
+    `resolved_calls` are the calls resolved through an import, with their nodes; `origins` maps a
+    local name to (module or package path, imported name / "default" / "*")."""
+    reader = FILE_READERS.get(stack)
+    if reader is None:
+        return {}
+    w = _FileWiring(root, stack, rel)
+    reader(w)
+    spans, _ = _request_path(w)
+    merged = _merge(spans)
+    starts = [s for s, _ in merged]
+    wired: dict[str, int] = {}
+    exits: dict[str, list] = {}
+    for call, node in resolved_calls:
+        start, end = _span(node)
+        line = node.range().start.line + 1
+        if _inside(merged, starts, start, end):
+            wired.setdefault(call, line)
+        elif call not in wired:
+            entry = exits.setdefault(call, [line, []])
+            entry[1] = sorted(set(entry[1]) | set(_exit_names(w, start, end)))[:MAX_EXIT_NAMES]
+    for call in wired:
+        exits.pop(call, None)
+    for name, line in _references(w, merged, origins).items():
+        wired.setdefault(name, line)
+    return {"wired": wired, "exits": exits, "request_names": _foreign_names(w, merged, origins, {m.split("::")[0] for m in modules})}
