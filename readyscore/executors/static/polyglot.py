@@ -329,7 +329,7 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
                 if name is not None:
                     exports.setdefault(name.text(), decl.range().start.line + 1)
     facts = {"stack": STACK[language], "imports": modules, "calls": calls, "exports": exports}
-    facts.update(wiring_facts(root, STACK[language], rel, resolved_calls, origins, modules))
+    facts.update(wiring_facts(root, STACK[language], rel, resolved_calls, origins, modules, language))
     return facts
 
 

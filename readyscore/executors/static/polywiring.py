@@ -43,6 +43,7 @@ from typing import Any
 NAME_KINDS = frozenset({"identifier", "property_identifier", "shorthand_property_identifier", "field_identifier",
                         "type_identifier"})
 MAX_EXIT_NAMES = 12
+MAX_EXIT_OCCURRENCES = 4  # of one call (fmt.Sprintf is made hundreds of times): enough to find its holders
 
 # --- wiring calls: their arguments are on the request path ------------------------------------------------
 NODE_WIRE_METHODS = frozenset({"use", "register", "addHook", "createServer", "route", "all", "useGlobalGuards",
@@ -71,9 +72,20 @@ NEXT_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTI
 GO_BUILTINS = frozenset({"nil", "true", "false", "err", "ok", "len", "cap", "make", "new", "append", "panic", "string",
                          "int", "int64", "float64", "bool", "byte", "error", "ctx", "req", "resp", "res"})
 
+# Every node kind a language's reader looks at, found in one traversal (_FileWiring.of).
+READ_KINDS = {
+    "node": ("call_expression", "function_declaration", "generator_function_declaration", "method_definition",
+             "arrow_function", "function_expression", "variable_declarator", "pair", "assignment_expression",
+             "public_field_definition", "field_definition", "export_statement", "member_expression"),
+    "go": ("call_expression", "keyed_element", "function_declaration", "method_declaration", "short_var_declaration",
+           "assignment_statement", "var_spec", "const_spec", "parameter_declaration", "selector_expression"),
+    "rust": ("call_expression", "function_item", "let_declaration", "const_item", "static_item", "field_initializer",
+             "assignment_expression", "scoped_identifier"),
+}
+
 FUNCTION_KINDS = {
     "node": ("function_declaration", "generator_function_declaration", "method_definition", "arrow_function",
-             "function_expression", "function"),
+             "function_expression"),
     "go": ("function_declaration", "method_declaration", "func_literal"),
     "rust": ("function_item", "closure_expression"),
 }
@@ -111,17 +123,71 @@ def _last_name(node: Any) -> str | None:
     return None
 
 
+_VALID_KINDS: dict[str, tuple[str, ...]] = {}
+
+
+def _valid_kinds(root: Any, language: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds this grammar has (JavaScript has no `public_field_definition`), checked once per language."""
+    if language not in _VALID_KINDS:
+        valid = []
+        for kind in kinds:
+            try:
+                root.find(kind=kind)
+                valid.append(kind)
+            except RuntimeError:
+                pass
+        _VALID_KINDS[language] = tuple(valid)
+    return _VALID_KINDS[language]
+
+
 class _FileWiring:
-    def __init__(self, root: Any, stack: str, rel: str):
-        self.root, self.stack, self.rel = root, stack, rel
+    def __init__(self, root: Any, stack: str, rel: str, language: str):
+        self.root, self.stack, self.rel, self.language = root, stack, rel, language
         self.seeds: list[tuple[int, int]] = []
         self.defs: list[tuple[str, int, int]] = []  # (name, start, end) of what the name stands for
-        names = [(_span(n)[0], n.text()) for kind in NAME_KINDS for n in _find(root, kind)]
-        names.sort()
+        try:  # one traversal for every name kind
+            nodes = root.find_all(any=[{"kind": kind} for kind in sorted(NAME_KINDS)])
+        except RuntimeError:  # a kind this grammar lacks: one traversal per kind
+            nodes = [n for kind in NAME_KINDS for n in _find(root, kind)]
+        names = sorted((n.range().start.index, n.text()) for n in nodes)
         self.name_starts = [start for start, _ in names]
         self.name_texts = [text for _, text in names]
         self._exits: dict[tuple, list[str]] = {}
         self._def_names: dict[tuple[int, int], set[str]] = {}
+        self._users: dict[str, set[str]] | None = None
+        self._identifiers: list[tuple[Any, str, int, int]] | None = None
+        self._by_kind: dict[str, list[Any]] | None = None
+
+    def of(self, kind: str) -> list[Any]:
+        """Nodes of `kind`: the kinds a language's reader asks for come from one traversal."""
+        if self._by_kind is None:
+            kinds = _valid_kinds(self.root, self.language, READ_KINDS.get(self.stack, ()))
+            self._by_kind = {kind: [] for kind in kinds}
+            if kinds:
+                for node in self.root.find_all(any=[{"kind": k} for k in kinds]):
+                    self._by_kind[node.kind()].append(node)
+        if kind not in self._by_kind:
+            self._by_kind[kind] = _find(self.root, kind)
+        return self._by_kind[kind]
+
+    def identifiers(self) -> list[tuple[Any, str, int, int]]:
+        """(node, text, start, end) of every plain identifier (one traversal, shared)."""
+        if self._identifiers is None:
+            try:
+                nodes = self.root.find_all(any=[{"kind": "identifier"}, {"kind": "shorthand_property_identifier"}])
+            except RuntimeError:
+                nodes = _find(self.root, "identifier")
+            self._identifiers = [(n, n.text(), *_span(n)) for n in nodes]
+        return self._identifiers
+
+    def users(self) -> dict[str, set[str]]:
+        """name -> the definitions whose value or body uses it (built once, when first asked)."""
+        if self._users is None:
+            self._users = {}
+            for name, start, end in self.defs:
+                for used in self.def_names(start, end):
+                    self._users.setdefault(used, set()).add(name)
+        return self._users
 
     def def_names(self, start: int, end: int) -> set[str]:
         key = (start, end)
@@ -150,7 +216,7 @@ def _call_args(call: Any) -> list[Any]:
 
 
 def _node_file(w: _FileWiring) -> None:
-    for call in _find(w.root, "call_expression"):
+    for call in w.of("call_expression"):
         callee = call.field("function")
         if callee is None:
             continue
@@ -171,7 +237,7 @@ def _node_file(w: _FileWiring) -> None:
                 w.seed(arg)
     route_file = NEXT_ROUTE_FILE.search(w.rel) is not None
     for kind in FUNCTION_KINDS["node"]:
-        for fn in _find(w.root, kind):
+        for fn in w.of(kind):
             params = fn.field("parameters")
             if params is not None and _node_handler_shaped(params):
                 w.seed(fn)
@@ -181,19 +247,19 @@ def _node_file(w: _FileWiring) -> None:
                 if route_file and name.text() in NEXT_EXPORTS and fn.parent() is not None \
                         and fn.parent().kind() == "export_statement":
                     w.seed(fn)
-    for decl in _find(w.root, "variable_declarator"):
+    for decl in w.of("variable_declarator"):
         name, value = decl.field("name"), decl.field("value")
         if name is not None and name.kind() == "identifier" and value is not None:
             w.define(name.text(), value)
             if route_file and name.text() in NEXT_EXPORTS and "export" in (_ancestor_text(decl, 2) or ""):
                 w.seed(value)
-    for pair in _find(w.root, "pair"):
+    for pair in w.of("pair"):
         w.define(_last_name(pair.field("key")), pair.field("value"))
-    for assign in _find(w.root, "assignment_expression"):
+    for assign in w.of("assignment_expression"):
         w.define(_last_name(assign.field("left")), assign.field("right"))
-    for field in _find(w.root, "public_field_definition"):
-        w.define(_last_name(field.field("name")), field.field("value"))
-    for statement in _find(w.root, "export_statement"):
+    for field in w.of("public_field_definition") + w.of("field_definition"):
+        w.define(_last_name(field.field("name") or field.field("property")), field.field("value"))
+    for statement in w.of("export_statement"):
         value = statement.field("value") or statement.field("declaration")
         if value is not None and any(c.text() == "default" for c in statement.children()):
             w.define("default", value)
@@ -221,14 +287,14 @@ def _node_handler_shaped(params: Any) -> bool:
 
 
 def _go_file(w: _FileWiring) -> None:
-    for call in _find(w.root, "call_expression"):
+    for call in w.of("call_expression"):
         callee = call.field("function")
         if callee is not None and callee.kind() == "selector_expression":
             field = callee.field("field")
             if field is not None and field.text() in GO_WIRE_METHODS:
                 for arg in _call_args(call):
                     w.seed(arg)
-    for element in _find(w.root, "keyed_element"):
+    for element in w.of("keyed_element"):
         parts = _named(element)
         if len(parts) == 2:
             key = _last_name(parts[0])
@@ -236,21 +302,21 @@ def _go_file(w: _FileWiring) -> None:
             if key == "Handler":  # http.Server{Handler: x}
                 w.seed(parts[1])
     for kind in ("function_declaration", "method_declaration"):
-        for fn in _find(w.root, kind):
+        for fn in w.of(kind):
             name, params, body = fn.field("name"), fn.field("parameters"), fn.field("body")
             w.define(name.text() if name is not None else None, fn)
             if params is not None and GO_HANDLER_PARAMS.search(params.text()) and not (
                     GO_MIDDLEWARE_SHAPE.search(params.text()) or (body is not None and GO_MIDDLEWARE_SHAPE.search(body.text()))):
                 w.seed(fn)
     for kind in ("short_var_declaration", "assignment_statement"):
-        for assign in _find(w.root, kind):
+        for assign in w.of(kind):
             left, right = assign.field("left"), assign.field("right")
             if left is None or right is None:
                 continue
             for target in _named(left) if left.kind() == "expression_list" else [left]:
                 w.define(_last_name(target), right)
     for kind in ("var_spec", "const_spec"):
-        for spec in _find(w.root, kind):
+        for spec in w.of(kind):
             value = spec.field("value")
             if value is None:
                 continue
@@ -260,14 +326,14 @@ def _go_file(w: _FileWiring) -> None:
 
 
 def _rust_file(w: _FileWiring) -> None:
-    for call in _find(w.root, "call_expression"):
+    for call in w.of("call_expression"):
         callee = call.field("function")
         if callee is not None and callee.kind() == "field_expression":
             field = callee.field("field")
             if field is not None and field.text() in RUST_WIRE_METHODS:
                 for arg in _call_args(call):
                     w.seed(arg)
-    for fn in _find(w.root, "function_item"):
+    for fn in w.of("function_item"):
         name, params = fn.field("name"), fn.field("parameters")
         w.define(name.text() if name is not None else None, fn)
         shaped = params is not None and RUST_HANDLER_PARAMS.search(params.text()) and \
@@ -277,18 +343,18 @@ def _rust_file(w: _FileWiring) -> None:
             RUST_ROUTE_ATTRIBUTE.match(attribute.text()) is not None
         if shaped or routed:
             w.seed(fn)
-    for let in _find(w.root, "let_declaration"):
+    for let in w.of("let_declaration"):
         pattern = let.field("pattern")
         value = let.field("value")
         if pattern is not None and value is not None:
             for name in ([pattern] if pattern.kind() == "identifier" else _find(pattern, "identifier")):
                 w.define(name.text(), value)
     for kind in ("const_item", "static_item"):
-        for item in _find(w.root, kind):
+        for item in w.of(kind):
             w.define(_last_name(item.field("name")), item.field("value"))
-    for field in _find(w.root, "field_initializer"):
+    for field in w.of("field_initializer"):
         w.define(_last_name(field.field("field")), field.field("value"))
-    for assign in _find(w.root, "assignment_expression"):
+    for assign in w.of("assignment_expression"):
         w.define(_last_name(assign.field("left")), assign.field("right"))
 
 
@@ -341,11 +407,14 @@ def _exit_names(w: _FileWiring, start: int, end: int) -> list[str]:
     if holders in w._exits:  # calls in the same function share the answer
         return w._exits[holders]
     names = set(holders)
+    users = w.users()
+    frontier = set(holders)
     for _ in range(2):
-        more = {name for name, s, e in w.defs if name not in names and w.def_names(s, e) & names}
+        more = {user for name in frontier for user in users.get(name, ())} - names
         if not more:
             break
         names |= more
+        frontier = more
     w._exits[holders] = sorted(names)[:MAX_EXIT_NAMES]
     return w._exits[holders]
 
@@ -355,29 +424,27 @@ def _foreign_names(w: _FileWiring, spans: list[tuple[int, int]], origins: dict[s
     """[origin kind, where, name, line] for names used on the request path that come from another file."""
     defined = {name for name, _, _ in w.defs}
     if w.stack == "go":  # parameters and the file's own names are not another file's
-        defined |= {n.text() for p in _find(w.root, "parameter_declaration") for n in _named(p) if n.kind() == "identifier"}
+        defined |= {n.text() for p in w.of("parameter_declaration") for n in _named(p) if n.kind() == "identifier"}
     found: dict[tuple[str, str, str], int] = {}
     starts = [s for s, _ in spans]
 
     def add(kind: str, where: str, name: str, node: Any) -> None:
         found.setdefault((kind, where, name), node.range().start.line + 1)
 
-    for kind in ("identifier", "shorthand_property_identifier"):
-        for ident in _find(w.root, kind):
-            s, e = _span(ident)
-            if not _inside(spans, starts, s, e):
-                continue
-            name = ident.text()
-            if w.stack == "node" and name in origins and origins[name][0].startswith("."):
-                module, imported = origins[name]
-                add("node", posixpath.normpath(posixpath.join(posixpath.dirname(w.rel), module)), imported, ident)
-            elif w.stack == "go" and len(name) > 1 and name not in defined and ident.parent() is not None \
-                    and ident.parent().kind() != "selector_expression" and name not in GO_BUILTINS:
-                add("go-dir", posixpath.dirname(w.rel), name, ident)
-            elif w.stack == "rust" and name in origins and origins[name][0].startswith(("crate", "super", "self")):
-                add("rust", origins[name][0].rsplit("::", 1)[-1], name, ident)
+    for ident, name, s, e in w.identifiers():
+        if not _inside(spans, starts, s, e):
+            continue
+        if w.stack == "node" and name in origins and origins[name][0].startswith("."):
+            module, imported = origins[name]
+            add("node", posixpath.normpath(posixpath.join(posixpath.dirname(w.rel), module)), imported, ident)
+        elif w.stack == "go" and len(name) > 1 and name not in defined and name not in GO_BUILTINS \
+                and ident.kind() == "identifier" and ident.parent() is not None \
+                and ident.parent().kind() != "selector_expression":
+            add("go-dir", posixpath.dirname(w.rel), name, ident)
+        elif w.stack == "rust" and name in origins and origins[name][0].startswith(("crate", "super", "self")):
+            add("rust", origins[name][0].rsplit("::", 1)[-1], name, ident)
     qualified = {"node": "member_expression", "go": "selector_expression", "rust": "scoped_identifier"}[w.stack]
-    for node in _find(w.root, qualified):
+    for node in w.of(qualified):
         s, e = _span(node)
         if not _inside(spans, starts, s, e):
             continue
@@ -402,11 +469,9 @@ def _references(w: _FileWiring, spans: list[tuple[int, int]], origins: dict[str,
     starts = [s for s, _ in spans]
     found: dict[str, int] = {}
     sep = "::" if w.stack == "rust" else "."
-    for ident in _find(w.root, "identifier"):
-        name = ident.text()
-        if name not in origins or w.stack == "go":
+    for ident, name, s, e in w.identifiers():
+        if name not in origins or w.stack == "go" or ident.kind() != "identifier":
             continue
-        s, e = _span(ident)
         parent = ident.parent()
         if parent is not None and parent.kind() in ("import_specifier", "import_clause", "namespace_import",
                                                     "scoped_identifier", "use_declaration", "scoped_use_list",
@@ -417,7 +482,7 @@ def _references(w: _FileWiring, spans: list[tuple[int, int]], origins: dict[str,
             found.setdefault(module if imported in ("default", "*") else f"{module}{sep}{imported}",
                              ident.range().start.line + 1)
     if w.stack == "go":
-        for node in _find(w.root, "selector_expression"):
+        for node in w.of("selector_expression"):
             parts = _named(node)
             if len(parts) == 2 and parts[0].kind() == "identifier" and parts[0].text() in origins:
                 s, e = _span(node)
@@ -427,7 +492,7 @@ def _references(w: _FileWiring, spans: list[tuple[int, int]], origins: dict[str,
 
 
 def wiring_facts(root: Any, stack: str, rel: str, resolved_calls: list[tuple[str, Any]],
-                 origins: dict[str, tuple[str, str]], modules: dict[str, int]) -> dict[str, Any]:
+                 origins: dict[str, tuple[str, str]], modules: dict[str, int], language: str = "") -> dict[str, Any]:
     """{'wired': {call: line}, 'exits': {call: [line, [names]]}, 'request_names': [[kind, where, name, line]]}.
 
     `resolved_calls` are the calls resolved through an import, with their nodes; `origins` maps a
@@ -435,19 +500,21 @@ def wiring_facts(root: Any, stack: str, rel: str, resolved_calls: list[tuple[str
     reader = FILE_READERS.get(stack)
     if reader is None:
         return {}
-    w = _FileWiring(root, stack, rel)
+    w = _FileWiring(root, stack, rel, language or stack)
     reader(w)
     spans, _ = _request_path(w)
     merged = _merge(spans)
     starts = [s for s, _ in merged]
     wired: dict[str, int] = {}
     exits: dict[str, list] = {}
+    seen: dict[str, int] = {}
     for call, node in resolved_calls:
         start, end = _span(node)
         line = node.range().start.line + 1
         if _inside(merged, starts, start, end):
             wired.setdefault(call, line)
-        elif call not in wired:
+        elif call not in wired and seen.get(call, 0) < MAX_EXIT_OCCURRENCES:
+            seen[call] = seen.get(call, 0) + 1
             entry = exits.setdefault(call, [line, []])
             entry[1] = sorted(set(entry[1]) | set(_exit_names(w, start, end)))[:MAX_EXIT_NAMES]
     for call in wired:
