@@ -330,6 +330,35 @@ OTHER_SHAPES = {
 }
 
 
+OTHER_SHAPES.update({
+    "next-auth-in-route-handler": ("static-cap-auth", {
+        "app/api/chat/route.ts": 'import { getServerSession } from "next-auth/next";\nimport { authOptions } from "@/auth";\n'
+                                 'export async function POST(req: Request) {\n  const session = await getServerSession(authOptions);\n'
+                                 '  if (!session) return new Response("unauthorised", { status: 401 });\n  return Response.json({});\n}\n'}),
+    "pino-http-registered": ("static-cap-structured-logging", {
+        "src/app.ts": TS_APP + 'import pinoHttp from "pino-http";\napp.use(pinoHttp());\n' + TS_END}),
+    "otelhttp-wrapping-the-mux": ("static-cap-tracing", {
+        "main.go": 'package main\n\nimport (\n\t"net/http"\n\n\t"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"\n)\n\n'
+                   'func main() {\n\tmux := http.NewServeMux()\n\thttp.ListenAndServe(":8080", otelhttp.NewHandler(mux, "api"))\n}\n'}),
+})
+# Middleware-shaped logging and tracing libraries, built and never registered: declared.
+UNAPPLIED_MIDDLEWARE = {
+    "pino-http-built-only": ("static-cap-structured-logging", {
+        "src/app.ts": TS_APP + 'import pinoHttp from "pino-http";\nconst requestLogger = pinoHttp();\n' + TS_END}),
+    "otelhttp-handler-unused": ("static-cap-tracing", {
+        "main.go": 'package main\n\nimport (\n\t"net/http"\n\n\t"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"\n)\n\n'
+                   'func main() {\n\tmux := http.NewServeMux()\n\t_ = otelhttp.NewHandler(mux, "api")\n'
+                   '\thttp.ListenAndServe(":8080", mux)\n}\n'}),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(UNAPPLIED_MIDDLEWARE))
+def test_middleware_built_but_not_registered_is_declared(static_audit, tmp_path, shape):
+    check, files = UNAPPLIED_MIDDLEWARE[shape]
+    result = run(static_audit, tmp_path, check, files)
+    assert result.status.value == "partial" and result.strength == "declared", result.message
+
+
 @pytest.mark.parametrize("shape", sorted(OTHER_SHAPES))
 def test_other_wiring_shapes_are_followed(static_audit, tmp_path, shape):
     check, files = OTHER_SHAPES[shape]
