@@ -343,6 +343,11 @@ OTHER_SHAPES.update({
 })
 # Middleware-shaped logging and tracing libraries, built and never registered: declared.
 UNAPPLIED_MIDDLEWARE = {
+    "go-helper-taking-a-request-model-is-not-a-handler": ("static-cap-input-validation", {
+        "main.go": 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/go-playground/validator/v10"\n)\n\n'
+                   'func check(req *ChatRequest) error { return validator.New().Struct(req) }\n\n'
+                   'func chat(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }\n\n'
+                   'func main() {\n\thttp.HandleFunc("/v1/chat", chat)\n\thttp.ListenAndServe(":8080", nil)\n}\n'}),
     "pino-http-built-only": ("static-cap-structured-logging", {
         "src/app.ts": TS_APP + 'import pinoHttp from "pino-http";\nconst requestLogger = pinoHttp();\n' + TS_END}),
     "otelhttp-handler-unused": ("static-cap-tracing", {

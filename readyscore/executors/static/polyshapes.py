@@ -30,7 +30,7 @@ RUST_WIRE_METHODS = frozenset({"layer", "route_layer", "wrap", "wrap_fn", "route
                                "nest_service", "merge", "fallback", "default_service", "app_data", "configure"})
 
 # --- handler-shaped functions --------------------------------------------------------------------------------
-GO_HANDLER_PARAMS = re.compile(r"\.ResponseWriter\b|\*\s*\w*\.?Request\b|\bgin\.Context\b|\becho\.Context\b|"
+GO_HANDLER_PARAMS = re.compile(r"\.ResponseWriter\b|\*\s*(?:http\.)?Request\b|\bgin\.Context\b|\becho\.Context\b|"
                                r"\bfiber\.Ctx\b")
 GO_MIDDLEWARE_SHAPE = re.compile(r"\bnext\b|\.Next\(\)")
 RUST_HANDLER_PARAMS = re.compile(r"(?<![\w])(?:web::)?(?:Json|Form|Query|Path|State|Extension|TypedHeader|ConnectInfo|"
