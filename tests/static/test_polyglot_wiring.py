@@ -419,3 +419,39 @@ def test_a_name_imported_but_not_applied_stays_declared(static_audit, tmp_path, 
     check, defining, _, not_applying = ACROSS[language]
     result = run(static_audit, tmp_path, check, {**defining, **not_applying})
     assert result.status.value == "partial" and result.strength == "declared", result.message
+
+
+# ------------------------------------------------------------------ through the CLI, report.json
+MIXED = {  # one service per language: rate limiting built but not applied, auth wired, validation a stub
+    "ts": {"src/app.ts": TS["static-cap-rate-limit"]["constructed"].replace("app.listen(3000);\n", "")
+           + 'import jwt from "jsonwebtoken";\n'
+             'app.use((req, res, next) => { jwt.verify(req.headers.authorization ?? "", process.env.KEY!); next(); });\n'
+             'function validate(body) { return true; }\napp.listen(3000);\n'},
+    "go": {"main.go": GO["static-cap-rate-limit"]["constructed"],
+           "auth.go": 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/golang-jwt/jwt/v5"\n)\n\n'
+                      'func secured(w http.ResponseWriter, r *http.Request) {\n'
+                      '\tif _, err := jwt.Parse(r.Header.Get("Authorization"), keyFunc); err != nil {\n\t\tw.WriteHeader(401)\n\t}\n}\n'},
+    "rust": {"src/main.rs": RS["static-cap-rate-limit"]["constructed"],
+             "src/auth.rs": RS["static-cap-auth"]["wired"].split("#[actix_web::main]")[0]},
+}
+
+
+@pytest.mark.parametrize("language", sorted(MIXED))
+def test_the_cli_report_carries_the_strengths(tmp_path, language):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = write_tree(tmp_path / "svc", MIXED[language])
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "readyscore", "audit", str(root), "--sources", "static",
+                           "--format", "json", "-o", str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "READYSCORE_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr
+    results = {r["check_id"]: r for r in json.loads((out / "report.json").read_text())["results"]}
+    limit, auth = results["static-cap-rate-limit"], results["static-cap-auth"]
+    assert (limit["status"], limit["strength"]) == ("partial", "declared"), limit["message"]
+    assert "applied nowhere on the request path" in limit["message"]
+    assert (auth["status"], auth["strength"]) == ("pass", "implemented"), auth["message"]
+    assert results["static-cap-input-validation"]["status"] == "fail"
