@@ -1,5 +1,5 @@
 """Capability evidence in Go, TypeScript and Rust services: the same strength rules as Python. The
-real mechanism (an import and a call through it) passes as implemented; a mention (a comment, a
+real mechanism (an import and a call through it, on the request path) passes as implemented; a mention (a comment, a
 string, a variable named after it) fails; a stub (the import alone, nothing wired) fails; a library
 only declared in go.mod / package.json / Cargo.toml is partial."""
 
@@ -12,16 +12,16 @@ GO_MAIN = 'package main\nimport "net/http"\nfunc main() { http.ListenAndServe(":
 TS_MAIN = 'import express from "express";\nconst app = express();\napp.listen(3000);\n'
 RS_MAIN = 'use axum::Router;\nfn main() { let app = Router::new(); }\n'
 
-REAL = {
-    ("static-cap-rate-limit", "go"): {"limit.go": 'package main\nimport "golang.org/x/time/rate"\nvar limiter = rate.NewLimiter(10, 20)\n'},
-    ("static-cap-rate-limit", "ts"): {"src/limit.ts": 'import rateLimit from "express-rate-limit";\nexport const limiter = rateLimit({ windowMs: 60000, max: 100 });\n'},
-    ("static-cap-rate-limit", "rust"): {"src/limit.rs": 'use tower_governor::governor::GovernorConfigBuilder;\nfn cfg() { let c = GovernorConfigBuilder::default().per_second(2).finish(); }\n'},
-    ("static-cap-auth", "go"): {"auth.go": 'package main\nimport "github.com/golang-jwt/jwt/v5"\nfunc check(s string) { jwt.Parse(s, keyFunc) }\n'},
-    ("static-cap-auth", "ts"): {"src/auth.ts": 'import jwt from "jsonwebtoken";\nexport const verify = (t: string) => jwt.verify(t, key);\n'},
-    ("static-cap-auth", "rust"): {"src/auth.rs": 'use jsonwebtoken::{decode, DecodingKey, Validation};\nfn check(t: &str) { decode::<Claims>(t, &DecodingKey::from_secret(k), &Validation::default()); }\n'},
-    ("static-cap-metrics", "go"): {"metrics.go": 'package main\nimport "github.com/prometheus/client_golang/prometheus/promauto"\nvar requests = promauto.NewCounter(opts)\n'},
-    ("static-cap-metrics", "ts"): {"src/metrics.ts": 'import client from "prom-client";\nclient.collectDefaultMetrics();\n'},
-    ("static-cap-metrics", "rust"): {"src/metrics.rs": 'use metrics::counter;\nfn hit() { counter!("requests_total").increment(1); }\n'},
+REAL = {  # wired: on the request path (constructed-but-unapplied twins: test_polyglot_wiring.py)
+    ("static-cap-rate-limit", "go"): {"limit.go": 'package main\nimport (\n\t"net/http"\n\t"golang.org/x/time/rate"\n)\nvar limiter = rate.NewLimiter(10, 20)\nfunc h(w http.ResponseWriter, r *http.Request) { if !limiter.Allow() { w.WriteHeader(429) } }\n'},
+    ("static-cap-rate-limit", "ts"): {"src/limit.ts": 'import rateLimit from "express-rate-limit";\nexport const limiter = rateLimit({ windowMs: 60000, max: 100 });\napp.use(limiter);\n'},
+    ("static-cap-rate-limit", "rust"): {"src/limit.rs": 'use tower_governor::{governor::GovernorConfigBuilder, GovernorLayer};\nfn app(r: Router) -> Router { let c = GovernorConfigBuilder::default().per_second(2).finish().unwrap(); r.layer(GovernorLayer { config: Arc::new(c) }) }\n'},
+    ("static-cap-auth", "go"): {"auth.go": 'package main\nimport (\n\t"net/http"\n\t"github.com/golang-jwt/jwt/v5"\n)\nfunc h(w http.ResponseWriter, r *http.Request) { jwt.Parse(r.Header.Get("Authorization"), keyFunc) }\n'},
+    ("static-cap-auth", "ts"): {"src/auth.ts": 'import jwt from "jsonwebtoken";\nexport const verify = (req, res, next) => { jwt.verify(req.headers.authorization, key); next(); };\napp.use(verify);\n'},
+    ("static-cap-auth", "rust"): {"src/auth.rs": 'use jsonwebtoken::{decode, DecodingKey, Validation};\nasync fn chat(req: HttpRequest) { decode::<Claims>(t, &DecodingKey::from_secret(k), &Validation::default()); }\n'},
+    ("static-cap-metrics", "go"): {"metrics.go": 'package main\nimport (\n\t"net/http"\n\t"github.com/prometheus/client_golang/prometheus/promauto"\n)\nvar requests = promauto.NewCounter(opts)\nfunc h(w http.ResponseWriter, r *http.Request) { requests.Inc() }\n'},
+    ("static-cap-metrics", "ts"): {"src/metrics.ts": 'import client from "prom-client";\nclient.collectDefaultMetrics();\napp.get("/metrics", async (req, res) => res.end(await client.register.metrics()));\n'},
+    ("static-cap-metrics", "rust"): {"src/metrics.rs": 'use metrics::counter;\nasync fn chat(Json(b): Json<Req>) { counter!("requests_total").increment(1); }\n'},
 }
 MENTION = {
     "go": 'package main\n// rate limiting, jwt.Parse and prometheus metrics: TODO\nfunc main() { rateLimit := "rate.NewLimiter"; _ = rateLimit }\n',

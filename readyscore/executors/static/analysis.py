@@ -34,7 +34,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 8  # past 6 (real-repos) and 7 (cap-strength)
+ANALYSER_VERSION = 9  # past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl.env")
 # Where an unquoted value is an expression, a reference or a number, never a literal string.
@@ -176,10 +176,17 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
 def analyser_fingerprint() -> str:
     """A hash of the analysers' own source: the cache is shared by every readyscore on the machine
     (branches, versions), and two of them may carry the same ANALYSER_VERSION with different rules."""
-    from readyscore.executors.static import hazards, pyfacts, secret_rules  # noqa: PLC0415 - their files
+    from readyscore.executors.static import (  # noqa: PLC0415 - their files
+        hazards,
+        polyshapes,
+        polywiring,
+        pyfacts,
+        secret_rules,
+    )
 
     digest = hashlib.blake2b(digest_size=8)
-    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot, wiring_facts):
+    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot, wiring_facts, polywiring,
+                   polyshapes):
         try:
             digest.update(Path(module.__file__).read_bytes())
         except (OSError, TypeError):

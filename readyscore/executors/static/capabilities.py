@@ -19,7 +19,7 @@ from readyscore.executors.static.analysis import analysis_timeout, shared_analys
 from readyscore.executors.static.capability_params import CapabilityParams
 from readyscore.executors.static.coverage import shared_coverage
 from readyscore.executors.static.dependencies import normalise, shared_dependencies
-from readyscore.executors.static.polycaps import declared_evidence, declared_modules, stack_evidence
+from readyscore.executors.static.polycaps import RequestNames, declared_evidence, declared_modules, stack_evidence
 from readyscore.executors.static.service_graph import ServiceGraph, shared_graph
 from readyscore.executors.static.sources import is_skipped_code
 from readyscore.executors.static.verdicts import CapabilityFindings, capability_verdict
@@ -103,10 +103,14 @@ def _matching(entries: list, globs: list[str]) -> list:
 
 
 def stack_findings(ctx: AuditContext, params: CapabilityParams, found: CapabilityFindings) -> None:
-    """Go, Node, Rust, Java and C++ evidence (polycaps): an import with a call through it is implemented,
-    a direct go.mod, package.json or Cargo.toml dependency is declared; the files of those stacks count
-    as read."""
-    found.implemented += stack_evidence(shared_analysis(ctx).polyglot_code(), params.stacks)
+    """Go, Node, Rust, Java and C++ evidence (polycaps): an import with a call through it is implemented
+    (for `wired` calls: only on the request path, else declared), a direct go.mod, package.json or
+    Cargo.toml dependency is declared; the files of those stacks count as read."""
+    code = shared_analysis(ctx).polyglot_code()
+    reach = ctx.shared("static.poly_request_names", lambda: RequestNames(code))
+    implemented, constructed = stack_evidence(code, params.stacks, reach)
+    found.implemented += implemented
+    found.declared += constructed
     declared = ctx.shared("static.declared_modules", lambda: declared_modules(ctx.scoped_files))
     found.declared += declared_evidence(declared, params.stacks)
     found.coverage = found.coverage.with_stacks(params.stacks)

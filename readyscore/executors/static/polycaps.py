@@ -9,6 +9,7 @@ package.json or Cargo.toml is partial; a name, a comment or a string is nothing.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import tomllib
 from typing import Any
@@ -26,8 +27,13 @@ class StackEvidence(BaseModel):
 
     imports: list[str] = Field(default_factory=list, description="modules whose import (with a call through it) proves it")
     calls: list[str] = Field(default_factory=list,
-                             description="calls resolved through an import: `net/http.ListenAndServe`, `express`, "
-                                         "`axum::Router::new` (prefixes match)")
+                             description="calls resolved through an import that prove it wherever they are made: "
+                                         "`net/http.ListenAndServe`, `express`, `axum::Router::new` (prefixes match)")
+    wired: list[str] = Field(default_factory=list,
+                             description="calls that prove it only on the request path (a request-path control or a "
+                                         "middleware-shaped library): applied by a wiring call (`app.use(x)`, "
+                                         "`r.Use(x)`, `.layer(x)` ...), made in a handler, or flowing there through a "
+                                         "name (polywiring); constructed but applied nowhere is declared")
     route_files: list[str] = Field(default_factory=list, description="globs of framework route files (Next.js app/**/route.ts)")
     exports: list[str] = Field(default_factory=list, description="names a route file must export (GET, POST)")
     dependencies: list[str] = Field(default_factory=list, description="go.mod / package.json / Cargo.toml names that declare it")
@@ -49,33 +55,111 @@ def _from_module(call: str, module: str) -> bool:
     return call == module or call.startswith((module + ".", module + "::")) or module.startswith(call.split("::")[0] + "::")
 
 
-def stack_evidence(modules: list[Any], stacks: dict[str, StackEvidence]) -> list[Evidence]:
-    """Implemented evidence from parsed non-Python files (analysis.FileAnalysis with 'polyfacts')."""
-    found: list[Evidence] = []
+def stack_evidence(modules: list[Any], stacks: dict[str, StackEvidence],
+                   reach: RequestNames | None = None) -> tuple[list[Evidence], list[Evidence]]:
+    """(implemented, declared) evidence from parsed non-Python files (analysis.FileAnalysis with
+    'polyfacts'). A `wired` call that reaches the request path neither in its file nor through a name
+    another file uses there is declared: constructed, applied nowhere."""
+    reach = reach if reach is not None else RequestNames(modules)
+    implemented: list[Evidence] = []
+    declared: list[Evidence] = []
     for module in modules:
         facts = module.data.get("polyfacts") or {}
         spec = stacks.get(facts.get("stack", ""))
         if spec is None:
             continue
         imports = facts.get("imports", {})
-        for call, line in facts.get("calls", {}).items():
-            if not _call_matches(call, spec.calls):
+        found, unapplied = None, None
+        calls = facts.get("calls", {})
+        # Imported names passed on the request path without a call (`fastify.register(rateLimit)`)
+        # count for `wired` entries only.
+        passed = [(name, line) for name, line in facts.get("wired", {}).items() if name not in calls]
+        for call, line in list(calls.items()) + passed:
+            anywhere = call in calls and _call_matches(call, spec.calls)
+            if not anywhere and not _call_matches(call, spec.wired):
                 continue
             # The call resolved through an import of the file; in C++ a qualified name
             # (`httplib::Server`) compiles only against an included header (often via another header).
             via = next((m for m in imports if _from_module(call, m) and _imported(m, spec.imports)), None)
             if via is None and not (facts.get("stack") == "cpp" and "::" in call):
                 continue
-            what = f"imports {via} and calls {call}" if via else f"uses {call}"
-            found.append(Evidence(message=what, path=module.source.rel, line=line, strength=EvidenceStrength.IMPLEMENTED))
-            break
+            what = f"imports {via} and calls {_short(call)}" if via else f"uses {_short(call)}"
+            if anywhere:
+                found = Evidence(message=what, path=module.source.rel, line=line, strength=EvidenceStrength.IMPLEMENTED)
+                break
+            wired_line = facts.get("wired", {}).get(call)
+            if wired_line is not None:
+                found = Evidence(message=f"imports {via} and applies {_short(call)} on the request path",
+                                 path=module.source.rel, line=wired_line, strength=EvidenceStrength.IMPLEMENTED)
+                break
+            exit_line, names = facts.get("exits", {}).get(call, [line, []])
+            user = reach.user(module.source.rel, facts.get("stack", ""), names)
+            if user is not None:
+                found = Evidence(message=f"imports {via} and calls {_short(call)}, applied on the request path "
+                                         f"through {user[0]} in {user[1]}:{user[2]}",
+                                 path=module.source.rel, line=exit_line, strength=EvidenceStrength.IMPLEMENTED)
+                break
+            if unapplied is None:
+                unapplied = Evidence(message=f"{_short(call)} ({via}) is constructed or called, but applied nowhere "
+                                             "on the request path (no wiring call, handler or name used there "
+                                             "reaches it)",
+                                     path=module.source.rel, line=exit_line, strength=EvidenceStrength.DECLARED)
+        if found is not None:
+            implemented.append(found)
+        elif unapplied is not None:
+            declared.append(unapplied)
         if spec.route_files and any(matches(module.source.rel, glob) for glob in spec.route_files):
             for name, line in facts.get("exports", {}).items():
                 if name in spec.exports:
-                    found.append(Evidence(message=f"route handler: exports {name}", path=module.source.rel, line=line,
-                                          strength=EvidenceStrength.IMPLEMENTED))
+                    implemented.append(Evidence(message=f"route handler: exports {name}", path=module.source.rel,
+                                                line=line, strength=EvidenceStrength.IMPLEMENTED))
                     break
-    return found
+    return implemented, declared
+
+
+def _short(call: str) -> str:
+    """`a::B::default().per_second(2).finish` -> `a::B::default()...`: evidence reads as the construction."""
+    head = re.split(r"\(", call, maxsplit=1)[0]
+    return head + "(...)" if head != call else call
+
+
+class RequestNames:
+    """Names each file uses on its request path that come from another file (polywiring's
+    `request_names`), to follow a constructed mechanism one hop across files."""
+
+    def __init__(self, modules: list[Any]):
+        self.by_name: dict[str, list[tuple[str, str, str, str, int]]] = {}
+        for module in modules:
+            facts = module.data.get("polyfacts") or {}
+            for kind, where, name, line in facts.get("request_names", []):
+                self.by_name.setdefault(name, []).append((facts.get("stack", ""), kind, where, module.source.rel, line))
+
+    def user(self, rel: str, stack: str, names: list[str]) -> tuple[str, str, int] | None:
+        """(name, file, line) of another file's request-path use of one of `names` defined in `rel`."""
+        for name in names:
+            lookup = "default" if name == "default" else name
+            for their_stack, kind, where, their_rel, line in self.by_name.get(lookup, []):
+                if their_stack == stack and their_rel != rel and _defined_in(rel, kind, where):
+                    return name, their_rel, line
+        return None
+
+
+def _defined_in(rel: str, kind: str, where: str) -> bool:
+    """Whether an origin recorded by the using file (`where`) names the file `rel`."""
+    folder = posixpath.dirname(rel)
+    stem = posixpath.splitext(posixpath.basename(rel))[0]
+    if kind == "node":  # "./limit" resolved against the importer: src/limit(.ts) or src/limit/index.ts
+        target = posixpath.splitext(where)[0] if where.endswith((".js", ".ts", ".mjs", ".cjs")) else where
+        return target == posixpath.splitext(rel)[0] or (stem == "index" and target == folder)
+    if kind == "go-dir":  # the same package: the same folder
+        return where == folder
+    if kind == "go-pkg":  # .../internal/middleware imported, rel in internal/middleware/
+        return bool(folder) and (where == folder or where.endswith("/" + folder)
+                                 or where.rsplit("/", 1)[-1] == folder.rsplit("/", 1)[-1])
+    if kind == "rust":  # crate::auth::require_key / auth::require_key: src/auth.rs or src/auth/mod.rs
+        return where in ("crate", "super", "self") or where == stem or (
+            stem in ("mod", "lib", "main") and where == posixpath.basename(folder))
+    return False
 
 
 # A direct requirement: `// indirect` ones are a dependency's dependencies, not the service's choice.

@@ -20,6 +20,8 @@ import posixpath
 import re
 from typing import Any
 
+from readyscore.executors.static.polywiring import wiring_facts
+
 LANGUAGES = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
              ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
              ".go": "go", ".rs": "rust", ".java": "java",
@@ -142,10 +144,12 @@ def _go_default_name(path: str) -> str:
     return parts[-1].replace("-", "_").removeprefix("go_").removeprefix("go-")
 
 
-def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str]]:
-    """Modules imported (-> line) and local names -> what they stand for."""
+def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str], dict[str, tuple[str, str]]]:
+    """Modules imported (-> line), local names -> what they stand for, and local names -> (module or
+    package path, the name imported: a name, "default" or "*") for following names across files."""
     modules: dict[str, int] = {}
     local: dict[str, str] = {}
+    origins: dict[str, tuple[str, str]] = {}
     if language == "go":
         for spec in _find(root, "import_spec", language):
             path_node = next((c for c in spec.children() if c.kind() in STRING_KINDS), None)
@@ -158,6 +162,7 @@ def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str]]:
             if name not in ("_", "."):
                 local[name] = path
                 local.setdefault(_go_default_name(path), path)
+                origins[name] = (path, "*")
     elif language in ("javascript", "typescript", "tsx"):
         for statement in _find(root, "import_statement", language):
             source = statement.field("source")
@@ -170,14 +175,17 @@ def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str]]:
                 alias = ident.field("alias")
                 if name is not None:
                     local[(alias or name).text()] = f"{module}.{name.text()}"
+                    origins[(alias or name).text()] = (module, name.text())
             for clause in _find(statement, "import_clause", language):
                 for child in clause.children():
                     if child.kind() == "identifier":
                         local[child.text()] = module
+                        origins[child.text()] = (module, "default")
                     elif child.kind() == "namespace_import":
                         ident = next((c for c in child.children() if c.kind() == "identifier"), None)
                         if ident is not None:
                             local[ident.text()] = module
+                            origins[ident.text()] = (module, "*")
         for call in _find(root, "call_expression", language):  # const x = require("m")
             callee = call.field("function")
             if callee is None or callee.text() != "require":
@@ -193,9 +201,11 @@ def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str]]:
                 name = parent.field("name")
                 if name is not None and name.kind() == "identifier":
                     local[name.text()] = module
+                    origins[name.text()] = (module, "*")
                 elif name is not None and name.kind() == "object_pattern":
                     for ident in _find(name, "shorthand_property_identifier_pattern", language):
                         local[ident.text()] = f"{module}.{ident.text()}"
+                        origins[ident.text()] = (module, ident.text())
     elif language == "rust":
         for use in _find(root, "use_declaration", language):
             line = use.range().start.line + 1
@@ -209,6 +219,7 @@ def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str]]:
                 if leaf not in ("*", "self"):
                     local[leaf] = path
                     modules.setdefault(path, line)
+                    origins[leaf] = (path.rsplit("::", 1)[0], leaf)
     elif language == "java":
         for imp in _find(root, "import_declaration", language):
             text = imp.text().removeprefix("import").strip().rstrip(";").removeprefix("static ").strip()
@@ -219,7 +230,7 @@ def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str]]:
             path = include.field("path")
             if path is not None:
                 modules.setdefault(path.text().strip("\"<>"), include.range().start.line + 1)
-    return modules, local
+    return modules, local, origins
 
 
 def _expand_rust_use(text: str) -> list[str]:
@@ -248,18 +259,32 @@ def _resolve(callee: str, local: dict[str, str], sep: str) -> str:
     return callee
 
 
+# Rust trait methods that prove a library's use when its trait is imported: `payload.validate()`
+# after `use validator::Validate` (or garde's) is `validator::Validate::validate`.
+RUST_TRAIT_METHODS = {"validate": "Validate"}
+
+
+def _rust_trait_method(text: str, local: dict[str, str]) -> str:
+    receiver, dot, method = text.rpartition(".")
+    trait = RUST_TRAIT_METHODS.get(method)
+    if dot and trait in local and "::" not in receiver:
+        return f"{trait}::{method}"
+    return text
+
+
 CALL_KINDS = {"javascript": ("call_expression", "new_expression"), "typescript": ("call_expression", "new_expression"),
               "tsx": ("call_expression", "new_expression"), "go": ("call_expression",), "rust": ("call_expression",),
               "java": ("method_invocation", "object_creation_expression"), "cpp": ("call_expression",)}
 
 
 def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
-    modules, local = _imports(root, language)
+    modules, local, origins = _imports(root, language)
     calls: dict[str, int] = {}
+    resolved_calls: list[tuple[str, Any]] = []  # calls through an import, for the wiring facts
     sep = "::" if language in ("rust", "cpp") else "."
-    for kind in CALL_KINDS.get(language, ()):
+    for kind in CALL_KINDS.get(language, ()) + (("struct_expression",) if language == "rust" else ()):
         for call in _find(root, kind, language):
-            callee = call.field("function") or call.field("constructor") or call.field("type")
+            callee = call.field("function") or call.field("constructor") or call.field("type") or call.field("name")
             if language == "java" and kind == "method_invocation":
                 target = call.field("object")
                 name = call.field("name")
@@ -272,13 +297,23 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
                 text = re.sub(r"::<.*?>", "", text)  # turbofish: Router::<S>::new
             if not text or len(text) > 120:
                 continue
+            if language == "rust" and kind == "call_expression":
+                text = _rust_trait_method(text, local)
             resolved = _resolve(text, local, sep)
+            through_import = re.split(r"::|\.|\(", text, maxsplit=1)[0] in local
+            if kind == "struct_expression" and not through_import:
+                continue  # GovernorLayer { .. } after `use tower_governor::GovernorLayer` constructs; Point { .. } does not matter
             calls.setdefault(resolved, call.range().start.line + 1)
+            if through_import:
+                resolved_calls.append((resolved, call))
     if language == "rust":  # counter!("x"), tracing::info!(...): macros are Rust's calls too
         for macro in _find(root, "macro_invocation", language):
             name = macro.field("macro")
             if name is not None:
-                calls.setdefault(_resolve(re.sub(r"\s+", "", name.text()), local, sep), macro.range().start.line + 1)
+                text = re.sub(r"\s+", "", name.text())
+                calls.setdefault(_resolve(text, local, sep), macro.range().start.line + 1)
+                if text.split("::", 1)[0] in local:
+                    resolved_calls.append((_resolve(text, local, sep), macro))
     if language == "cpp":  # httplib::Server svr; declares the server without calling anything
         for ident in _find(root, "qualified_identifier", language):
             calls.setdefault(re.sub(r"\s+", "", ident.text()), ident.range().start.line + 1)
@@ -293,7 +328,9 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
                 name = decl.field("name")
                 if name is not None:
                     exports.setdefault(name.text(), decl.range().start.line + 1)
-    return {"stack": STACK[language], "imports": modules, "calls": calls, "exports": exports}
+    facts = {"stack": STACK[language], "imports": modules, "calls": calls, "exports": exports}
+    facts.update(wiring_facts(root, STACK[language], rel, resolved_calls, origins, modules, language))
+    return facts
 
 
 def analyse(text: str, rel: str) -> dict[str, Any] | None:
