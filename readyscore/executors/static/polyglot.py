@@ -141,7 +141,10 @@ def _go_default_name(path: str) -> str:
     parts = path.split("/")
     if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
         parts = parts[:-1]
-    return parts[-1].replace("-", "_").removeprefix("go_").removeprefix("go-")
+    # The package a path names by convention: github.com/redis/go-redis -> redis,
+    # github.com/getsentry/sentry-go -> sentry, github.com/hashicorp/golang-lru -> lru.
+    name = parts[-1].replace("-", "_").replace(".", "_")
+    return name.removeprefix("golang_").removeprefix("go_").removesuffix("_go")
 
 
 def _imports(root: Any, language: str) -> tuple[dict[str, int], dict[str, str], dict[str, tuple[str, str]]]:
@@ -273,7 +276,7 @@ def _rust_trait_method(text: str, local: dict[str, str]) -> str:
 
 
 CALL_KINDS = {"javascript": ("call_expression", "new_expression"), "typescript": ("call_expression", "new_expression"),
-              "tsx": ("call_expression", "new_expression"), "go": ("call_expression",), "rust": ("call_expression",),
+              "tsx": ("call_expression", "new_expression"), "go": ("call_expression", "type_conversion_expression"), "rust": ("call_expression",),
               "java": ("method_invocation", "object_creation_expression"), "cpp": ("call_expression",)}
 
 
@@ -295,6 +298,9 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
             text = re.sub(r"\s+", "", text)
             if language in ("rust", "cpp"):
                 text = re.sub(r"::<.*?>", "", text)  # turbofish: Router::<S>::new
+            elif language == "go":
+                # lru.New[string, int](128): a generic call, which Go's grammar reads as a conversion
+                text = re.sub(r"\[.*\]$", "", text)
             if not text or len(text) > 120:
                 continue
             if language == "rust" and kind == "call_expression":
