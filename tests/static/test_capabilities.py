@@ -171,9 +171,9 @@ def test_a_service_in_another_language_is_not_evaluated(static_audit, tmp_path):
 
 
 def test_a_node_service_is_read_where_its_stack_is_described(static_audit, tmp_path):
-    """Auth has Node evidence in its YAML (stacks.node): evaluated, and failed here; persistence has
+    """Auth has Node evidence in its YAML (stacks.node): evaluated, and failed here; the audit log has
     none: not evaluated rather than failed."""
     (tmp_path / "server.js").write_text("const express = require('express');\nconst app = express();\n")
-    results = static_audit(tmp_path, ["static-cap-auth", "static-cap-persistence"])
+    results = static_audit(tmp_path, ["static-cap-auth", "static-cap-audit-log"])
     assert results["static-cap-auth"].status.value == "fail"
-    assert results["static-cap-persistence"].status.value == "not_evaluated"
+    assert results["static-cap-audit-log"].status.value == "not_evaluated"
