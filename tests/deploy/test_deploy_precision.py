@@ -217,3 +217,144 @@ def test_probes_in_a_chart_that_cannot_be_read_leave_the_healthcheck_not_evaluat
     assert not faults(result)
     # Without the unreadable chart the same image fails: the partial rests on the chart, not on nothing.
     assert run(tree({"Dockerfile": APP}), "deploy-dockerfile-healthcheck").status == Status.FAIL
+
+
+# --- Kustomize: a folder switched off by a commented-out entry (kubebuilder's `#- ../prometheus`) ----
+
+MONITOR = """
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: controller-manager-metrics-monitor}
+spec:
+  endpoints: [{path: /metrics, port: https}]
+  selector: {matchLabels: {control-plane: controller-manager}}
+"""
+
+
+def _kubebuilder(resources: str) -> dict[str, str]:
+    return {
+        "config/default/kustomization.yaml": f"resources:\n- ../manager\n{resources}",
+        "config/manager/kustomization.yaml": "resources:\n- manager.yaml\n",
+        "config/manager/manager.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n",
+        "config/prometheus/kustomization.yaml": "resources:\n- monitor.yaml\n",
+        "config/prometheus/monitor.yaml": MONITOR,
+    }
+
+
+def test_a_monitor_in_a_commented_out_kustomize_folder_collects_nothing(run, tree):
+    result = run(tree(_kubebuilder("# [PROMETHEUS] uncomment to enable\n#- ../prometheus\n")),
+                 "deploy-metrics-collected")
+    assert result.status == Status.FAIL, [e.message for e in result.evidence]
+
+
+def test_the_same_monitor_listed_in_the_kustomization_collects(run, tree):
+    result = run(tree(_kubebuilder("- ../prometheus\n")), "deploy-metrics-collected")
+    assert result.status == Status.PASS and result.evidence[0].path == "config/prometheus/monitor.yaml"
+
+
+def test_a_folder_commented_out_in_one_overlay_but_listed_in_another_is_applied(run, tree):
+    files = _kubebuilder("#- ../prometheus\n")
+    files["config/overlays/prod/kustomization.yaml"] = "resources:\n- ../../default\n- ../../prometheus\n"
+    assert run(tree(files), "deploy-metrics-collected").status == Status.PASS
+
+
+# --- Helm: `if and`/`if or` over values -----------------------------------------------------------
+
+def _chart(enabled: str) -> dict[str, str]:
+    return {
+        "chart/Chart.yaml": "apiVersion: v2\nname: stack\nversion: 0.1.0\n",
+        "chart/values.yaml": f"router:\n  enabled: true\n  serviceMonitor:\n    enabled: {enabled}\n",
+        "chart/templates/servicemonitor.yaml": (
+            "{{- if and .Values.router.enabled .Values.router.serviceMonitor.enabled -}}\n" + MONITOR.lstrip()
+            + "{{- end }}\n"),
+    }
+
+
+def test_a_chart_object_behind_an_and_that_default_values_switch_off_is_not_there(run, tree):
+    assert run(tree(_chart("false")), "deploy-metrics-collected").status == Status.FAIL
+
+
+def test_the_same_chart_object_switched_on_is_there(run, tree):
+    assert run(tree(_chart("true")), "deploy-metrics-collected").status == Status.PASS
+
+
+def test_helm_and_or_conditions_decide_what_they_can():
+    from readyscore.executors.deploy.helm import _condition
+    root = {"Values": {"on": True, "off": False}}
+    assert _condition("and .Values.on .Values.off", root, None)[0] is False
+    assert _condition("and .Values.unset .Values.off", root, None)[0] is False
+    assert _condition("and .Values.on .Values.unset", root, None)[0] is None
+    assert _condition("or .Values.off .Values.on", root, None)[0] is True
+    assert _condition("or .Values.off .Values.unset", root, None)[0] is None
+    assert _condition("and .Values.on .Values.on", root, None)[0] is True
+
+
+# --- kube-prometheus-stack values ------------------------------------------------------------------
+
+KPS_VALUES = """
+prometheus:
+  enabled: true
+  additionalServiceMonitors:
+    - name: vllm-monitor
+      selector: {matchLabels: {app: vllm}}
+      endpoints: [{port: service-port}]
+"""
+
+
+def test_kube_prometheus_stack_values_with_service_monitors_collect(run, tree):
+    result = run(tree({"observability/kube-prom-stack.yaml": KPS_VALUES}), "deploy-metrics-collected")
+    assert result.status == Status.PASS and result.evidence[0].line == 3
+
+
+def test_kube_prometheus_stack_values_without_monitors_or_only_commented_do_not(run, tree):
+    commented = KPS_VALUES.replace("  additionalServiceMonitors:", "  # additionalServiceMonitors:").replace(
+        "    - name", "    # - name").replace("      selector", "      # selector").replace(
+        "      endpoints", "      # endpoints")
+    for text in ("prometheus:\n  enabled: true\n", commented):
+        assert run(tree({"observability/kube-prom-stack.yaml": text}), "deploy-metrics-collected").status == Status.FAIL
+
+
+def test_kube_prometheus_stack_values_in_a_docs_folder_are_not_the_deployment(run, tree):
+    assert run(tree({"docs/kube-prom-stack.yaml": KPS_VALUES}), "deploy-metrics-collected").status == Status.FAIL
+
+
+# --- CI: installing the chart into a throwaway cluster is a test, not a deployment -------------------
+
+def _workflow(setup: str) -> str:
+    return f"""
+        on: push
+        jobs:
+          e2e:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+{setup}
+              - run: helm install stack ./chart --wait
+        """
+
+
+def test_helm_install_into_a_kind_cluster_is_not_a_deployment(run, tree):
+    kind = "              - run: kind create cluster --name e2e\n"
+    result = run(tree({".github/workflows/e2e.yml": _workflow(kind)}), "deploy-ci-deploys")
+    assert result.status == Status.FAIL
+
+
+def test_helm_install_into_a_real_cluster_is_a_deployment(run, tree):
+    assert run(tree({".github/workflows/deploy.yml": _workflow("")}), "deploy-ci-deploys").status == Status.PASS
+
+
+def test_a_throwaway_cluster_only_mentioned_in_a_comment_does_not_discount_the_deployment(run, tree):
+    mentioned = "              # - run: kind create cluster (we used to test in kind)\n"
+    assert run(tree({".github/workflows/deploy.yml": _workflow(mentioned)}), "deploy-ci-deploys").status == Status.PASS
+
+
+# --- .dockerignore: say where the unfiltered context ends up ----------------------------------------
+
+def test_a_whole_context_copy_in_a_build_stage_says_it_reaches_the_build_not_the_image(run, tree):
+    builder = ("FROM golang:1.24 AS builder\nCOPY . .\nRUN go build -o /app\n"
+               "FROM alpine:3.20\nCOPY --from=builder /app /app\nUSER 1000\nENTRYPOINT [\"/app\"]\n")
+    result = run(tree({"Dockerfile": builder}), "deploy-dockerignore")
+    assert result.status == Status.FAIL and "build stage" in result.evidence[0].message
+    shipped = "FROM python:3.12-slim\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+    result = run(tree({"Dockerfile": shipped}), "deploy-dockerignore")
+    assert result.status == Status.FAIL and "end up in the image" in result.evidence[0].message

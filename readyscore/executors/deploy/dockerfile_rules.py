@@ -233,8 +233,11 @@ def rule_dockerignore(inv: Inventory) -> RuleOutcome:
         if folder in contexts or own in inv.dockerignores or "" in contexts:
             outcome.good(dockerfile.path, line, "copies the whole context, filtered by a .dockerignore")
         else:
+            shipped = any(i.line == line for stage in _shipped(dockerfile) for i in stage.instructions)
+            where = ("the image" if shipped
+                     else "a build stage and its cache (the shipped image gets only what is copied out of it)")
             outcome.bad(dockerfile.path, line, "copies the whole build context with no .dockerignore "
-                                               "(.git, .env and local secrets end up in the image)")
+                                               f"(.git, .env and local secrets end up in {where})")
     if outcome.not_applicable is None and not outcome.findings:
         outcome.not_applicable = "no Dockerfile copies the whole build context"
     return outcome
