@@ -358,3 +358,36 @@ def test_a_whole_context_copy_in_a_build_stage_says_it_reaches_the_build_not_the
     shipped = "FROM python:3.12-slim\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
     result = run(tree({"Dockerfile": shipped}), "deploy-dockerignore")
     assert result.status == Status.FAIL and "end up in the image" in result.evidence[0].message
+
+
+# --- CI: a tool's name in a label, a variable or a path is not the tool running ---------------------
+
+def _steps(*lines: str) -> str:
+    body = "".join(f"              - run: {line}\n" for line in lines)
+    return "on: push\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n" + body.replace("              ", "      ")
+
+
+def test_a_workflow_named_like_its_tests_but_running_none_runs_no_tests(run, tree):
+    named = "name: Go Test\n" + _steps("golangci-lint run")
+    assert run(tree({".github/workflows/go.yml": named}), "deploy-ci-tests").status == Status.FAIL
+    running = "name: Go Test\n" + _steps("go test ./...")
+    result = run(tree({".github/workflows/go.yml": running}), "deploy-ci-tests")
+    assert result.status == Status.PASS and result.evidence[0].line == 7
+
+
+def test_a_test_runner_in_a_variable_name_is_not_a_test_run(run, tree):
+    variable = _steps("export PYTEST_MAXFAIL=3 && ./scripts/lint.sh")
+    assert run(tree({".github/workflows/e2e.yml": variable}), "deploy-ci-tests").status == Status.FAIL
+    assert run(tree({".github/workflows/e2e.yml": _steps("pytest -x tests")}), "deploy-ci-tests").status == Status.PASS
+
+
+def test_a_scanner_in_a_path_being_deleted_is_not_a_scan(run, tree):
+    cleanup = _steps("sudo rm -rf /usr/share/dotnet /opt/hostedtoolcache/CodeQL || true")
+    assert run(tree({".github/workflows/build.yml": cleanup}), "deploy-ci-security-scan").status == Status.FAIL
+
+
+def test_scanner_actions_referenced_by_owner_path_still_scan(run, tree):
+    for uses in ("github/codeql-action/init@v3", "securego/gosec@v2.27.1"):
+        workflow = ("on: push\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n"
+                    f"      - uses: {uses}\n")
+        assert run(tree({".github/workflows/scan.yml": workflow}), "deploy-ci-security-scan").status == Status.PASS, uses
