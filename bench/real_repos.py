@@ -115,8 +115,15 @@ def score_repo(name: str, judged: dict, report) -> dict:
                                           if r.check_id.startswith("static-cap-") for e in r.evidence if e.path]
                      if c.split(" ", 1)[1].rsplit(":", 1)[0] not in back_in
                      and any(c.split(" ", 1)[1].startswith(p + "/") for p in out_paths)]
+    # The "Done when": no finding (evidence marked finding: true) of a check outside the security
+    # area cites a file scoped out as an example, tutorial, docs or test file.
+    def scoped_out(path: str) -> bool:
+        return path not in back_in and any(path.startswith(p + "/") for p in out_paths)
+    nonsecurity_out = [f"{r.check_id} {cite(e)}" for r in report.results if str(r.area) != "security"
+                       for e in r.evidence if e.finding and e.path and scoped_out(e.path)]
     return {
         "name": name,
+        "nonsecurity_findings_out_of_scope": nonsecurity_out,
         "secrets": len(secrets), "secrets_true": sum(s in true_secrets for s in secrets),
         "unjudged_secrets": [s for s in secrets if s not in true_secrets and s not in set(judged.get("secrets_false", []))],
         "deploy": len(findings), "deploy_true": deploy_true, "deploy_false": deploy_false,
@@ -172,6 +179,8 @@ def print_row(row: dict) -> None:
         print(f"    unjudged deployment finding: {label}")
     for label in row["deploy_passes_unjudged"]:
         print(f"    unjudged deployment pass: {label}")
+    for c in row["nonsecurity_findings_out_of_scope"]:
+        print(f"    non-security finding in an out-of-scope path: {c}")
     for c in row["readiness_findings_out_of_scope"]:
         print(f"    readiness finding in an out-of-scope path: {c}")
 
@@ -190,6 +199,7 @@ def totals_of(rows: list[dict]) -> dict:
         "capability_precision": precision(sum(r["caps_true"] for r in rows), sum(r["caps"] for r in rows)),
         "level_disagreements": sum(not r["agrees"] for r in rows),
         "readiness_findings_out_of_scope": sum(len(r["readiness_findings_out_of_scope"]) for r in rows),
+        "nonsecurity_findings_out_of_scope": sum(len(r["nonsecurity_findings_out_of_scope"]) for r in rows),
         "repositories": len(rows), "seconds": round(sum(r["seconds"] for r in rows), 2),
     }
 
@@ -208,7 +218,8 @@ def main() -> int:
           f"deployment-pass precision {totals['deploy_pass_precision']:.3f} "
           f"({sum(r['deploy_passes_true'] for r in rows)}/{totals['deploy_passes']}), capability precision {totals['capability_precision']:.3f}, "
           f"level disagreements {totals['level_disagreements']}, readiness findings out of scope "
-          f"{totals['readiness_findings_out_of_scope']}, wall {totals['seconds']:.1f}s")
+          f"{totals['readiness_findings_out_of_scope']}, non-security findings out of scope "
+          f"{totals['nonsecurity_findings_out_of_scope']}, wall {totals['seconds']:.1f}s")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "totals": totals}, indent=2))
     return 0
