@@ -47,10 +47,10 @@ def test_capability_passes_stay_precise(corpus):
 
 
 # Measured on this corpus (python bench/real_repos.py): deployment findings 377/380 = 0.992, deployment
-# passes 348/354 = 0.983, every one judged by hand in judgements.yaml. An unjudged finding or pass counts
+# passes 348/353 = 0.986, every one judged by hand in judgements.yaml. An unjudged finding or pass counts
 # as wrong, so a new false reading (or a finding that moves) lowers the figure and fails here.
 DEPLOY_FINDING_PRECISION = 0.99
-DEPLOY_PASS_PRECISION = 0.98
+DEPLOY_PASS_PRECISION = 0.985
 
 
 def test_deployment_findings_stay_precise(corpus):
