@@ -66,7 +66,8 @@ def _runnable(inv: Inventory, outcome: RuleOutcome) -> list[Dockerfile]:
     usable = _dockerfiles(inv, outcome)
     runnable = [d for d in usable if not is_data_image(d)]
     if usable and not runnable:
-        outcome.not_applicable = "every Dockerfile builds a data image (FROM scratch, no ENTRYPOINT or CMD): nothing runs"
+        outcome.not_applicable = ("every Dockerfile builds a data image (FROM scratch, no ENTRYPOINT or CMD): "
+                                  "nothing runs")
     return runnable
 
 
@@ -116,8 +117,8 @@ def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | 
     Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes on the tree's workloads
     count for its images. A Compose healthcheck counts only on a service that builds this Dockerfile or runs
     an image the repository's CI publishes: a postgres service's healthcheck says nothing about the image
-    built here. When workloads exist that
-    could not be read (Helm templates, templated YAML), the probes may be there: not decided."""
+    built here. When workloads exist that could not be read (Helm templates, templated YAML), the probes
+    may be there: not decided."""
     for obj in serving_workloads(inv):
         for container, _ in containers(obj):
             if isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict):
