@@ -4,7 +4,12 @@ For each snapshot: unpack it, run a real static + deploy audit (file-only, no --
 
 - secret findings: precision = findings judged real / all findings (an unjudged finding counts as
   false, so nothing passes unchecked);
-- deployment findings (failed deploy-* checks' evidence): precision against the false ones listed;
+- deployment findings (evidence marked `finding: true` in the deploy-* checks other than the secret
+  ones, each citing a file): precision = findings judged true / all findings; deployment passes
+  (the evidence of passing deploy-* checks): precision = passes judged true / all passes. Every one is
+  matched against `deploy_findings` / `deploy_passes` in judgements.yaml (check, path, real, why;
+  the path may carry `:line`, name a file, or be a glob over files); an unjudged one counts as
+  wrong and is listed, so nothing passes unchecked;
 - capability passes (static-cap-* passing): precision against the false passes listed;
 - level: `level_if_verified` (falling back on `level`) against the level judged by hand, agreement
   meaning within one level;
@@ -16,6 +21,7 @@ Usage: python bench/real_repos.py [--json OUT] [NAME ...]
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import sys
@@ -53,6 +59,39 @@ def cite(evidence) -> str:
     return f"{evidence.path}:{evidence.line}" if evidence.line else str(evidence.path)
 
 
+def judge(items: list[tuple[str, str, int | None]], judgements: list[dict]) -> tuple[int, list[str], list[str]]:
+    """(judged true, judged false, unjudged) over (check, path, line) items; the most specific judgement wins:
+    `path:line`, then the file, then a glob."""
+    true, false, unjudged = 0, [], []
+    for check, path, line in items:
+        mine = [j for j in judgements if j["check"] == check]
+        found = (next((j for j in mine if line is not None and j["path"] == f"{path}:{line}"), None)
+                 or next((j for j in mine if j["path"] == path), None)
+                 or next((j for j in mine if fnmatch.fnmatchcase(path, j["path"])), None))
+        label = f"{check} {path}:{line}" if line else f"{check} {path}"
+        if found is None:
+            unjudged.append(label)
+        elif found["real"]:
+            true += 1
+        else:
+            false.append(f"{label}  ({found['why']})")
+    return true, false, unjudged
+
+
+def deploy_items(report) -> tuple[list, list]:
+    """Deployment findings (faults citing a file) and deployment passes (the evidence of a passing check)."""
+    findings, passes = [], []
+    for r in report.results:
+        if not r.check_id.startswith("deploy-") or r.check_id in SECRET_CHECKS:
+            continue
+        for e in r.evidence:
+            if e.path and e.finding:
+                findings.append((r.check_id, e.path, e.line))
+            elif e.path and r.status == Status.PASS:
+                passes.append((r.check_id, e.path, e.line))
+    return findings, passes
+
+
 def score_repo(name: str, judged: dict, report) -> dict:
     results = {r.check_id: r for r in report.results}
     secrets = [cite(e) for cid in SECRET_CHECKS if cid in results and results[cid].status == Status.FAIL
@@ -60,8 +99,10 @@ def score_repo(name: str, judged: dict, report) -> dict:
     true_secrets = set(judged.get("secrets_true", []))
     deploy = [f"{r.check_id} {cite(e)}" for r in report.results
               if r.check_id.startswith("deploy-") and r.check_id not in SECRET_CHECKS and r.status == Status.FAIL
-              for e in r.evidence if e.path]
-    false_deploy = set(judged.get("deploy_false", []))
+              for e in r.evidence if e.path and e.finding]
+    findings, passes = deploy_items(report)
+    deploy_true, deploy_false, deploy_unjudged = judge(findings, judged.get("deploy_findings") or [])
+    pass_true, pass_false, pass_unjudged = judge(passes, judged.get("deploy_passes") or [])
     caps = [r.check_id for r in report.results if r.check_id.startswith("static-cap-")
             and r.status in (Status.PASS, Status.PARTIAL)]
     false_caps = set(judged.get("capability_false", []))
@@ -74,11 +115,21 @@ def score_repo(name: str, judged: dict, report) -> dict:
                                           if r.check_id.startswith("static-cap-") for e in r.evidence if e.path]
                      if c.split(" ", 1)[1].rsplit(":", 1)[0] not in back_in
                      and any(c.split(" ", 1)[1].startswith(p + "/") for p in out_paths)]
+    # The issue's "Done when": no finding (evidence marked finding: true) of a check outside the security
+    # area cites a file scoped out as an example, tutorial, docs or test file.
+    def scoped_out(path: str) -> bool:
+        return path not in back_in and any(path.startswith(p + "/") for p in out_paths)
+    nonsecurity_out = [f"{r.check_id} {cite(e)}" for r in report.results if str(r.area) != "security"
+                       for e in r.evidence if e.finding and e.path and scoped_out(e.path)]
     return {
         "name": name,
+        "nonsecurity_findings_out_of_scope": nonsecurity_out,
         "secrets": len(secrets), "secrets_true": sum(s in true_secrets for s in secrets),
         "unjudged_secrets": [s for s in secrets if s not in true_secrets and s not in set(judged.get("secrets_false", []))],
-        "deploy": len(deploy), "deploy_true": sum(d not in false_deploy for d in deploy),
+        "deploy": len(findings), "deploy_true": deploy_true, "deploy_false": deploy_false,
+        "deploy_unjudged": deploy_unjudged,
+        "deploy_passes": len(passes), "deploy_passes_true": pass_true, "deploy_passes_false": pass_false,
+        "deploy_passes_unjudged": pass_unjudged,
         "caps": len(caps), "caps_true": sum(c not in false_caps for c in caps), "cap_passes": caps,
         "level": level, "judged_level": judged["level"], "agrees": abs(level - judged["level"]) <= 1,
         "readiness_findings_out_of_scope": readiness_out,
@@ -113,11 +164,23 @@ def run_corpus(names: list[str] | None = None, quiet: bool = False) -> dict:
 
 def print_row(row: dict) -> None:
     print(f"{row['name']:28} secrets {row['secrets_true']}/{row['secrets']} "
-          f"p={precision(row['secrets_true'], row['secrets']):.2f}  deploy p={precision(row['deploy_true'], row['deploy']):.2f} "
-          f"({row['deploy']})  caps p={precision(row['caps_true'], row['caps']):.2f} ({row['caps']})  "
+          f"p={precision(row['secrets_true'], row['secrets']):.2f}  deploy findings "
+          f"{row['deploy_true']}/{row['deploy']} p={precision(row['deploy_true'], row['deploy']):.2f}  deploy passes "
+          f"{row['deploy_passes_true']}/{row['deploy_passes']} "
+          f"p={precision(row['deploy_passes_true'], row['deploy_passes']):.2f}  caps p={precision(row['caps_true'], row['caps']):.2f} ({row['caps']})  "
           f"level {row['level']} vs {row['judged_level']} {'ok' if row['agrees'] else 'OFF'}  {row['seconds']:.2f}s")
     for s in row["unjudged_secrets"]:
         print(f"    unjudged secret finding: {s}")
+    for label in row["deploy_false"]:
+        print(f"    false deployment finding: {label}")
+    for label in row["deploy_passes_false"]:
+        print(f"    false deployment pass: {label}")
+    for label in row["deploy_unjudged"]:
+        print(f"    unjudged deployment finding: {label}")
+    for label in row["deploy_passes_unjudged"]:
+        print(f"    unjudged deployment pass: {label}")
+    for c in row["nonsecurity_findings_out_of_scope"]:
+        print(f"    non-security finding in an out-of-scope path: {c}")
     for c in row["readiness_findings_out_of_scope"]:
         print(f"    readiness finding in an out-of-scope path: {c}")
 
@@ -127,9 +190,16 @@ def totals_of(rows: list[dict]) -> dict:
         "secret_precision": precision(sum(r["secrets_true"] for r in rows), sum(r["secrets"] for r in rows)),
         "secret_findings": sum(r["secrets"] for r in rows),
         "deploy_precision": precision(sum(r["deploy_true"] for r in rows), sum(r["deploy"] for r in rows)),
+        "deploy_findings": sum(r["deploy"] for r in rows),
+        "deploy_unjudged": sum(len(r["deploy_unjudged"]) for r in rows),
+        "deploy_pass_precision": precision(sum(r["deploy_passes_true"] for r in rows),
+                                           sum(r["deploy_passes"] for r in rows)),
+        "deploy_passes": sum(r["deploy_passes"] for r in rows),
+        "deploy_passes_unjudged": sum(len(r["deploy_passes_unjudged"]) for r in rows),
         "capability_precision": precision(sum(r["caps_true"] for r in rows), sum(r["caps"] for r in rows)),
         "level_disagreements": sum(not r["agrees"] for r in rows),
         "readiness_findings_out_of_scope": sum(len(r["readiness_findings_out_of_scope"]) for r in rows),
+        "nonsecurity_findings_out_of_scope": sum(len(r["nonsecurity_findings_out_of_scope"]) for r in rows),
         "repositories": len(rows), "seconds": round(sum(r["seconds"] for r in rows), 2),
     }
 
@@ -143,10 +213,13 @@ def main() -> int:
     outcome = run_corpus(args.names)
     rows, totals = outcome["rows"], outcome["totals"]
     print(f"TOTAL {totals['repositories']} repositories: secret precision {totals['secret_precision']:.3f} "
-          f"({sum(r['secrets_true'] for r in rows)}/{sum(r['secrets'] for r in rows)}), deploy precision "
-          f"{totals['deploy_precision']:.3f}, capability precision {totals['capability_precision']:.3f}, "
+          f"({sum(r['secrets_true'] for r in rows)}/{sum(r['secrets'] for r in rows)}), deployment-finding precision "
+          f"{totals['deploy_precision']:.3f} ({sum(r['deploy_true'] for r in rows)}/{totals['deploy_findings']}), "
+          f"deployment-pass precision {totals['deploy_pass_precision']:.3f} "
+          f"({sum(r['deploy_passes_true'] for r in rows)}/{totals['deploy_passes']}), capability precision {totals['capability_precision']:.3f}, "
           f"level disagreements {totals['level_disagreements']}, readiness findings out of scope "
-          f"{totals['readiness_findings_out_of_scope']}, wall {totals['seconds']:.1f}s")
+          f"{totals['readiness_findings_out_of_scope']}, non-security findings out of scope "
+          f"{totals['nonsecurity_findings_out_of_scope']}, wall {totals['seconds']:.1f}s")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "totals": totals}, indent=2))
     return 0

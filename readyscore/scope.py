@@ -217,6 +217,23 @@ def _units(index: FileIndex, scope: Scope) -> list[Unit]:
     return units
 
 
+def _kept_out_below(rel: str, pattern: str) -> str | None:
+    """The reason a path stays out although an include matches it: an include lifts the out-of-scope
+    folders it names (`examples/server/**` brings llama.cpp's server in); a tests/ or bench/ folder
+    below them keeps its own reason. A pattern that names no folder (`**/*.py`) lifts everything."""
+    segments = pattern.split("/")
+    prefix = 0
+    for segment in segments[:-1]:
+        if any(c in segment for c in "*?["):
+            break
+        prefix += 1
+    if prefix == 0:
+        return None
+    named = set(segments)
+    below = [part for part in rel.split("/")[prefix:-1] if part not in named]
+    return next((why for part in below if (why := _part_reason(part))), None)
+
+
 def build_scope(index: FileIndex, include: list[str] | None = None, exclude: list[str] | None = None) -> Scope:
     include, exclude = list(include or []), list(exclude or [])
     scope = Scope()
@@ -234,8 +251,13 @@ def build_scope(index: FileIndex, include: list[str] | None = None, exclude: lis
             continue
         if reason is None:
             continue
-        if any(matches(rel, pattern) for pattern in include):
+        lifting = [pattern for pattern in include if matches(rel, pattern)]
+        kept_out = [_kept_out_below(rel, pattern) for pattern in lifting]
+        if lifting and None in kept_out:
             scope.promoted[rel] = "included in scope by readyscore.yaml"
+            continue
+        if lifting:
+            scope.out[rel] = f"{kept_out[0]} (below the folder readyscore.yaml includes)"
             continue
         why = next((w for path, w in deployed.items() if rel == path or rel.startswith(f"{path}/")), None)
         if why:

@@ -5,6 +5,9 @@ what readyscore's file checks decide on, within a size budget per repository:
 
 1. deployment and config files: Dockerfiles, Compose, YAML (Helm charts, manifests, CI), Terraform,
    .env files, go.mod / package.json / Cargo.toml / pyproject.toml / requirements*.txt;
+   plus every .dockerignore and `*.Dockerfile` (outside the budget, so that adding them later did
+   not change which other files fit: without them every whole-context COPY read as unignored and
+   llama.cpp's images as missing);
 2. the root README and SECURITY/RUNBOOK files;
 3. source files (Python, Go, TS/JS, Rust, C++) that build a server, name a credential or carry a
    provider-shaped key, smallest paths first.
@@ -55,6 +58,9 @@ def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
         if size.isdigit() and int(size) <= limit and not SKIP.search(path):
             entries.append((path, int(size)))
     tiers: list[list[str]] = [[], [], [], [], []]
+    # Kept outside the budget so that adding them did not shift which other files fit.
+    # `*.Dockerfile` (llama.cpp's .devops/cuda.Dockerfile, kserve's python/*.Dockerfile) joined them later.
+    ignores = [path for path, _ in entries if path.rsplit("/", 1)[-1] == ".dockerignore" or path.endswith(".Dockerfile")]
     for path, _ in sorted(entries, key=lambda e: (e[0].count("/"), e[0])):
         if path in ("README.md", "readme.md", "README.rst") or DEPLOY.search(path) or (YAML.search(path) and ("/.github/" in f"/{path}" or "helm" in path or "deploy" in path
                                                             or "k8s" in path or "kubernetes" in path or "charts" in path)):
@@ -81,6 +87,8 @@ def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
             taken.add(path)
             chosen.append((path, data))
             used += len(data)
+    for path in ignores:
+        chosen.append((path, git(repo, "show", f"{commit}:{path}")))
     return sorted(chosen)
 
 

@@ -44,3 +44,30 @@ def test_levels_agree_with_the_hand_judgement(corpus):
 
 def test_capability_passes_stay_precise(corpus):
     assert corpus["totals"]["capability_precision"] >= 0.9
+
+
+# Measured on this corpus (python bench/real_repos.py): deployment findings 377/380 = 0.992, deployment
+# passes 348/353 = 0.986, every one judged by hand in judgements.yaml. An unjudged finding or pass counts
+# as wrong, so a new false reading (or a finding that moves) lowers the figure and fails here.
+DEPLOY_FINDING_PRECISION = 0.99
+DEPLOY_PASS_PRECISION = 0.985
+
+
+def test_deployment_findings_stay_precise(corpus):
+    totals = corpus["totals"]
+    wrong = [f for row in corpus["rows"] for f in row["deploy_false"] + row["deploy_unjudged"]]
+    assert totals["deploy_precision"] >= DEPLOY_FINDING_PRECISION, wrong
+    assert totals["deploy_findings"] >= 300  # the real ones are still found
+
+
+def test_deployment_passes_stay_precise(corpus):
+    totals = corpus["totals"]
+    wrong = [p for row in corpus["rows"] for p in row["deploy_passes_false"] + row["deploy_passes_unjudged"]]
+    assert totals["deploy_pass_precision"] >= DEPLOY_PASS_PRECISION, wrong
+    assert totals["deploy_passes"] >= 300
+
+
+def test_no_non_security_finding_cites_a_scoped_out_path(corpus):
+    # Out-of-scope files still get security findings (a key in a test is a leaked key); nothing else.
+    assert corpus["totals"]["nonsecurity_findings_out_of_scope"] == 0, [
+        row["nonsecurity_findings_out_of_scope"] for row in corpus["rows"]]

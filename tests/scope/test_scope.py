@@ -187,3 +187,41 @@ def test_an_argo_cd_application_brings_its_path_into_scope(tmp_path):
     scope = build_scope(FileIndex(root))
     assert scope.in_scope("examples/prod/deploy.yaml") and not scope.in_scope("examples/toy/deploy.yaml")
     assert "Argo CD" in scope.promoted["examples/prod/deploy.yaml"]
+
+
+def _server_tree(tmp_path: Path) -> Path:
+    files = {
+        "examples/server/server.cpp": "int main() { return 0; }\n",
+        "examples/server/bench/prometheus.yml": "scrape_configs:\n  - job_name: bench\n",
+        "examples/server/tests/requirements.txt": "prometheus-client\n",
+        "examples/simple/simple.cpp": "int main() { return 0; }\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+def test_an_include_lifts_the_folders_it_names_but_not_a_bench_or_tests_folder_below(tmp_path):
+    # llama.cpp's readyscore.yaml includes examples/server/**: its server comes in, the benchmark's
+    # scrape config and the tests' requirements (once a metrics pass and a capability pass) do not.
+    scope = build_scope(FileIndex(_server_tree(tmp_path)), ["examples/server/**"])
+    assert scope.in_scope("examples/server/server.cpp")
+    assert not scope.in_scope("examples/server/bench/prometheus.yml")
+    assert scope.reason("examples/server/bench/prometheus.yml").startswith("benchmarks")
+    assert scope.reason("examples/server/tests/requirements.txt").startswith("tests")
+    assert not scope.in_scope("examples/simple/simple.cpp")
+
+
+def test_an_include_that_names_the_deeper_folder_or_no_folder_brings_it_in(tmp_path):
+    root = _server_tree(tmp_path)
+    assert build_scope(FileIndex(root), ["examples/server/bench/**"]).in_scope("examples/server/bench/prometheus.yml")
+    assert build_scope(FileIndex(root), ["**/prometheus.yml"]).in_scope("examples/server/bench/prometheus.yml")
+
+
+def test_a_benchmark_scrape_config_below_an_include_collects_no_metrics(tmp_path):
+    root = _server_tree(tmp_path)
+    narrow, _ = run(root, "deploy-metrics-collected", ProjectConfig(scope={"include": ["examples/server/**"]}))
+    assert narrow.status == Status.FAIL
+    named, _ = run(root, "deploy-metrics-collected", ProjectConfig(scope={"include": ["examples/server/bench/**"]}))
+    assert named.status == Status.PASS

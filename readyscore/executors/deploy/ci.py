@@ -16,10 +16,13 @@ from readyscore.model import EvidenceStrength
 
 NO_CI = "no CI pipeline in the tree (repo-ci-pipeline reports that once)"
 
+# `(?!\w)` keeps a tool's name inside a variable from counting as running it (`PYTEST_FLAGS: ...`,
+# `export PYTEST_MAXFAIL=3`); `_found` keeps a scanner's name at the end of a path from counting
+# (`rm -rf /opt/hostedtoolcache/CodeQL`) while `github/codeql-action/init@v3` still does.
 TESTS = re.compile(
     r"\b(py\.?test|python\d?(\.\d+)? -m (pytest|unittest)|tox\b|nox\b|hatch (test|run test)|make (test|check)\b|"
     r"(npm|yarn|pnpm|bun)( run)? test\b|go test\b|cargo (test|nextest)\b|mvn .*\b(test|verify)\b|gradlew? .*\btest\b|"
-    r"dotnet test\b|rspec\b|jest\b|vitest\b|phpunit\b|ctest\b)", re.IGNORECASE)
+    r"dotnet test\b|rspec\b|jest\b|vitest\b|phpunit\b|ctest\b)(?!\w)", re.IGNORECASE)
 SECURITY_SCAN = re.compile(
     r"\b(bandit|pip-audit|safety (check|scan)|trivy|grype|snyk|semgrep|codeql|gitleaks|trufflehog|checkov|tfsec|"
     r"kics|zaproxy|owasp/zap|zap-(baseline|full-scan)|osv-scanner|dependency-review-action|anchore/scan-action|"
@@ -35,17 +38,36 @@ DEPLOY = re.compile(
     r"docker stack deploy|nomad job run|kubectl argo rollouts)", re.IGNORECASE)
 PUBLISH = re.compile(r"\b(docker (image )?push|buildx build .*--push|docker/build-push-action|kaniko|"
                      r"jib:build|ko (build|publish)|crane push)\b", re.IGNORECASE)
+# A pipeline that stands up a throwaway cluster (kind, minikube, k3d) installs the chart to test it:
+# its `helm install` is an end-to-end test, not a deployment.
+THROWAWAY_CLUSTER = re.compile(
+    r"\b(kind create cluster|helm/kind-action|engineerd/setup-kind|container-tools/kind-action|"
+    r"minikube (start|docker-env|image load)|minikube-setup|setup-minikube|use-context (minikube|kind-)|"
+    r"k3d cluster create|k3d-action|setup-k3d|k3s-action)", re.IGNORECASE)
 GITOPS_KINDS = {"Application", "ApplicationSet", "HelmRelease", "GitRepository"}
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _FIRST_PARTY = ("actions/", "github/")
+
+
+# A workflow's or a step's `name:` is a label (`name: Go Test`), not a command.
+_LABEL = re.compile(r"^(-\s*)?(name|description)\s*:")
 
 
 def _command_lines(ci: CiFile):
     comment = "//" if ci.system == "jenkins" else "#"
     for number, line in enumerate(ci.text.splitlines()[:20_000], start=1):
         stripped = line.strip()
-        if stripped and not stripped.startswith(comment):
+        if stripped and not stripped.startswith(comment) and not _LABEL.match(stripped):
             yield number, stripped
+
+
+def _found(pattern: re.Pattern[str], line: str) -> re.Match[str] | None:
+    for match in pattern.finditer(line):
+        before = line[match.start() - 1] if match.start() else ""
+        after = line[match.end()] if match.end() < len(line) else ""
+        if before != "/" or after in ("-", "@", "/"):
+            return match
+    return None
 
 
 def rule_pipeline_runs(inv: Inventory, what: str) -> RuleOutcome:
@@ -57,8 +79,10 @@ def rule_pipeline_runs(inv: Inventory, what: str) -> RuleOutcome:
     pattern = {"tests": TESTS, "security_scan": SECURITY_SCAN, "deploys": DEPLOY}[what]
     partial = []
     for ci in inv.ci:
+        if what == "deploys" and any(THROWAWAY_CLUSTER.search(line) for _, line in _command_lines(ci)):
+            continue
         for number, line in _command_lines(ci):
-            match = pattern.search(line)
+            match = _found(pattern, line)
             if match:
                 outcome.good(ci.path, number, f"{ci.system}: `{match.group(0)}`")
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from readyscore.executors.deploy.findings import RuleOutcome
@@ -14,12 +15,39 @@ NO_COMPOSE = "no Compose file in the tree"
 RESTART_OK = {"always", "unless-stopped", "on-failure"}
 
 
-def _services(inv: Inventory, outcome: RuleOutcome):
+# Services started only with one of these profiles are test clients and dev tools
+# (`docker compose --profile test run chat-completion`), not part of what is deployed.
+TOOLING_PROFILES = {"test", "tests", "testing", "e2e", "debug", "dev", "development", "tools", "tooling", "ci",
+                    "example", "examples", "demo"}
+
+
+def _one_shot(compose: ComposeFile) -> set[str]:
+    """Services another service waits on to *finish* (`condition: service_completed_successfully`): jobs that
+    pull a model or run a migration and exit. A healthcheck or a restart policy makes no sense for them."""
+    done = set()
+    for service in compose.services.values():
+        depends = service.get("depends_on") if isinstance(service, dict) else None
+        if isinstance(depends, dict):
+            done |= {str(other) for other, spec in depends.items()
+                     if isinstance(spec, dict) and spec.get("condition") == "service_completed_successfully"}
+    return done
+
+
+def _tooling(service: YMap) -> bool:
+    profiles = service.get("profiles")
+    return isinstance(profiles, list) and bool(profiles) and all(
+        str(p).lower() in TOOLING_PROFILES for p in profiles)
+
+
+def _services(inv: Inventory, outcome: RuleOutcome, readiness: bool = False, long_running: bool = False):
+    """Every service. Readiness rules skip test and dev-tool services (security rules still read them:
+    a privileged test client is still privileged); `long_running` also skips one-shot jobs."""
     if not inv.compose:
         outcome.not_applicable = NO_COMPOSE
     for compose in inv.compose:
+        jobs = _one_shot(compose) if long_running else set()
         for name, service in compose.services.items():
-            if isinstance(service, YMap):
+            if isinstance(service, YMap) and not (readiness and _tooling(service)) and str(name) not in jobs:
                 yield compose, str(name), service
 
 
@@ -27,12 +55,42 @@ def _line(compose: ComposeFile, name: str, *path: Any) -> int | None:
     return line_at(compose.data, "services", name, *path)
 
 
+def built_from(compose_path: str, service: dict) -> str | None:
+    """The Dockerfile a Compose service builds (`build: ctx` or `build: {context, dockerfile}`), as a tree path."""
+    build = service.get("build")
+    if isinstance(build, str):
+        context, name = build, "Dockerfile"
+    elif isinstance(build, dict):
+        context, name = str(build.get("context") or "."), str(build.get("dockerfile") or "Dockerfile")
+    else:
+        return None
+    if "://" in context or "${" in context or "${" in name:
+        return None
+    return posixpath.normpath(posixpath.join(posixpath.dirname(compose_path), context, name))
+
+
+def _image_healthcheck(inv: Inventory, compose: ComposeFile, service: YMap) -> tuple[str, int] | None:
+    """A service without its own healthcheck inherits the HEALTHCHECK of the image it builds (Compose runs it)."""
+    source = built_from(compose.path, service)
+    for dockerfile in inv.dockerfiles:
+        if dockerfile.path == source and dockerfile.final is not None:
+            for stage in dockerfile.lineage(dockerfile.final):
+                checks = stage.all("HEALTHCHECK")
+                if checks and checks[0].value.strip().upper() != "NONE":
+                    return dockerfile.path, checks[0].line
+    return None
+
+
 def rule_healthcheck(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="services")
-    for compose, name, service in _services(inv, outcome):
+    for compose, name, service in _services(inv, outcome, readiness=True, long_running=True):
         check = service.get("healthcheck")
+        inherited = None if check else _image_healthcheck(inv, compose, service)
         if isinstance(check, dict) and not check.get("disable") and check.get("test") not in (None, ["NONE"], "NONE"):
             outcome.good(compose.path, _line(compose, name, "healthcheck"), f"service {name}: healthcheck")
+        elif inherited:
+            outcome.good(compose.path, _line(compose, name, "build"),
+                         f"service {name}: the image it builds has a HEALTHCHECK ({inherited[0]}:{inherited[1]})")
         else:
             outcome.bad(compose.path, _line(compose, name, "healthcheck") if check else _line(compose, name),
                         f"service {name}: no healthcheck")
@@ -41,7 +99,7 @@ def rule_healthcheck(inv: Inventory) -> RuleOutcome:
 
 def rule_restart(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="services")
-    for compose, name, service in _services(inv, outcome):
+    for compose, name, service in _services(inv, outcome, readiness=True, long_running=True):
         policy = service.get("restart")
         swarm = dig(service, "deploy", "restart_policy", "condition")
         if str(policy) in RESTART_OK or swarm in ("any", "on-failure"):
@@ -55,7 +113,7 @@ def rule_restart(inv: Inventory) -> RuleOutcome:
 
 def rule_resources(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="services")
-    for compose, name, service in _services(inv, outcome):
+    for compose, name, service in _services(inv, outcome, readiness=True):
         limits = dig(service, "deploy", "resources", "limits")
         memory = (isinstance(limits, dict) and limits.get("memory")) or service.get("mem_limit")
         if memory:
@@ -121,7 +179,7 @@ def rule_no_inline_secrets(inv: Inventory) -> RuleOutcome:
 
 def rule_depends_healthy(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="dependencies")
-    for compose, name, service in _services(inv, outcome):
+    for compose, name, service in _services(inv, outcome, readiness=True):
         depends = service.get("depends_on")
         if isinstance(depends, list):
             for index, other in enumerate(depends):

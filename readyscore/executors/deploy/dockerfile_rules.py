@@ -10,6 +10,7 @@ import posixpath
 import re
 import shlex
 
+from readyscore.executors.deploy.compose import built_from
 from readyscore.executors.deploy.dockerfile import Dockerfile, Stage
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import Inventory
@@ -52,13 +53,31 @@ def rule_base_pinned(inv: Inventory) -> RuleOutcome:
     return outcome
 
 
+def is_data_image(dockerfile: Dockerfile) -> bool:
+    """An image built FROM scratch with no ENTRYPOINT or CMD runs nothing: it carries files that another
+    image copies out (LocalAI's backend images, a binary shipped as an OCI artefact). No process means
+    no user to drop and no health to check."""
+    shipped = _shipped(dockerfile)
+    return (shipped[-1].image_resolved.lower() == "scratch"
+            and not any(stage.all("ENTRYPOINT") or stage.all("CMD") for stage in shipped))
+
+
+def _runnable(inv: Inventory, outcome: RuleOutcome) -> list[Dockerfile]:
+    usable = _dockerfiles(inv, outcome)
+    runnable = [d for d in usable if not is_data_image(d)]
+    if usable and not runnable:
+        outcome.not_applicable = ("every Dockerfile builds a data image (FROM scratch, no ENTRYPOINT or CMD): "
+                                  "nothing runs")
+    return runnable
+
+
 def _user_of(value: str) -> str:
     return value.strip().split(":", 1)[0].strip()
 
 
 def rule_non_root(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles")
-    for dockerfile in _dockerfiles(inv, outcome):
+    for dockerfile in _runnable(inv, outcome):
         # The final stage's last USER wins; without one, the user of the stage it is built FROM.
         last = next((stage.all("USER")[-1] for stage in _shipped(dockerfile) if stage.all("USER")), None)
         base = _shipped(dockerfile)[-1]
@@ -81,31 +100,54 @@ def rule_non_root(inv: Inventory) -> RuleOutcome:
     return outcome
 
 
-def _orchestrator_probes(inv: Inventory) -> str | None:
-    """A health check defined where the container runs makes an image HEALTHCHECK unnecessary."""
+def _published_here(inv: Inventory, image: object) -> bool:
+    """The service runs an image this repository publishes: its `namespace/name` appears in a CI pipeline
+    (`docker/metadata-action` images, `docker push`, `-t`). Official images (`postgres`) have no namespace."""
+    if not isinstance(image, str) or "/" not in image:
+        return False
+    name = image.rsplit("@", 1)[0]
+    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    repo = "/".join(name.split("/")[-2:])
+    return "${" not in repo and any(repo in ci.text for ci in inv.ci)
+
+
+def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | None, bool]:
+    """(where health is checked for this image's containers, whether that could not be decided).
+
+    Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes on the tree's workloads
+    count for its images. A Compose healthcheck counts only on a service that builds this Dockerfile or runs
+    an image the repository's CI publishes: a postgres service's healthcheck says nothing about the image
+    built here. When workloads exist that could not be read (Helm templates, templated YAML), the probes
+    may be there: not decided."""
     for obj in serving_workloads(inv):
         for container, _ in containers(obj):
             if isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict):
-                return f"{obj.path} ({obj.where} has probes)"
+                return f"{obj.path} ({obj.where} has probes)", False
     for compose in inv.compose:
         for name, service in compose.services.items():
-            if isinstance(service, dict) and isinstance(service.get("healthcheck"), dict):
-                return f"{compose.path} (service {name} has a healthcheck)"
-    return None
+            if (isinstance(service, dict) and isinstance(service.get("healthcheck"), dict)
+                    and (built_from(compose.path, service) == dockerfile.path
+                         or ("build" not in service and _published_here(inv, service.get("image"))))):
+                return f"{compose.path} (service {name} runs this repository's image and has a healthcheck)", False
+    unreadable = any("Helm" in n.message or "templated" in n.message for n in inv.notes)
+    return None, unreadable
 
 
 def rule_healthcheck(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles")
-    elsewhere = None
-    for dockerfile in _dockerfiles(inv, outcome):
+    for dockerfile in _runnable(inv, outcome):
         checks = [i for stage in _shipped(dockerfile) for i in stage.all("HEALTHCHECK")]
         if checks and checks[0].value.strip().upper() != "NONE":
             outcome.good(dockerfile.path, checks[0].line, "HEALTHCHECK defined")
             continue
-        elsewhere = elsewhere or _orchestrator_probes(inv)
+        elsewhere, undecided = _orchestrator_probes(inv, dockerfile)
         if elsewhere:
             outcome.good(dockerfile.path, dockerfile.final.line,
                          f"no HEALTHCHECK, but the orchestrator checks health: {elsewhere}")
+        elif undecided:
+            outcome.unknown(dockerfile.path, dockerfile.final.line,
+                            "no HEALTHCHECK; the orchestrator's workloads could not be read (Helm or templated "
+                            "YAML), so whether they probe this image is not evaluated")
         else:
             outcome.bad(dockerfile.path, (checks[0].line if checks else dockerfile.final.line),
                         "no HEALTHCHECK and no orchestrator probe: a hung server is never restarted")
@@ -192,8 +234,11 @@ def rule_dockerignore(inv: Inventory) -> RuleOutcome:
         if folder in contexts or own in inv.dockerignores or "" in contexts:
             outcome.good(dockerfile.path, line, "copies the whole context, filtered by a .dockerignore")
         else:
+            shipped = any(i.line == line for stage in _shipped(dockerfile) for i in stage.instructions)
+            where = ("the image" if shipped
+                     else "a build stage and its cache (the shipped image gets only what is copied out of it)")
             outcome.bad(dockerfile.path, line, "copies the whole build context with no .dockerignore "
-                                               "(.git, .env and local secrets end up in the image)")
+                                               f"(.git, .env and local secrets end up in {where})")
     if outcome.not_applicable is None and not outcome.findings:
         outcome.not_applicable = "no Dockerfile copies the whole build context"
     return outcome

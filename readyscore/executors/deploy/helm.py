@@ -104,6 +104,16 @@ def _condition(expression: str, root: dict[str, Any], dot: Any) -> tuple[bool | 
     """(True/False/None when undecidable, the value) for `.Values.x`, `not .Values.x`, `eq .Values.x "y"`."""
     negate = False
     expression = expression.strip()
+    joined = re.match(r"^(and|or)\s+([^()\"]+)$", expression)
+    if joined:
+        # `and .Values.a .Values.b`: one operand known false decides an `and` (true an `or`), even
+        # when another is unknown; otherwise every operand must be known. Charts switch optional
+        # objects off this way (`if and .Values.x.enabled .Values.y.enabled`).
+        results = [_condition(operand, root, dot)[0] for operand in joined.group(2).split()]
+        decisive = joined.group(1) == "or"
+        if decisive in results:
+            return decisive, decisive
+        return (None, _MISSING) if None in results else (not decisive, not decisive)
     if expression.startswith("not "):
         negate, expression = True, expression[4:].strip()
     eq = re.match(r'^(eq|ne)\s+(\S+)\s+"([^"]*)"$', expression)

@@ -37,6 +37,8 @@ CI_PATTERNS = {
     "cloud-build": ["cloudbuild.yaml", "cloudbuild.yml"],
 }
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# `#- ../prometheus` in a kustomization: a folder someone switched off (kubebuilder ships several so).
+_COMMENTED_ENTRY = re.compile(r"^\s*#\s*-\s*(\.{1,2}/[\w./-]+|[\w-]+/?)\s*$", re.MULTILINE)
 NOT_DEPLOYMENT_JSON = frozenset({"package.json", "package-lock.json", "composer.json", "composer.lock",
                                  "jsconfig.json", "renovate.json", "deno.json", "bower.json", "lerna.json"})
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
@@ -171,6 +173,7 @@ class _Builder:
         self.inv = Inventory()
         self.budget = settings.max_files
         self.sizes = {entry.rel: entry.size for entry in files.files}
+        self.switched_off: dict[str, str] = {}  # Kustomize folder -> where it is commented out
 
     def read(self, rel: str) -> str | None:
         if self.budget <= 0:
@@ -237,6 +240,11 @@ class _Builder:
                 if inside.startswith("templates/"):
                     self._helm_template(rel, chart, *chart_values[chart])
                 continue  # Chart.yaml, values*.yaml and anything else in a chart is not a manifest
+            off = next((where for folder, where in self.switched_off.items()
+                        if rel.startswith(f"{folder}/") or not folder), None)
+            if off is not None:
+                self.inv.notes.append(Note(rel, f"not applied: its Kustomize folder is commented out in {off}"))
+                continue
             text = self.read(rel)
             if text is None:
                 continue
@@ -295,9 +303,18 @@ class _Builder:
                 self.inv.ci.append(CiFile(entry.rel, system, text, data))
         return seen
 
+    def _switched_off(self, listed: set[str], commented: dict[str, str]) -> None:
+        """Kustomize folders named only in a commented-out line (kubebuilder's `#- ../prometheus`) are not
+        applied: their objects are noted, not judged, so a ServiceMonitor nobody deploys proves nothing."""
+        folders = {posixpath.dirname(f.rel) for f in self.files.files if posixpath.basename(f.rel) in KUSTOMIZATION_NAMES}
+        self.switched_off = {folder: where for folder, where in commented.items()
+                             if folder in folders and folder not in listed}
+
     def _kustomizations(self) -> set[str]:
         """Read kustomization files; return the files they use as patches (not whole manifests)."""
         patches: set[str] = set()
+        listed: set[str] = set()  # folders some kustomization applies
+        commented: dict[str, str] = {}  # folder -> the kustomization that names it only in a comment
         for rel in [f.rel for f in self.files.files if posixpath.basename(f.rel) in KUSTOMIZATION_NAMES]:
             text = self.read(rel)
             documents = self.load_yaml(rel, text) if text else []
@@ -305,6 +322,12 @@ class _Builder:
             if data is None:
                 continue
             base = posixpath.dirname(rel)
+            for key in ("resources", "bases", "components"):
+                for entry in as_list(data.get(key)):
+                    if isinstance(entry, str) and "://" not in entry:
+                        listed.add(posixpath.normpath(posixpath.join(base, entry)))
+            for match in _COMMENTED_ENTRY.finditer(text or ""):
+                commented.setdefault(posixpath.normpath(posixpath.join(base, match.group(1))), rel)
             entries: list[Any] = list(as_list(data.get("patchesStrategicMerge")))
             for patch in as_list(data.get("patches")):
                 if isinstance(patch, dict) and isinstance(patch.get("path"), str):
@@ -319,6 +342,7 @@ class _Builder:
                     if pin:
                         overrides[image["name"]] = str(pin)
             self.inv.kustomizations.append(Kustomization(rel, data, overrides))
+        self._switched_off(listed, commented)
         return patches
 
     def _chart_file(self, chart: str, name: str) -> Any:

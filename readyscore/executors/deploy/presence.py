@@ -169,6 +169,14 @@ def rule_metrics(inv: Inventory) -> RuleOutcome:
         elif isinstance(data, YMap) and isinstance(data.get("receivers"), dict) and isinstance(
                 dig(data, "service", "pipelines"), dict):
             outcome.good(doc.path, data.line_of("receivers"), "OpenTelemetry Collector pipelines")
+        elif isinstance(data, YMap) and isinstance(data.get("prometheus"), YMap):
+            # Values for the kube-prometheus-stack chart: the monitors and scrape configs it creates.
+            prometheus = data["prometheus"]
+            for key, where in (("additionalServiceMonitors", prometheus), ("additionalPodMonitors", prometheus),
+                               ("additionalScrapeConfigs", prometheus.get("prometheusSpec"))):
+                entries = where.get(key) if isinstance(where, YMap) else None
+                if isinstance(entries, list) and entries:
+                    outcome.good(doc.path, where.line_of(key), f"kube-prometheus-stack values: prometheus {key}")
     for compose in inv.compose:
         for name, service in compose.services.items():
             image = str(service.get("image", "")) if isinstance(service, dict) else ""
