@@ -55,7 +55,7 @@ def mechanism_evidence(graph: ServiceGraph, mechanisms: list[Mechanism]) -> tupl
             implemented += _subclasses(graph, wanted, mechanism)
             continue
         in_scope = graph.scope(mechanism.where)
-        for site in graph.sites("anywhere"):
+        for site in graph.sites_named(wanted):  # the others cannot match: no name of theirs is wanted
             hit = _mechanism_hit(site, mechanism, wanted)
             if hit is None or (site.path, site.line, hit) in seen:
                 continue
