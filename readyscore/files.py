@@ -85,6 +85,7 @@ class FileIndex:
 
     def __init__(self, root: Path, exclude: list[str] | None = None):
         self.root = root
+        self._root_text = str(root)  # os.path.join on strings: a Path per read costs more than the read
         self.exclude = list(exclude or [])
         self.files: list[FileEntry] = []
         self.skipped: Counter[str] = Counter()
@@ -177,7 +178,7 @@ class FileIndex:
 
     def read_bytes(self, rel: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         try:
-            with open(self.root / rel, "rb") as handle:
+            with open(os.path.join(self._root_text, rel), "rb") as handle:
                 data = handle.read(limit + 1)
         except OSError:
             self._skip("unreadable", rel)

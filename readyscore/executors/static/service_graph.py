@@ -20,14 +20,16 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.analysis import FileAnalysis, shared_analysis
+from readyscore.gcpause import paused
 
 MODULE = "<module>"
+T = TypeVar("T")
 MAX_DEPTH = 8  # instance of an instance of ...: resolution gives up rather than loop
 
 
@@ -87,6 +89,7 @@ class ServiceGraph:
     _memo: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     # Final resolutions only (never a cycle guard's placeholder): read without the lock.
     _resolved: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict)
     # Checks run in parallel threads and resolve through one memo; its cycle guard must not leak.
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -247,6 +250,13 @@ class ServiceGraph:
             return self.service
         return self._everywhere
 
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """A view of the graph that collectors build once and every check reuses (an index of names,
+        say). Two checks asking at once may both compute it: the same value, so harmless."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
     def sites(self, where: str) -> Iterator[Site]:
         """Every call, decorator, dependency, middleware and use in the functions of a scope."""
         scope = self.scope(where)
@@ -324,4 +334,8 @@ def _closure(starts: set[FunctionRef], edges: dict[FunctionRef, set[FunctionRef]
 
 
 def shared_graph(ctx: AuditContext) -> ServiceGraph:
-    return ctx.shared("static.service_graph", lambda: ServiceGraph.build(shared_analysis(ctx).python_code()))
+    def build() -> ServiceGraph:
+        files = shared_analysis(ctx).python_code()
+        with paused():  # hundreds of thousands of sites and names, all kept until the audit ends
+            return ServiceGraph.build(files)
+    return ctx.shared("static.service_graph", build)
