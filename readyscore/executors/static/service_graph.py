@@ -90,6 +90,7 @@ class ServiceGraph:
     # Final resolutions only (never a cycle guard's placeholder): read without the lock.
     _resolved: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     _derived: dict[str, Any] = field(default_factory=dict)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock)
     # Checks run in parallel threads and resolve through one memo; its cycle guard must not leak.
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -252,10 +253,14 @@ class ServiceGraph:
 
     def derived(self, key: str, compute: Callable[[], T]) -> T:
         """A view of the graph that collectors build once and every check reuses (an index of names,
-        say). Two checks asking at once may both compute it: the same value, so harmless."""
-        if key not in self._derived:
-            self._derived[key] = compute()
-        return self._derived[key]
+        say). Checks asking at the same moment wait for the first one's answer."""
+        found = self._derived.get(key)
+        if found is None:
+            with self._derived_lock:
+                found = self._derived.get(key)
+                if found is None:
+                    found = self._derived[key] = compute()
+        return found
 
     def sites(self, where: str) -> Iterator[Site]:
         """Every call, decorator, dependency, middleware and use in the functions of a scope."""
