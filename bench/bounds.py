@@ -3,6 +3,7 @@ same run on the same tree.
 
     python bench/bounds.py                       # 20,000 files, static + deploy, cold then warm cache
     python bench/bounds.py --files 5000 --max-seconds 120 --max-mib 400   # exit 1 past a bound
+    python bench/bounds.py --repeat 3 --max-warm-seconds 3   # the warm re-audit three times, median kept
 
 The tree is generated (a mix of small Python modules, YAML manifests, Markdown, JSON and text in
 nested folders). Each measured command runs in a child process; its peak memory is the `ru_maxrss`
@@ -133,6 +134,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--max-seconds", type=float, default=None, help="exit 1 when the cold audit is slower")
     parser.add_argument("--max-mib", type=float, default=None, help="exit 1 when the cold audit's peak is higher")
+    parser.add_argument("--repeat", type=int, default=1, help="warm re-audits; the median is reported")
+    parser.add_argument("--max-warm-seconds", type=float, default=None,
+                        help="exit 1 when the median warm re-audit is slower (issue 17: 3 s)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="readyscore-bounds-", dir=args.dir))
@@ -145,11 +149,15 @@ def main() -> int:
         audit = [sys.executable, "-m", "readyscore", "audit", str(work / "tree"), "--sources", args.sources, "-q",
                  "--format", "json", "--output", str(work / "report"), "--timeout", "1500", "--deadline", "1700"]
         cache = {"XDG_CACHE_HOME": str(work / "cache")}  # a fresh content-hash cache: the first run is cold
+        load_before = os.getloadavg()[0]
         rows = {
             "reference: os.walk + read every file": measure([sys.executable, "-c", REFERENCE, str(work / "tree")]),
             "readyscore audit (cold cache)": measure(audit, cache),
-            "readyscore audit (warm cache)": measure(audit, cache),
         }
+        warm_runs = [measure(audit, cache) for _ in range(max(1, args.repeat))]
+        # The median run by time (the middle one: its memory and exit belong to the same run).
+        rows["readyscore audit (warm cache)"] = sorted(warm_runs, key=lambda row: row["seconds"])[len(warm_runs) // 2]
+        load_after = os.getloadavg()[0]
         report = json.loads((work / "report" / "report.json").read_text()) if (work / "report" / "report.json").exists() else {}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -164,18 +172,24 @@ def main() -> int:
           f"{cold['peak_mib'] / max(reference['peak_mib'], 0.1):.1f}x the memory; "
           f"{os.cpu_count()} CPUs; report complete: {report.get('complete')}; "
           f"checks: {len(report.get('results', []))}")
+    warm = rows["readyscore audit (warm cache)"]
+    times = ", ".join(f"{row['seconds']:.2f}" for row in warm_runs)
+    print(f"warm re-audit: median {warm['seconds']:.2f} s of {len(warm_runs)} run(s) ({times}); goal <= 3 s; "
+          f"load average {load_before:.1f} before, {load_after:.1f} after")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bounds.json").write_text(json.dumps(
         {"files": args.files, "sources": args.sources, "cpus": os.cpu_count(), "kinds": kinds, "rows": rows,
+         "warm_runs": [row["seconds"] for row in warm_runs], "load": [load_before, load_after],
          "complete": report.get("complete")}, indent=2))
     failed = [row for row in rows.values() if row["exit"] not in (0, 1)]
     for row in failed:
         print(f"a run failed:\n{row['stderr_tail']}", file=sys.stderr)
     over = ((args.max_seconds is not None and cold["seconds"] > args.max_seconds)
-            or (args.max_mib is not None and cold["peak_mib"] > args.max_mib))
+            or (args.max_mib is not None and cold["peak_mib"] > args.max_mib)
+            or (args.max_warm_seconds is not None and warm["seconds"] > args.max_warm_seconds))
     if over:
         print(f"over the bound: {cold['seconds']} s (max {args.max_seconds}), {cold['peak_mib']} MiB "
-              f"(max {args.max_mib})", file=sys.stderr)
+              f"(max {args.max_mib}), warm {warm['seconds']} s (max {args.max_warm_seconds})", file=sys.stderr)
     return 1 if failed or over else 0
 
 

@@ -56,6 +56,13 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{prefix}{body}(?:/.*)?$", re.IGNORECASE if os.name == "nt" else 0)
 
 
+@lru_cache(maxsize=256)
+def any_glob(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a set of globs (matching any of them), each as glob_to_regex reads it."""
+    return re.compile("|".join(f"(?:{glob_to_regex(p).pattern})" for p in patterns) or r"(?!)",
+                      re.IGNORECASE if os.name == "nt" else 0)
+
+
 def matches(path: str, pattern: str) -> bool:
     return bool(glob_to_regex(pattern).match(path))
 
@@ -78,12 +85,14 @@ class FileIndex:
 
     def __init__(self, root: Path, exclude: list[str] | None = None):
         self.root = root
+        self._root_text = str(root)  # os.path.join on strings: a Path per read costs more than the read
         self.exclude = list(exclude or [])
         self.files: list[FileEntry] = []
         self.skipped: Counter[str] = Counter()
         self.skipped_examples: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._skipped_once: set[tuple[str, str]] = set()
+        self._globs: dict[tuple[str, ...], list[FileEntry]] = {}
         self._walk()
 
     def _skip(self, reason: str, rel: str) -> None:
@@ -145,10 +154,18 @@ class FileIndex:
         view = object.__new__(FileIndex)
         view.__dict__.update(self.__dict__)
         view.files = [entry for entry in self.files if keep(entry.rel)]
+        view._globs = {}  # its own answers: it holds fewer files
         return view
 
     def glob(self, *patterns: str) -> list[FileEntry]:
-        return [f for f in self.files if any(matches(f.rel, p) for p in patterns)]
+        """The files any of `patterns` matches. Dozens of checks ask, often the same question, of
+        every file of the tree: one regex per question, and each answer is kept."""
+        found = self._globs.get(patterns)
+        if found is None:
+            pattern = any_glob(patterns)
+            found = [f for f in self.files if pattern.match(f.rel)]
+            self._globs[patterns] = found  # a race computes the same list twice: harmless
+        return list(found)
 
     def with_suffix(self, *suffixes: str) -> list[FileEntry]:
         return [f for f in self.files if f.rel.endswith(suffixes)]
@@ -161,7 +178,7 @@ class FileIndex:
 
     def read_bytes(self, rel: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         try:
-            with open(self.root / rel, "rb") as handle:
+            with open(os.path.join(self._root_text, rel), "rb") as handle:
                 data = handle.read(limit + 1)
         except OSError:
             self._skip("unreadable", rel)

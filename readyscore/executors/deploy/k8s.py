@@ -80,9 +80,14 @@ def label(obj: K8sObject, container: YMap) -> str:
 def patched_by(inv: Inventory, obj: K8sObject, container: YMap, key: str) -> tuple[str, int | None] | None:
     """Where a Kustomize patch sets `key` on this container, if one does. Patches are merged only by
     kustomize at build time, so a field they set is neither missing nor proven here."""
-    for patch in inv.k8s:
-        if patch.source != "kustomize-patch" or (patch.kind, patch.name) != (obj.kind, obj.name):
-            continue
+    patches = inv.cache.get("kustomize_patches")
+    if patches is None:  # by (kind, name), once per audit: every rule asks for every container
+        patches = {}
+        for patch in inv.k8s:
+            if patch.source == "kustomize-patch":
+                patches.setdefault((patch.kind, patch.name), []).append(patch)
+        inv.cache["kustomize_patches"] = patches
+    for patch in patches.get((obj.kind, obj.name), ()):
         for candidate, path in containers(patch):
             if candidate.get("name") == container.get("name") and key in candidate:
                 return patch.path, line_at(patch.body, *path, key)

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from readyscore.gcpause import paused
+
 CACHE_ENV = "READYSCORE_CACHE_DIR"
 SCHEMA = 1
 CHUNK = 5000  # hashes per lookup
@@ -106,7 +108,7 @@ class ResultCache:
         found: dict[str, Any] = {}
         unique = sorted(set(hashes))
         try:
-            with self._lock:
+            with self._lock, paused():  # thousands of long-lived dicts: nothing for the collector to find
                 for start in range(0, len(unique), CHUNK):
                     rows = self._db.execute(SELECT_CHUNK, [ns, json.dumps(unique[start:start + CHUNK])])
                     for digest, value in rows:

@@ -11,6 +11,7 @@ audit through the shared service graph and coverage (collectors), then lets a pu
 from __future__ import annotations
 
 import re
+import threading
 
 from readyscore.executors.base import AuditContext, Executor, result
 from readyscore.executors.registry import register
@@ -23,7 +24,7 @@ from readyscore.executors.static.polycaps import RequestNames, declared_evidence
 from readyscore.executors.static.service_graph import ServiceGraph, shared_graph
 from readyscore.executors.static.sources import is_skipped_code
 from readyscore.executors.static.verdicts import CapabilityFindings, capability_verdict
-from readyscore.files import glob_to_regex
+from readyscore.files import any_glob
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 MAX_CONFIG_BYTES = 512 * 1024
@@ -76,15 +77,17 @@ def file_findings(ctx: AuditContext, params: CapabilityParams) -> list[Evidence]
     # examples or tutorials); listed once per audit, every capability check asks.
     own = ctx.shared("static.own_files", lambda: [
         entry for entry in files.files if not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel)])
+    answers = ctx.shared("static.own_files_by_glob", dict)  # several checks ask the same globs
+    texts = ctx.shared("static.config_texts", ConfigTexts)
     found = []
     for marker in params.files:
-        for entry in _matching(own, [marker.glob]):
+        for entry in _matching(own, [marker.glob], answers):
             found.append(Evidence(message=f"{entry.rel} present", path=entry.rel,
                                   strength=EvidenceStrength(marker.strength)))
     for config in params.config:
         pattern = re.compile(config.pattern, re.MULTILINE)
-        for entry in _matching(own, config.files):
-            text = files.read_text(entry.rel, limit=MAX_CONFIG_BYTES)
+        for entry in _matching(own, config.files, answers):
+            text = texts.read(files, entry.rel)
             match = pattern.search(text) if text else None
             if match:
                 line = text.count("\n", 0, match.start()) + 1
@@ -93,13 +96,40 @@ def file_findings(ctx: AuditContext, params: CapabilityParams) -> list[Evidence]
     return found
 
 
-def _matching(entries: list, globs: list[str]) -> list:
+def _matching(entries: list, globs: list[str], answers: dict[tuple[str, ...], list]) -> list:
     """The entries one of `globs` matches: one compiled regex, not a match per glob per file (every
-    capability check asks this of every file of the tree)."""
+    capability check asks this of every file of the tree), and each answer kept for the audit."""
     if not globs:
         return []
-    pattern = re.compile("|".join(f"(?:{glob_to_regex(glob).pattern})" for glob in globs))
-    return [entry for entry in entries if pattern.match(entry.rel)]
+    key = tuple(globs)
+    if key not in answers:
+        pattern = any_glob(key)
+        answers[key] = [entry for entry in entries if pattern.match(entry.rel)]
+    return answers[key]
+
+
+class ConfigTexts:
+    """Config files' text, read once per audit for all the checks that search them (three look for
+    keys in every YAML, TOML and INI file). Up to MAX_KEPT_BYTES are kept; past that, re-read."""
+
+    MAX_KEPT_BYTES = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str | None] = {}
+        self._kept = 0
+        self._lock = threading.Lock()
+
+    def read(self, files, rel: str) -> str | None:
+        with self._lock:
+            if rel in self._texts:
+                return self._texts[rel]
+        text = files.read_text(rel, limit=MAX_CONFIG_BYTES)
+        with self._lock:
+            size = len(text) if text else 0
+            if self._kept + size <= self.MAX_KEPT_BYTES:
+                self._texts[rel] = text
+                self._kept += size
+        return text
 
 
 def stack_findings(ctx: AuditContext, params: CapabilityParams, found: CapabilityFindings) -> None:

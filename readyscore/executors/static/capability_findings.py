@@ -55,7 +55,7 @@ def mechanism_evidence(graph: ServiceGraph, mechanisms: list[Mechanism]) -> tupl
             implemented += _subclasses(graph, wanted, mechanism)
             continue
         in_scope = graph.scope(mechanism.where)
-        for site in graph.sites("anywhere"):
+        for site in graph.sites_named(wanted):  # the others cannot match: no name of theirs is wanted
             hit = _mechanism_hit(site, mechanism, wanted)
             if hit is None or (site.path, site.line, hit) in seen:
                 continue
@@ -86,12 +86,30 @@ def _subclasses(graph: ServiceGraph, wanted: set[str], mechanism: Mechanism) -> 
     return found
 
 
-def _name_matches(pattern: re.Pattern[str] | None, ref: FunctionRef) -> bool:
-    if pattern is None or ref.qual == MODULE:
-        return False
-    short = ref.qual.rsplit(".", 1)[-1].lower()
-    tail = f"{ref.module.rsplit('.', 1)[-1]}.{short}".lower()
-    return bool(pattern.fullmatch(short) or pattern.fullmatch(tail))
+def _function_names(graph: ServiceGraph) -> list[tuple[str, str] | None]:
+    """Per function of graph.functions(): the name a hand-written rule matches (`check_input`) and
+    the same with its module (`moderation.check_input`), lower case; None for top-level code."""
+    def build() -> list[tuple[str, str] | None]:
+        names: list[tuple[str, str] | None] = []
+        for ref, _, _ in graph.functions():
+            if ref.qual == MODULE:
+                names.append(None)
+                continue
+            short = ref.qual.rsplit(".", 1)[-1].lower()
+            names.append((short, f"{ref.module.rsplit('.', 1)[-1]}.{short}".lower()))
+        return names
+    return graph.derived("function_names", build)
+
+
+def _named(pattern: re.Pattern[str] | None, graph: ServiceGraph) -> list[bool]:
+    """Per function: does its name (or module.name) fully match the rule's pattern. Each distinct
+    name is matched once: a tree repeats names (`__init__`, `get`) across thousands of functions."""
+    names = _function_names(graph)
+    if pattern is None:
+        return [False] * len(names)
+    distinct = {name for pair in names if pair is not None for name in pair}
+    hits = {name for name in distinct if pattern.fullmatch(name)}
+    return [pair is not None and (pair[0] in hits or pair[1] in hits) for pair in names]
 
 
 def _does(role: str, facts: dict) -> bool:
@@ -109,9 +127,9 @@ def hand_written_evidence(graph: ServiceGraph, rules: list[HandWritten]) -> tupl
     for rule in rules:
         pattern = re.compile("|".join(f"(?:{p})" for p in rule.names)) if rule.names else None
         in_scope = graph.scope(rule.where)
-        for ref, module, facts in graph.functions():
-            named = _name_matches(pattern, ref)
-            by_status = bool(set(rule.statuses) & set(facts.get("statuses", []))) and facts.get("tests")
+        for (ref, module, facts), named in zip(graph.functions(), _named(pattern, graph)):
+            by_status = (bool(facts.get("statuses")) and bool(set(rule.statuses) & set(facts["statuses"]))
+                         and facts.get("tests"))
             if not named and not by_status:
                 continue
             where = f"{module.rel}:{facts['line']}" if ref.qual != MODULE else module.rel
@@ -265,26 +283,46 @@ def _collect_models(graph: ServiceGraph, name: str, into: set[str]) -> None:
         _collect_models(graph, graph.resolve(module.name, raw)[0], into)
 
 
-def import_evidence(graph: ServiceGraph, imports: list[str]) -> list[Evidence]:
-    wanted = set(imports)
+def _modules_by(graph: ServiceGraph, kind: str) -> tuple[list, dict[str, list[int]]]:
+    """The modules in order, and for each name of a kind of fact ("imports", "idents") the modules
+    (by position) that hold it: every capability check asks about a few names of ~all modules."""
+    def build() -> tuple[list, dict[str, list[int]]]:
+        modules = list(graph.modules.values())
+        holders: dict[str, list[int]] = {}
+        for index, module in enumerate(modules):
+            for name in module.analysis.facts.get(kind, {}):
+                holders.setdefault(name, []).append(index)
+        return modules, holders
+    return graph.derived(f"modules_by_{kind}", build)
+
+
+def _first_in_each_module(graph: ServiceGraph, kind: str, hits: set[str]) -> list[tuple[object, str, int]]:
+    """For each module holding one of `hits`, in module order: the first of them in its own order."""
+    modules, holders = _modules_by(graph, kind)
     found = []
-    for module in graph.modules.values():
-        for name, line in module.analysis.facts.get("imports", {}).items():
-            if any(p in wanted for p in _prefixes(name)):
-                found.append(Evidence(message=f"imports {name}, wired nowhere on the serving path", path=module.rel,
-                                      line=line, strength=DECLARED))
+    for index in sorted({i for name in hits for i in holders[name]}):
+        module = modules[index]
+        for name, line in module.analysis.facts.get(kind, {}).items():
+            if name in hits:
+                found.append((module, name, line))
                 break
     return found
+
+
+def import_evidence(graph: ServiceGraph, imports: list[str]) -> list[Evidence]:
+    wanted = set(imports)
+    _, holders = _modules_by(graph, "imports")
+    hits = {name for name in holders if any(p in wanted for p in _prefixes(name))}
+    return [Evidence(message=f"imports {name}, wired nowhere on the serving path", path=module.rel, line=line,
+                     strength=DECLARED) for module, name, line in _first_in_each_module(graph, "imports", hits)]
 
 
 def identifier_evidence(graph: ServiceGraph, identifiers: list[str]) -> list[Evidence]:
     if not identifiers:
         return []
     pattern = re.compile("|".join(f"(?:{p})" for p in identifiers))
-    found = []
-    for module in graph.modules.values():
-        for name, line in module.analysis.facts.get("idents", {}).items():
-            if pattern.fullmatch(name):
-                found.append(Evidence(message=f"names {name}", path=module.rel, line=line, strength=MENTION))
-                break  # one name per file is enough; they repeat
-    return found
+    _, holders = _modules_by(graph, "idents")
+    hits = {name for name in holders if pattern.fullmatch(name)}
+    # One name per file is enough; they repeat.
+    return [Evidence(message=f"names {name}", path=module.rel, line=line, strength=MENTION)
+            for module, name, line in _first_in_each_module(graph, "idents", hits)]

@@ -17,16 +17,19 @@ decorator, a dependency, a middleware, a use) in a scope.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.analysis import FileAnalysis, shared_analysis
+from readyscore.gcpause import paused
 
 MODULE = "<module>"
+T = TypeVar("T")
 MAX_DEPTH = 8  # instance of an instance of ...: resolution gives up rather than loop
 
 
@@ -51,7 +54,7 @@ class Module:
         return self.analysis.source.rel
 
 
-@dataclass
+@dataclass(slots=True)
 class Site:
     """One place where the code does something with a name: call, decorator, depends, middleware, use."""
 
@@ -76,8 +79,18 @@ class ServiceGraph:
     service: set[FunctionRef] = field(default_factory=set)
     roots: dict[FunctionRef, str] = field(default_factory=dict)  # request roots and why (route, middleware ...)
     all_sites: list[Site] = field(default_factory=list)
+    # Built once per audit and read by every capability check (about twenty, in parallel): the
+    # functions, the set of all of them, and the sites by each name they stand for.
+    _functions: list[tuple[FunctionRef, Module, dict[str, Any]]] = field(default_factory=list)
+    _everywhere: set[FunctionRef] = field(default_factory=set)
+    _sites_by_name: dict[str, list[int]] = field(default_factory=dict)
+    _site_names: list[str] = field(default_factory=list)  # the keys of _sites_by_name, sorted
     _suffixes: dict[str, list[str]] = field(default_factory=dict)
     _memo: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # Final resolutions only (never a cycle guard's placeholder): read without the lock.
+    _resolved: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock)
     # Checks run in parallel threads and resolve through one memo; its cycle guard must not leak.
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -93,15 +106,21 @@ class ServiceGraph:
                 parts = name.split(".")
                 for i in range(len(parts)):
                     graph._suffixes.setdefault(".".join(parts[i:]), []).append(name)
+        for module in graph.modules.values():
+            graph._functions.append((FunctionRef(module.name, MODULE), module, module.wiring["module"]))
+            graph._functions.extend((FunctionRef(module.name, qual), module, facts)
+                                    for qual, facts in module.wiring["functions"].items())
+        graph._everywhere = {ref for ref, _, _ in graph._functions}
         graph._reach()
         graph.all_sites = list(graph._sites())  # resolved once; every capability check filters them
+        for index, site in enumerate(graph.all_sites):
+            for name in site.names:
+                graph._sites_by_name.setdefault(name, []).append(index)
+        graph._site_names = sorted(graph._sites_by_name)
         return graph
 
     def functions(self) -> Iterator[tuple[FunctionRef, Module, dict[str, Any]]]:
-        for module in self.modules.values():
-            yield FunctionRef(module.name, MODULE), module, module.wiring["module"]
-            for qual, facts in module.wiring["functions"].items():
-                yield FunctionRef(module.name, qual), module, facts
+        return iter(self._functions)
 
     def facts_of(self, ref: FunctionRef) -> dict[str, Any] | None:
         module = self.modules.get(ref.module)
@@ -133,12 +152,16 @@ class ServiceGraph:
         or an external one ("slowapi.Limiter.limit"), followed by the external names it also stands
         for through class bases. Unresolvable names come back as written."""
         key = (module, raw)
+        done = self._resolved.get(key)
+        if done is not None:
+            return done
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
             self._memo[key] = (raw,)  # a cycle resolves to itself
             result = self._resolve(module, raw, depth)
             self._memo[key] = result
+            self._resolved[key] = result
             return result
 
     def _resolve(self, module: str, raw: str, depth: int) -> tuple[str, ...]:
@@ -226,12 +249,35 @@ class ServiceGraph:
             return self.request
         if where == "service":
             return self.service
-        return {ref for ref, _, _ in self.functions()}
+        return self._everywhere
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """A view of the graph that collectors build once and every check reuses (an index of names,
+        say). Checks asking at the same moment wait for the first one's answer."""
+        found = self._derived.get(key)
+        if found is None:
+            with self._derived_lock:
+                found = self._derived.get(key)
+                if found is None:
+                    found = self._derived[key] = compute()
+        return found
 
     def sites(self, where: str) -> Iterator[Site]:
         """Every call, decorator, dependency, middleware and use in the functions of a scope."""
         scope = self.scope(where)
         return (site for site in self.all_sites if site.function in scope)
+
+    def sites_named(self, wanted: set[str]) -> list[Site]:
+        """The sites (in the order of all_sites) with a name that is, or lies under, one of `wanted`:
+        `slowapi` finds `slowapi.Limiter.limit`. An index lookup, not a pass over every site."""
+        found: set[int] = set()
+        names = self._site_names
+        for prefix in wanted:
+            found.update(self._sites_by_name.get(prefix, ()))
+            below = prefix + "."  # the names under it sort together, before prefix + "/" ("." < "/")
+            for i in range(bisect.bisect_left(names, below), bisect.bisect_left(names, prefix + "/")):
+                found.update(self._sites_by_name[names[i]])
+        return [self.all_sites[index] for index in sorted(found)]
 
     def _sites(self) -> Iterator[Site]:
         for ref, module, facts in self.functions():
@@ -293,4 +339,8 @@ def _closure(starts: set[FunctionRef], edges: dict[FunctionRef, set[FunctionRef]
 
 
 def shared_graph(ctx: AuditContext) -> ServiceGraph:
-    return ctx.shared("static.service_graph", lambda: ServiceGraph.build(shared_analysis(ctx).python_code()))
+    def build() -> ServiceGraph:
+        files = shared_analysis(ctx).python_code()
+        with paused():  # hundreds of thousands of sites and names, all kept until the audit ends
+            return ServiceGraph.build(files)
+    return ctx.shared("static.service_graph", build)

@@ -90,21 +90,53 @@ def _vendored(rel: str, settings: StaticSettings) -> bool:
     return any(part in settings.skip_dirs and part not in settings.test_dirs for part in _dirs(rel))
 
 
+class _PathRules:
+    """is_test_path, is_skipped_code and _vendored for every file of a tree: what depends on the
+    folder is decided once per folder (a tree has a hundred folders for twenty thousand files)."""
+
+    def __init__(self, settings: StaticSettings):
+        self.skip_dirs = frozenset(settings.skip_dirs)
+        self.test_dirs = frozenset(settings.test_dirs)
+        self.skip = _any_glob(tuple(settings.skip_globs))
+        self.tests = _any_glob(TEST_FILE_GLOBS)
+        self._folders: dict[str, tuple[bool, bool, bool]] = {}
+
+    def folder(self, folder: str) -> tuple[bool, bool, bool]:
+        """(vendored, a skipped folder, a test folder) for the folders of a path."""
+        flags = self._folders.get(folder)
+        if flags is None:
+            parts = folder.split("/") if folder else []
+            flags = (any(p in self.skip_dirs and p not in self.test_dirs for p in parts),
+                     any(p in self.skip_dirs for p in parts), any(p in self.test_dirs for p in parts))
+            self._folders[folder] = flags
+        return flags
+
+    def classify(self, rel: str, is_python: bool) -> tuple[bool, bool, bool]:
+        """(vendored, skipped code, a test path) as _vendored, is_skipped_code and is_test_path say."""
+        folder, _, name = rel.rpartition("/")
+        vendored, skipped_dir, test_dir = self.folder(folder)
+        skipped = (skipped_dir or bool(self.skip.match(name) or self.skip.match(rel))
+                   or (not is_python and bool(self.tests.match(name))))
+        return vendored, skipped, test_dir or bool(self.tests.match(name))
+
+
 def collect_sources(ctx: AuditContext) -> SourceSet:
     settings: StaticSettings = ctx.profile.static
     index = ctx.files
     scope = ctx.scope
     sources = SourceSet()
+    rules = _PathRules(settings)
     for entry in index.files:
         ctx.check_cancelled()
         rel = entry.rel
         is_python = rel.endswith(PYTHON_SUFFIXES)
         if not is_python and rel.endswith(NOT_SCANNED_FOR_SECRETS):
             continue
-        if _vendored(rel, settings):
+        vendored, skipped_code, is_test = rules.classify(rel, is_python)
+        if vendored:
             sources.skipped["vendored or generated"] += 1
             continue
-        is_code = not is_skipped_code(rel, settings)
+        is_code = not skipped_code
         if entry.size > settings.max_file_bytes:
             sources.skipped["too large"] += 1
             if is_python and is_code and scope.in_scope(rel):
@@ -121,7 +153,7 @@ def collect_sources(ctx: AuditContext) -> SourceSet:
             sources.skipped["python outside the service's code (tests, vendored)"] += 1
         sources.files.append(SourceFile(rel=rel, text=text, digest=content_hash(text.encode("utf-8", "surrogatepass")),
                                         is_python=is_python, is_code=is_code,
-                                        is_test=is_test_path(rel, settings), in_scope=scope.in_scope(rel)))
+                                        is_test=is_test, in_scope=scope.in_scope(rel)))
     return sources
 
 
