@@ -12,8 +12,12 @@ The rules (docs/architecture.md, "Scoring"; docs/scoring.md says them for users)
   applicable weight, that rests on fewer than MIN_AREA_CHECKS checks, or whose every evaluated
   check is only partial, shows "too little evidence" and stays out. Nothing counted at all: no
   score (never 100). docs/scoring.md has the formula and a worked example.
-- Level = the highest level whose band the score reaches and whose gates, and every lower level's
-  gates, are met. A gate passes only on evaluated evidence; an unevaluated gate is not met.
+- A check whose source the audit did not gather counts in the score at the result its file
+  predictors (`predicted_by`) foresee (readyscore/prediction.py): the score of a file-only audit is
+  an estimate of the full one. Predictions never meet a gate and are not coverage; `measured_score`
+  leaves them out, and the proven level rests on it.
+- Level = the highest level whose band the measured score reaches and whose gates, and every lower
+  level's gates, are met. A gate passes only on evaluated evidence; an unevaluated gate is not met.
 - A gate that only evidence of a source this audit did not gather could settle (live checks in a
   file-only audit, checks outside the profile's model) is *pending*: never met. `level_if_verified`
   is the level reached if every pending gate were met; a failed gate is never pending.
