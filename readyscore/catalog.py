@@ -62,7 +62,11 @@ def load_check_file(path: Path, trusted: bool = False) -> CatalogEntry:
 def _fast_yaml(path: Path) -> LineDict:
     import yaml  # noqa: PLC0415 - only here
 
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # nosec B506
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.load(text, Loader=yaml.CSafeLoader)  # libyaml: the catalog is read at every start
+    except AttributeError:  # a PyYAML built without libyaml
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     if not isinstance(data, dict):
         raise TypeError("not a mapping")
     mapping = LineDict(data)
