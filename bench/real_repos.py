@@ -169,21 +169,14 @@ def print_row(row: dict) -> None:
           f"{row['deploy_passes_true']}/{row['deploy_passes']} "
           f"p={precision(row['deploy_passes_true'], row['deploy_passes']):.2f}  caps p={precision(row['caps_true'], row['caps']):.2f} ({row['caps']})  "
           f"level {row['level']} vs {row['judged_level']} {'ok' if row['agrees'] else 'OFF'}  {row['seconds']:.2f}s")
-    for s in row["unjudged_secrets"]:
-        print(f"    unjudged secret finding: {s}")
-    for label in row["deploy_false"]:
-        print(f"    false deployment finding: {label}")
-    for label in row["deploy_passes_false"]:
-        print(f"    false deployment pass: {label}")
-    for label in row["deploy_unjudged"]:
-        print(f"    unjudged deployment finding: {label}")
-    for label in row["deploy_passes_unjudged"]:
-        print(f"    unjudged deployment pass: {label}")
-    for c in row["nonsecurity_findings_out_of_scope"]:
-        print(f"    non-security finding in an out-of-scope path: {c}")
-    for c in row["readiness_findings_out_of_scope"]:
-        print(f"    readiness finding in an out-of-scope path: {c}")
-
+    for key, label in (("unjudged_secrets", "unjudged secret finding"), ("deploy_false", "false deployment finding"),
+                       ("deploy_passes_false", "false deployment pass"),
+                       ("deploy_unjudged", "unjudged deployment finding"),
+                       ("deploy_passes_unjudged", "unjudged deployment pass"),
+                       ("nonsecurity_findings_out_of_scope", "non-security finding in an out-of-scope path"),
+                       ("readiness_findings_out_of_scope", "readiness finding in an out-of-scope path")):
+        for item in row[key]:
+            print(f"    {label}: {item}")
 
 def totals_of(rows: list[dict]) -> dict:
     return {
