@@ -15,6 +15,8 @@ best at, so it lands whole bands away from the full audit's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, Field
 
 from readyscore.model import Result, Source, Status
@@ -34,21 +36,17 @@ def not_gathered(source: Source | None, result: Result | None, gathered: set[Sou
             and (result is None or result.status == Status.NOT_EVALUATED))
 
 
-def _scorable(result: Result | None, waivers: bool) -> bool:
-    # Passed, failed or partial, and not waived: a waived predictor accepted a risk, it did not
-    # measure the control, so it predicts nothing.
-    return (result is not None and result.status.scored
-            and not (waivers and result.suppressed_by and result.status != Status.PASS))
-
-
 def predict(predictors: dict[str, tuple[str, ...]], sources: dict[str, Source | None],
-            results: dict[str, Result], gathered: set[Source] | None, waivers: bool = True) -> dict[str, Prediction]:
-    """`predictors`: check id -> the file checks that predict it; `results`: graded results."""
+            results: dict[str, Result], gathered: set[Source] | None,
+            in_score: Callable[[Result | None], bool]) -> dict[str, Prediction]:
+    """`predictors`: check id -> the file checks that predict it; `results`: graded results;
+    `in_score`: scoring's own rule for a result that counts (passed, failed or partial, not waived:
+    a waived predictor accepted a risk, it did not measure the control, so it predicts nothing)."""
     out: dict[str, Prediction] = {}
     for check_id, by in predictors.items():
         if not by or not not_gathered(sources.get(check_id), results.get(check_id), gathered):
             continue
-        scored = [(results[p].score, p) for p in by if _scorable(results.get(p), waivers)]
+        scored = [(results[p].score, p) for p in by if in_score(results.get(p))]
         if not scored:
             continue  # the file evidence of the control was not gathered either: nothing to foresee
         score, decided_by = max(scored, key=lambda pair: pair[0])  # any file evidence of the control

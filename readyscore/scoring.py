@@ -512,7 +512,8 @@ def _area_scores(checks: dict[str, ScoredCheck], results: dict[str, Result], pro
 def _predictions(checks: dict[str, ScoredCheck], results: dict[str, Result], gathered: set[Source] | None,
                  waivers: bool) -> dict[str, Prediction]:
     return predict({c.id: c.predicted_by for c in checks.values() if c.predicted_by},
-                   {c.id: c.source for c in checks.values()}, results, gathered, waivers)
+                   {c.id: c.source for c in checks.values()}, results, gathered,
+                   lambda result: _in_score(result, waivers))
 
 
 def _estimated_areas(checks: dict[str, ScoredCheck], results: dict[str, Result], profile: Profile,
