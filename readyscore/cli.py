@@ -11,6 +11,7 @@ share in cli_common.py. See docs/architecture.md.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from enum import StrEnum
@@ -258,6 +259,29 @@ def schema() -> None:
     from readyscore.report import json_schema
 
     out.print_json(json.dumps(json_schema()))
+
+
+def _flow_paragraphs(doc: str) -> str:
+    """A docstring as help text: paragraphs kept, the source's line breaks inside one joined.
+
+    typer 0.29 keeps a docstring's single line breaks, so on a terminal narrower than the source lines
+    `--help` broke every sentence twice; typer 0.18 joins them itself. Flowing them here reads the
+    same on both, wrapped at the terminal's width."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in paragraphs)
+
+
+def _flow_help(typer_app: typer.Typer) -> None:
+    """Every command's docstring flowed (an explicit help= is left as written)."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _flow_paragraphs(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _flow_help(group.typer_instance)
+
+
+_flow_help(app)
 
 
 def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:

@@ -215,3 +215,18 @@ def test_the_demo_report_names_the_example_service_its_preset_and_url(tmp_path):
     terminal = " ".join(proc.stdout.split())  # the panel may wrap; its words stay whole
     assert "example service" in terminal and "level1" in terminal and target["url"] in terminal
     assert "presets/level1" not in terminal and "site-packages" not in terminal
+
+
+@pytest.mark.parametrize("command", ["audit", "demo"])
+def test_help_paragraphs_flow_to_the_terminal_width(command: str) -> None:
+    """A wide terminal gets the description in wide lines, not broken where the docstring's source
+    lines end (typer 0.29 keeps those breaks unless readyscore flows the paragraphs itself)."""
+    proc = subprocess.run([str(SCRIPT), command, "--help"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "240"})
+    assert proc.returncode == 0, proc.stderr
+    description = proc.stdout.split("Usage:", 1)[1].split("╭", 1)[0]
+    lines = [line.strip() for line in description.splitlines()[1:] if line.strip()]
+    assert lines, proc.stdout
+    # Every paragraph of these docstrings is under 240 characters once flowed: one line each.
+    assert all(len(line) > 60 for line in lines[:-1]), lines
+    assert len(lines) <= 3, lines
