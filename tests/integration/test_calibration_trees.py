@@ -126,7 +126,7 @@ def test_adding_the_cache_does_not_move_the_file_only_score(audited, no_cache, t
 
 def test_the_issue_repository_file_only_estimates_its_full_audit(audited, no_cache, profile, tmp_path):
     """Full evidence: the same tree with the level4 demo service live on loopback (the preset it was
-    made from). Level 3, held back by the WAF/DDoS gate alone; the file-only score within 8 points
+    made from). Level 3, held back by the WAF/DDoS gate (and the fallback gate, pending); the file-only score within 8 points
     and never in a higher band; the full roadmap leads with the WAF and the cache weighs less."""
     import os
 
@@ -142,7 +142,12 @@ def test_the_issue_repository_file_only_estimates_its_full_audit(audited, no_cac
     assert proc.returncode in (0, 1), proc.stderr
     full, files = load_report(out / "report.json"), audited["k8s-no-cache"]
     print(f"\nk8s-no-cache: file-only {files.score:.1f} · full {full.score:.1f} (Level {full.level})")
-    assert full.level == 3 and full.held_back_by == ["waf-ddos"], (full.level, full.held_back_by)
+    # Held back by the WAF/DDoS gate, and by the fallback gate that only the upstream-fault phase
+    # (not run here) can settle: no file shows a marked fallback being served.
+    pending = {g.id for g in full.gates if g.status == "pending"}
+    assert pending == {"upstream-fallback"}, pending
+    assert full.level == 3 and [g for g in full.held_back_by if g not in pending] == ["waf-ddos"], \
+        (full.level, full.held_back_by)
     assert abs(band(files.score, profile) - full.level) <= 1
     assert abs(files.score - full.score) <= 8 and band(files.score, profile) <= band(full.score, profile)
     assert full.roadmap[0].check_id == "deploy-waf-ddos"

@@ -50,9 +50,13 @@ def test_a_file_only_audit_of_each_preset_tree_says_what_its_files_support(file_
     assert preset - 1 <= report["level_if_verified"] <= preset, (level, report["level_if_verified"],
                                                                  report["held_back_by"])
     assert report["level"] <= report["level_if_verified"]
-    # Pending gates name the source that would settle them and the option that gathers it.
-    assert report["pending_gates"] and {g["option"] for g in report["pending_gates"]} == {"--url"}
-    assert {g["source"] for g in report["pending_gates"]} <= {"live", "load"}
+    # Pending gates name the source that would settle them and the option that gathers it: the
+    # running service (--url), and for the fallback gate, which no file can settle, the upstream phase.
+    options = {g["source"]: g["option"] for g in report["pending_gates"]}
+    assert report["pending_gates"] and options.get("live") == "--url"
+    assert set(options) <= {"live", "load", "resilience"}
+    assert options.get("resilience", "--upstream-env").startswith("--upstream-env")
+    assert "upstream-fallback" in {g["id"] for g in report["pending_gates"]}
     pending = {g["id"] for g in report["pending_gates"]}
     assert pending == {g["id"] for g in report["gates"] if g["status"] == "pending"}
 

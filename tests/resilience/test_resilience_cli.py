@@ -68,10 +68,31 @@ def test_not_requested_means_not_evaluated_and_gates_fall_back_to_the_code(tmp_p
         assert results[check]["status"] == "not_evaluated"
         assert "--upstream-env" in results[check]["message"] and "--upstream-listen" in results[check]["message"]
     gates = {g["id"]: g for g in data["gates"]}
-    # first_of: without the run, the static evidence (timeouts and retries/breakers in the code) decides.
+    # first_of: without the run, the static evidence of the same control (timeouts, retries, the
+    # tree's pybreaker breaker) decides ...
     for gate in ("upstream-timeouts", "upstream-retries-bounded", "upstream-throttling-honest",
-                 "upstream-circuit-breaker", "upstream-fallback"):
+                 "upstream-circuit-breaker"):
         assert gates[gate]["status"] == "met", gates[gate]
+    assert results["static-cap-circuit-breaker"]["status"] == "pass"
+    # ... and the fallback, which no file shows, waits for the run and says how to make it.
+    assert gates["upstream-fallback"]["status"] == "pending", gates["upstream-fallback"]
+    assert gates["upstream-fallback"]["pending_sources"] == ["resilience"]
+
+
+def test_retries_in_the_code_never_meet_the_circuit_breaker_gate(tmp_path):
+    """The level3 tree retries with backoff (tenacity) and has no breaker: without the run, the
+    breaker gate is unmet on the code's evidence, not met by the retries."""
+    proc = cli(str(preset_tree("level3")), "--sources", "static,deploy", "-o", str(tmp_path), "-q", "-f", "json",
+               timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = report(tmp_path)
+    results = {r["check_id"]: r for r in data["results"]}
+    gates = {g["id"]: g for g in data["gates"]}
+    assert results["static-cap-retries"]["status"] == "pass"
+    assert results["static-cap-circuit-breaker"]["status"] == "fail"
+    assert gates["upstream-retries-bounded"]["status"] == "met"
+    assert gates["upstream-circuit-breaker"]["status"] == "unmet", gates["upstream-circuit-breaker"]
+    assert "static-cap-circuit-breaker" in gates["upstream-circuit-breaker"]["blocking"]
 
 
 @pytest.mark.slow

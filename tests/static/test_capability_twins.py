@@ -80,6 +80,14 @@ TWINS: dict[str, dict[str, dict[str, str]]] = {
                                body="complete()")},
         "declared": {"app.py": PLAIN, "requirements.txt": "fastapi\ntenacity==8.2.3\n"},
     },
+    "static-cap-circuit-breaker": {
+        "implemented": {"app.py": app("import pybreaker\nbreaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=30)"
+                                      "\n\n\n@breaker\ndef complete():\n    return 1", body="complete()")},
+        "mention": {"app.py": app("CIRCUIT_BREAKER_THRESHOLD = 5")},
+        "stub": {"app.py": app("def circuit_breaker(fn):\n    return fn\n\n\n@circuit_breaker\ndef complete():\n"
+                               "    return 1", body="complete()")},
+        "declared": {"app.py": PLAIN, "requirements.txt": "fastapi\npybreaker==1.2.0\n"},
+    },
     "static-cap-caching": {
         "implemented": {"app.py": app("from cachetools import TTLCache\nanswers = TTLCache(maxsize=100, ttl=60)",
                                       body="answers['q'] = 1")},
@@ -210,3 +218,13 @@ def test_twin(static_audit, tmp_path, check_id, twin):
     if twin == "stub" and (check_id, twin) not in SILENT:
         assert any(word in " ".join(e.message for e in result.evidence) for word in ("stub", "names", "no cap")), \
             result.evidence
+
+
+def test_retries_are_no_circuit_breaker(static_audit, tmp_path):
+    """A retry decorator keeps calling a provider that is down, the opposite of a breaker: it passes
+    static-cap-retries and is no evidence for static-cap-circuit-breaker (which the Level 4 breaker
+    gate reads in a file-only audit)."""
+    root = write_tree(tmp_path / "retries", TWINS["static-cap-retries"]["implemented"])
+    results = static_audit(root, ["static-cap-retries", "static-cap-circuit-breaker"])
+    assert results["static-cap-retries"].status.value == "pass", results["static-cap-retries"].message
+    assert results["static-cap-circuit-breaker"].status.value == "fail", results["static-cap-circuit-breaker"].message

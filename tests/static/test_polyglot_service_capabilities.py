@@ -22,6 +22,12 @@ REAL = {
                                    'export const ask = () => pRetry(() => fetch(url), { retries: 3 });\n'),
     ("static-cap-retries", "rust"): ("src/retry.rs", 'use backon::{ExponentialBuilder, Retryable};\n'
                                      'async fn ask() { let r = fetch.retry(ExponentialBuilder::default()).await; }\n'),
+    ("static-cap-circuit-breaker", "go"): ("breaker.go", 'package main\nimport "github.com/sony/gobreaker/v2"\n'
+                                           'var cb = gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{Name: "llm"})\n'),
+    ("static-cap-circuit-breaker", "ts"): ("src/breaker.ts", 'import CircuitBreaker from "opossum";\n'
+                                           'export const guarded = new CircuitBreaker(() => fetch(url), { timeout: 30000 });\n'),
+    ("static-cap-circuit-breaker", "rust"): ("src/breaker.rs", 'use failsafe::{Config, CircuitBreaker};\n'
+                                             'fn mk() { let cb = Config::new().build(); cb.call(|| ask()); }\n'),
     ("static-cap-persistence", "go"): ("db.go", 'package main\nimport "github.com/jackc/pgx/v5/pgxpool"\n'
                                        'func open() { pool, _ := pgxpool.New(ctx, dsn); _ = pool }\n'),
     ("static-cap-persistence", "ts"): ("src/db.ts", 'import { PrismaClient } from "@prisma/client";\n'
@@ -48,9 +54,9 @@ REAL = {
                                         'async fn up(pool: &PgPool) { sqlx::migrate!("./migrations").run(pool).await; }\n'),
 }
 MENTION = {
-    "go": ("todo.go", 'package main\n// TODO: backoff.Retry, pgxpool, sentry.Init, an lru cache, goose migrations\n'
+    "go": ("todo.go", 'package main\n// TODO: backoff.Retry, gobreaker, pgxpool, sentry.Init, an lru cache, goose migrations\n'
                       'func main2() { retry := "backoff"; cache := "lru"; _ = retry; _ = cache }\n'),
-    "ts": ("src/todo.ts", '// TODO: pRetry, PrismaClient, Sentry.init, LRUCache, Umzug migrations\n'
+    "ts": ("src/todo.ts", '// TODO: pRetry, an opossum CircuitBreaker, PrismaClient, Sentry.init, LRUCache, Umzug migrations\n'
                           'const retries = 0; const cacheName = "lru-cache"; const sentry = "init";\n'),
     "rust": ("src/todo.rs", 'fn todo() { let retry = "backoff"; let cache = "moka::Cache"; '
                             'let db = "sqlx::migrate!"; let sentry = "sentry::init"; }\n'),
@@ -59,6 +65,9 @@ STUB = {  # the library imported, nothing built with it
     ("static-cap-retries", "go"): 'package main\nimport _ "github.com/cenkalti/backoff/v4"\n',
     ("static-cap-retries", "ts"): 'import type { Options } from "p-retry";\nexport let o: Options | null = null;\n',
     ("static-cap-retries", "rust"): 'use backon::ExponentialBuilder;\nfn f(_b: Option<ExponentialBuilder>) {}\n',
+    ("static-cap-circuit-breaker", "go"): 'package main\nimport _ "github.com/sony/gobreaker/v2"\n',
+    ("static-cap-circuit-breaker", "ts"): 'import type { Options } from "opossum";\nexport let o: Options | null = null;\n',
+    ("static-cap-circuit-breaker", "rust"): 'use failsafe::Config;\nfn f(_c: Option<Config>) {}\n',
     ("static-cap-persistence", "go"): 'package main\nimport _ "github.com/jackc/pgx/v5/pgxpool"\n',
     ("static-cap-persistence", "ts"): 'import type { PrismaClient } from "@prisma/client";\nexport let c: PrismaClient | null = null;\n',
     ("static-cap-persistence", "rust"): 'use sqlx::PgPool;\nfn f(_p: Option<PgPool>) {}\n',
@@ -75,6 +84,7 @@ STUB = {  # the library imported, nothing built with it
 STUB_FILE = {"go": "stub.go", "ts": "src/stub.ts", "rust": "src/stub.rs"}
 DECLARED = {  # (check, language) -> the manifest that declares the library, nothing in the code
     ("static-cap-retries", "go"): {"go.mod": "module x\n\ngo 1.22\n\nrequire (\n\tgithub.com/cenkalti/backoff/v4 v4.3.0\n)\n"},
+    ("static-cap-circuit-breaker", "ts"): {"package.json": '{"dependencies": {"express": "^4", "opossum": "^8"}}'},
     ("static-cap-persistence", "ts"): {"package.json": '{"dependencies": {"express": "^4", "@prisma/client": "^5"}}'},
     ("static-cap-caching", "rust"): {"Cargo.toml": '[package]\nname = "r"\n[dependencies]\naxum = "0.7"\nmoka = "0.12"\n'},
     ("static-cap-error-tracking", "go"): {"go.mod": "module x\n\ngo 1.22\n\nrequire github.com/getsentry/sentry-go v0.27.0\n"},

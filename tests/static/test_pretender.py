@@ -38,7 +38,7 @@ def capability_results(report):
 
 def test_no_named_control_passes(report):
     results = capability_results(report)
-    assert len(results) == 19
+    assert len(results) == 20
     passed = {cid for cid, r in results.items() if r["status"] == "pass"}
     assert passed == NOT_A_CONTROL, {cid: results[cid]["message"] for cid in passed}
     for cid, result in results.items():

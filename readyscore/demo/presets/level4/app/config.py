@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     upstream_connect_timeout_s: float = 3.0
     upstream_read_timeout_s: float = 60.0
     upstream_retries: int = Field(default=3, ge=0, le=5)
+    breaker_fail_max: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+    fallback_text: str = "The assistant is busy right now; please try again in a minute."
     log_level: str = "INFO"
     environment: str = "production"
     service_version: str = "2.1.0"

@@ -3,6 +3,7 @@ import hashlib
 from contextlib import asynccontextmanager
 
 import httpx
+import pybreaker
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -105,6 +106,14 @@ def chat(request: Request, body: ChatRequest, tenant: str = Depends(require_tena
     payload = {**body.model_dump(), "messages": messages, "user": tenant}
     try:
         answer = upstream.chat_completion(payload, request_id)
+    except pybreaker.CircuitBreakerError:
+        # The provider keeps failing: a canned answer, marked as a fallback, instead of another wait.
+        UPSTREAM_ERRORS.labels("circuit_open").inc()
+        audit.record("chat.fallback", tenant=tenant, request_id=request_id)
+        return JSONResponse({"id": f"chatcmpl-fallback-{request_id}", "object": "chat.completion", "model": body.model,
+                             "fallback": True, "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                 "role": "assistant", "content": settings.fallback_text}}]},
+                            headers={"X-Fallback": "circuit-open"})
     except httpx.HTTPError as exc:
         UPSTREAM_ERRORS.labels(type(exc).__name__).inc()
         audit.record("chat.failed", tenant=tenant, request_id=request_id, reason=type(exc).__name__)

@@ -1,5 +1,7 @@
-"""The call to the model provider: bounded timeouts, retries with backoff on transient errors only."""
+"""The call to the model provider: bounded timeouts, retries with backoff on transient errors only,
+and a circuit breaker that stops calling a provider that keeps failing."""
 import httpx
+import pybreaker
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from app.config import settings
@@ -20,6 +22,14 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (httpx.ConnectError, httpx.ReadTimeout, httpx.RemoteProtocolError))
 
 
+# Opens after five failed calls (each already retried), answers at once while open, and lets one
+# trial call through after the cool-down; the route serves a marked fallback while it is open.
+breaker = pybreaker.CircuitBreaker(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_s,
+                                   exclude=[lambda exc: isinstance(exc, httpx.HTTPStatusError)
+                                            and exc.response.status_code < 500 and exc.response.status_code != 429])
+
+
+@breaker
 @retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(settings.upstream_retries + 1),
        wait=wait_random_exponential(multiplier=0.5, max=8), reraise=True)
 def chat_completion(payload: dict, request_id: str) -> dict:
