@@ -26,6 +26,9 @@ def reports():
         "shed_503": ("shed_503", {}),
         # A healthy server, but a minimum sample the 6 s bound cannot reach.
         "thin": ("ok", {"min_sample": 100_000, "overload": {"enabled": False}}),
+        # A healthy server that the overload stage does not overload (a generous SLO keeps a busy
+        # machine from turning it into queueing): shedding is never exercised.
+        "absorbs": ("ok", {"slo": {"e2e_p95_ms": 30_000}}),
     }
     with ThreadPoolExecutor(len(jobs)) as pool:
         targets = {name: LoadTarget(mode).__enter__() for name, (mode, _) in jobs.items()}
@@ -75,6 +78,19 @@ def test_overload_answered_with_503_and_retry_after_passes(reports):
     stage = report.sections["load"]["stages"]["overload"]
     assert stage["shed"] > 0 and stage["shed_with_retry_after"] == stage["shed"] and stage["bad"] == 0
     assert "503" in stage["status_counts"]
+
+
+def test_an_overload_stage_that_overloads_nothing_judges_neither_shedding_nor_recovery(reports):
+    """Absorbing the overload stage within the SLO is no evidence of shedding: the limiter could be
+    absent and the result would be the same. Both checks say why they were not judged."""
+    report = reports["absorbs"]
+    stage = report.sections["load"]["stages"]["overload"]
+    assert stage["requests"] > 0 and stage["shed"] == 0 and stage["bad"] == 0, stage
+    for check in ("load-overload-behaviour", "load-recovery"):
+        result = report.result(check)
+        assert result.status.value == "not_evaluated", (check, result.message)
+        assert "did not overload the service" in result.message and "--sweep" in result.message
+    assert statuses(report)["load-error-rate"] == "pass"  # the rest of the run is judged as usual
 
 
 def test_below_the_minimum_sample_nothing_is_judged_and_the_count_is_named(reports):

@@ -27,8 +27,11 @@ from readyscore.executors.registry import register
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
 Measure = Literal["latency_p95", "ttft_p95", "error_rate", "overload", "recovery", "capacity", "saturation"]
-RECOVERED_AFTER_OK = 3
-TAIL_SHARE = 0.05  # a p95 tolerates 5% of the sample above the SLO  # successes after the last failure that count as "recovered"
+RECOVERED_AFTER_OK = 3  # successes after the last failure that count as "recovered"
+NOT_OVERLOADED = ("the overload stage did not overload the service (every request served within the latency SLO, "
+                  "none refused), so how it sheds load was not seen")
+RAISE_OVERLOAD = "raise load.overload.users_factor, or run with --sweep to find where it saturates"
+TAIL_SHARE = 0.05  # a p95 tolerates 5% of the sample above the SLO
 
 
 class LoadParams(BaseModel):
@@ -198,10 +201,26 @@ def _overload(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
     if not stage["ok"] and not polite:
         text = f"nothing was served or shed politely under overload: {summary}"
         return result(spec, Status.FAIL, text, evidence=_evidence(text), metrics=metrics)
-    how = "shed the excess with 429/503 and Retry-After" if shed else "absorbed it within the latency SLO"
-    text = f"under overload the service {how}: {summary}"
+    if not shed and bad:
+        text = f"under overload the service failed some requests and shed none: {summary}; failures: {_breakdown(stage)}"
+        return result(spec, Status.PARTIAL, text, evidence=_evidence(text), metrics=metrics,
+                      strength=EvidenceStrength.VERIFIED)
+    if not shed:
+        # Everything served within the SLO: the stage was not overload for this service, so how it
+        # sheds load was never seen. A pass here would rest on nothing the control does.
+        return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics=metrics,
+                      message=f"{NOT_OVERLOADED}: {summary}; {RAISE_OVERLOAD}")
+    text = f"under overload the service shed the excess with 429/503 and Retry-After: {summary}"
     return result(spec, Status.PASS, text, evidence=_evidence(text), metrics=metrics,
                   strength=EvidenceStrength.VERIFIED)
+
+
+def _not_overloaded(stage: dict, settings) -> bool:
+    """The overload stage served everything within the latency SLO and refused nothing: it did not
+    overload this service, so neither shedding nor recovery was exercised."""
+    e2e = stage.get("e2e_latency_ms") or {}
+    within_slo = e2e.get("p95") is not None and e2e["p95"] <= settings.slo.e2e_p95_ms
+    return bool(stage.get("requests")) and not stage["shed"] and not stage["bad"] and within_slo
 
 
 def _recovery(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Result:
@@ -211,6 +230,9 @@ def _recovery(spec: CheckSpec, ctx: AuditContext, outcome: LoadOutcome) -> Resul
     stage = outcome.stage("recovery")
     if not stage.get("requests"):
         return Result.not_evaluated(spec.id, "no request was sent in the recovery stage (the run ended early)")
+    if _not_overloaded(outcome.stage("overload"), settings):
+        return Result.not_evaluated(spec.id, f"{NOT_OVERLOADED}, so there was nothing to recover from; "
+                                             f"{RAISE_OVERLOAD}")
     # Recovered: the failures stopped, and enough requests succeeded after the last one.
     recovered = stage["ok_after_last_error"] >= RECOVERED_AFTER_OK
     recovered_at = 0.0 if not stage["errors"] else (stage["last_error_at_s"] if recovered else None)
