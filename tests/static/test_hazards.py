@@ -7,7 +7,8 @@ import pytest
 from static_helpers import FIXTURES, explain
 
 HAZARD_CHECKS = ["static-cors-wildcard", "static-debug-mode", "static-http-timeout", "static-sql-injection",
-                 "static-unsafe-deserialization", "static-eval-request-data", "static-bind-all-interfaces"]
+                 "static-unsafe-deserialization", "static-eval-request-data", "static-bind-all-interfaces",
+                 "static-exception-leak"]
 
 # check id -> the (file, line) pairs the unsafe fixture must be reported at, no more, no less.
 EXPECTED = {
@@ -19,6 +20,8 @@ EXPECTED = {
     "static-unsafe-deserialization": {("app.py", 55), ("app.py", 56), ("web.py", 32)},
     "static-eval-request-data": {("app.py", 37), ("app.py", 44), ("web.py", 23)},
     "static-bind-all-interfaces": {("app.py", 60), ("web.py", 36)},
+    "static-exception-leak": {("errors.py", 19), ("errors.py", 27), ("errors.py", 32), ("errors.py", 40),
+                              ("errors.py", 48), ("errors.py", 57)},
 }
 
 

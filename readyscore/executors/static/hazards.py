@@ -18,6 +18,12 @@ was seen. The kinds, and what makes their safe twin safe:
 - bind-all-interfaces: a server started from the code on every interface (Flask's `app.run(host=
   "0.0.0.0")`, `uvicorn.run(host="0.0.0.0")`, the standard library's HTTP servers). Safe: the
   address given on the server's command line (a container's CMD) or loopback.
+- exception-leak: an error answer that carries the exception's own text or a traceback to the
+  client: in an `except ... as exc:` block or an exception handler, `HTTPException(500,
+  detail=str(exc))`, `JSONResponse({"error": f"{exc}"})`, `jsonify(error=repr(exc))`, a route
+  returning `{"error": str(exc)}`, or `traceback.format_exc()` in any answer. Safe: a fixed message
+  (the exception logged, not sent), or a client error (a literal 4xx status) whose text the
+  service wrote for the client.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 from readyscore.executors.static.pyfacts import Aliases, Nodes, dotted
 
 HAZARDS = ("cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
-           "eval-request-data", "bind-all-interfaces")
+           "eval-request-data", "bind-all-interfaces", "exception-leak")
 MAX_PER_FILE = 50
 
 HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
@@ -51,6 +57,16 @@ STDLIB_SERVERS = {"http.server.HTTPServer", "http.server.ThreadingHTTPServer", "
 REQUEST_ATTRS = {"args", "form", "json", "data", "values", "files", "GET", "POST", "body", "query_params",
                  "path_params", "cookies", "headers", "get_json", "query", "match_info", "text"}
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket"}
+# What an error answer is built with: raising or returning one of these sends its content to the client.
+ANSWER_BUILDERS = {"HTTPException", "JSONResponse", "PlainTextResponse", "HTMLResponse", "Response", "ORJSONResponse",
+                   "UJSONResponse", "jsonify", "make_response", "abort", "HttpResponse", "JsonResponse",
+                   "HttpResponseServerError", "APIException", "StreamingResponse"}
+HANDLER_DECORATORS = {"exception_handler", "errorhandler", "app_errorhandler", "register_error_handler"}
+# Exceptions whose text the service (or its framework) wrote for the client.
+CLIENT_ERRORS = {"HTTPException", "StarletteHTTPException", "RequestValidationError", "ValidationError",
+                 "WebSocketException", "BadRequest", "NotFound", "Forbidden", "Unauthorized", "PermissionDenied"}
+TRACEBACK_TEXT = {"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
+                  "traceback.print_exc"}
 
 
 def _kw(call: ast.Call, name: str) -> ast.expr | None:
@@ -294,6 +310,82 @@ def _eval_in_function(func: ast.FunctionDef | ast.AsyncFunctionDef, finder: _Fin
                 finder.add("eval-request-data", node, f"{node.func.id}() of {why}")
 
 
+def _status_literal(call: ast.Call) -> int | None:
+    """The status an answer is built with, when it is a literal (`HTTPException(500, ...)`,
+    `status_code=400`, `abort(404, ...)`, `status.HTTP_400_BAD_REQUEST`)."""
+    candidates = [_kw(call, "status_code"), _kw(call, "status"), _kw(call, "code")]
+    if _tail(call.func) in ("HTTPException", "abort") and call.args:
+        candidates.insert(0, call.args[0])
+    for node in candidates:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        name = _tail(node) if node is not None else ""
+        match = re.match(r"HTTP_(\d{3})_", name)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+class _LeakFinder:
+    """Exception text carried into an error answer (see exception-leak in the module docstring)."""
+
+    def __init__(self, aliases: Aliases, finder: _Finder):
+        self.aliases, self.finder = aliases, finder
+
+    def _carries(self, node: ast.AST, names: set[str]) -> str | None:
+        """What of the exception this expression carries to the client, if anything. Its type
+        (`type(exc).__name__`, `isinstance`) and its status (`exc.status_code`) are not its text."""
+        if isinstance(node, ast.Call):
+            if (self.aliases.qualify(node.func) or "") in TRACEBACK_TEXT:
+                return "a traceback"
+            if _tail(node.func) in ("type", "isinstance", "hasattr", "len"):
+                return None
+        if isinstance(node, ast.Attribute) and node.attr in ("status_code", "code", "status", "__class__"):
+            return None
+        if isinstance(node, ast.Name) and node.id in names:
+            return "the exception's text"
+        for child in ast.iter_child_nodes(node):
+            if found := self._carries(child, names):
+                return found
+        return None
+
+    def _answers(self, body: list[ast.stmt], names: set[str], in_route: bool) -> None:
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and _tail(node.func) in ANSWER_BUILDERS:
+                    carried = self._carries(node, names)
+                    status = _status_literal(node)
+                    client_error = status is not None and 400 <= status < 500
+                    if carried and (carried == "a traceback" or not client_error):
+                        self.finder.add("exception-leak", node, f"{_tail(node.func)}(...) sends {carried} to the "
+                                                                "client; log it and answer a fixed message")
+                elif in_route and isinstance(node, ast.Return) and isinstance(node.value, (ast.Dict, ast.JoinedStr)):
+                    carried = self._carries(node.value, names)
+                    if carried:
+                        self.finder.add("exception-leak", node, f"the route returns {carried} to the client; log "
+                                                                "it and answer a fixed message")
+
+    def function(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        decorators = {_tail(d.func if isinstance(d, ast.Call) else d) for d in func.decorator_list}
+        in_route = bool(decorators & ROUTE_DECORATORS)
+        handled = [arg for d in func.decorator_list if isinstance(d, ast.Call)
+                   and _tail(d.func) in HANDLER_DECORATORS for arg in d.args[:1]]
+        if handled:  # an exception handler: its last parameter is the exception
+            if all(_tail(arg) in CLIENT_ERRORS for arg in handled):
+                return  # HTTPException / validation errors carry text written for the client
+            params = [a.arg for a in func.args.args if a.arg not in ("self", "request", "req")]
+            self._answers(func.body, set(params[-1:]), in_route=True)
+            return
+        for node in ast.walk(func):
+            if isinstance(node, ast.ExceptHandler) and not self._client_errors(node.type):
+                self._answers(node.body, {node.name} if node.name else set(), in_route)  # unnamed: tracebacks
+
+    @staticmethod
+    def _client_errors(caught: ast.expr | None) -> bool:
+        caught_types = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
+        return bool(caught_types) and all(_tail(t) in CLIENT_ERRORS for t in caught_types)
+
+
 def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = "") -> list[dict[str, Any]]:
     finder = _Finder(aliases)
     name = rel.rsplit("/", 1)[-1]
@@ -331,10 +423,12 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                 and node.args[0].id in sql_vars:
             finder.add("sql-injection", node, f"SQL built by string formatting (line {sql_vars[node.args[0].id]}) "
                                               f"passed to {_tail(node.func)}()")
-    if has_eval:
-        for node in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    leaks = _LeakFinder(aliases, finder)
+    for node in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if has_eval:
                 _eval_in_function(node, finder)
+            leaks.function(node)
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
         unique.setdefault((finding["hazard"], finding["line"]), finding)
