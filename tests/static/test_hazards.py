@@ -83,3 +83,32 @@ def test_path_suppression_marks_its_findings_waived_and_keeps_them(static_audit)
     assert result.status.value == "fail" and not result.suppressed_by  # app.py's finding still stands
     info = static_audit.last.suppressions[0]
     assert len(info.matched_findings) == 2 and not info.whole_check
+
+
+TIMEOUT_TWINS = {  # the outbound call of one small service -> the verdict of static-http-timeout
+    "timeout set": ("import httpx\nclient = httpx.Client(timeout=httpx.Timeout(30, connect=3))\n"
+                    "def ask(p):\n    return client.post('/v1/chat', json=p)\n", "pass"),
+    "no timeout": ("import requests\ndef ask(p):\n    return requests.post('https://api.example.com', json=p)\n",
+                   "fail"),
+    "no outbound call": ("def ask(p):\n    return {'answer': p['prompt'][::-1]}\n", "not_applicable"),
+    "a client readyscore does not read": ("import litellm\ndef ask(p):\n"
+                                          "    return litellm.completion(model='gpt-4o', messages=p)\n",
+                                          "not_applicable"),
+    "only mentioned": ("TIMEOUT_S = 30  # every call to the provider uses a timeout\n"
+                       "def ask(p):\n    return p\n", "not_applicable"),
+}
+
+
+@pytest.mark.parametrize("twin", sorted(TIMEOUT_TWINS))
+def test_a_timeout_pass_rests_on_a_call_with_a_timeout(static_audit, tmp_path, twin):
+    """No outbound call, or only a client readyscore does not read, is nothing to judge: the pass
+    (and with it the Level 3 upstream-timeouts gate in a file-only audit) needs a timeout seen."""
+    from static_helpers import write_tree
+
+    code, status = TIMEOUT_TWINS[twin]
+    result = static_audit(write_tree(tmp_path / "svc", {"app.py": code}), ["static-http-timeout"])["static-http-timeout"]
+    assert result.status.value == status, result.message
+    if status == "pass":
+        assert any(e.message.startswith("guarded: httpx.") and e.line == 2 for e in result.evidence), result.evidence
+    if status == "not_applicable":
+        assert "nothing to judge" in result.message

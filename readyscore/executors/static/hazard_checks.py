@@ -26,6 +26,10 @@ class HazardParams(BaseModel):
 
     hazard: HazardName
     what: str = Field(description="what a finding is, for messages ('outbound HTTP calls without a timeout')")
+    # Pass only where the safe twin was seen (an outbound call with a timeout): code with no such call
+    # at all has nothing to judge, and its pass would rest on nothing the control does.
+    needs_sighting: str | None = Field(default=None, description="what was looked for, for the not-applicable "
+                                                                 "message ('an outbound HTTP client readyscore reads')")
 
 
 @register
@@ -43,12 +47,17 @@ class CodeHazard(Executor[HazardParams]):
         modules = analysis.python_code()
         # Every finding is reported; waivers are scoring's business (readyscore/waivers.py).
         findings = [(module, hazard) for module in modules for hazard in module.hazards
-                    if hazard["hazard"] == params.hazard]
+                    if hazard["hazard"] == params.hazard and not hazard.get("safe")]
+        sighted = [(module, h) for module in modules for h in module.hazards
+                   if h["hazard"] == params.hazard and h.get("safe")]
         worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
         files = len({module.source.rel for module, _ in findings})
         verdict = hazard_verdict(params.what, len(findings), files, coverage, extra=worst)
         metrics = {"findings": len(findings), "files_analysed": len(modules),
                    "unread_files": [path for path, _, _ in coverage.unread]}
+        if verdict.status == Status.PASS and params.needs_sighting and not sighted:
+            return Result(check_id=spec.id, status=Status.NOT_APPLICABLE, metrics=metrics,
+                          message=f"nothing to judge: no {params.needs_sighting} in {len(modules)} Python file(s)")
         if verdict.status in (Status.NOT_APPLICABLE, Status.NOT_EVALUATED):
             return Result(check_id=spec.id, status=verdict.status, message=verdict.message,
                           evidence=list(verdict.evidence), metrics=metrics)
@@ -56,6 +65,9 @@ class CodeHazard(Executor[HazardParams]):
         evidence = [Evidence(message=hazard["message"], path=module.source.rel, line=hazard["line"],
                              snippet=module.snippet(hazard["line"], secrets), finding=True, rule=params.hazard)
                     for module, hazard in findings[:MAX_FINDINGS]]
+        if params.needs_sighting and verdict.status == Status.PASS:  # what the pass rests on
+            evidence += [Evidence(message=f"guarded: {h['message']}", path=module.source.rel, line=h["line"],
+                                  snippet=module.snippet(h["line"], secrets)) for module, h in sighted[:3]]
         return result(spec, verdict.status, verdict.message, evidence=evidence + list(verdict.evidence),
                       metrics=metrics, findings=len(findings))
 

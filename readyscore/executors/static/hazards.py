@@ -121,6 +121,12 @@ class _Finder:
         self.found: list[dict[str, Any]] = []
         self.sessions: set[str] = set()  # names bound to requests.Session()
         self.safe_loaders: set[str] = set()  # this module's subclasses of yaml.SafeLoader
+        # Safe twins seen, per hazard kind (the first line): a pass on http-timeout needs one, as no
+        # outbound call at all is nothing to judge, not a timeout.
+        self.sighted: dict[str, tuple[int, str]] = {}
+
+    def sight(self, hazard: str, node: ast.AST, message: str) -> None:
+        self.sighted.setdefault(hazard, (getattr(node, "lineno", 0), message))
 
     def add(self, hazard: str, node: ast.AST, message: str, severity: str | None = None) -> None:
         if len(self.found) < MAX_PER_FILE:
@@ -179,6 +185,12 @@ class _Finder:
             return  # the timeout may well be in **kwargs
         timeout = _kw(node, "timeout")
         receiver = dotted(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        guarded = timeout is not None and not _is_const(timeout, None)
+        if guarded and (qual.startswith(("requests.", "httpx.", "aiohttp.", "urllib.request.")) or qual in LLM_CLIENTS
+                        or receiver in self.sessions):
+            self.sight("http-timeout", node, f"{qual or tail}(timeout=...)")
+        elif qual in ("httpx.Timeout", "aiohttp.ClientTimeout") and not _is_const(_kw(node, "total"), None):
+            self.sight("http-timeout", node, f"{qual}(...)")
         if (qual.startswith("requests.") and tail in HTTP_VERBS) or (receiver in self.sessions and tail in HTTP_VERBS):
             if timeout is None:
                 self.add("http-timeout", node, f"requests .{tail}() without a timeout waits forever on a stalled server")
@@ -432,4 +444,6 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
         unique.setdefault((finding["hazard"], finding["line"]), finding)
-    return sorted(unique.values(), key=lambda f: (f["line"], f["hazard"]))
+    sightings = [{"hazard": hazard, "line": line, "message": message, "safe": True}
+                 for hazard, (line, message) in finder.sighted.items()]
+    return sorted(unique.values(), key=lambda f: (f["line"], f["hazard"])) + sightings
