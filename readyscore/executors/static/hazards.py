@@ -376,6 +376,36 @@ class _LeakFinder:
                     if carried:
                         self.finder.add("exception-leak", node, f"the route returns {carried} to the client; log "
                                                                 "it and answer a fixed message")
+                elif in_route and isinstance(node, ast.Return) and isinstance(node.value, ast.Call) \
+                        and _tail(node.value.func) not in ANSWER_BUILDERS and self._as_text(node.value, names) \
+                        and not self._client_status(node.value):
+                    # `return create_error_response(500, str(exc))`: the exception turned into text and
+                    # handed to whatever builds the route's answer (the object alone may be logged).
+                    self.finder.add("exception-leak", node, f"the route returns {_tail(node.value.func)}(...) built "
+                                                            "from the exception's text; log it and answer a fixed "
+                                                            "message")
+
+    @staticmethod
+    def _as_text(node: ast.AST, names: set[str]) -> bool:
+        """The exception turned into text: str(exc), repr(exc), f"...{exc}", "%s" % exc, exc.args."""
+        def named(expr: ast.AST) -> bool:
+            return isinstance(expr, ast.Name) and expr.id in names
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in ("str", "repr") \
+                    and sub.args and named(sub.args[0]):
+                return True
+            if isinstance(sub, ast.FormattedValue) and named(sub.value):
+                return True
+            if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mod) and any(named(n) for n in ast.walk(sub.right)):
+                return True
+            if isinstance(sub, ast.Attribute) and sub.attr == "args" and named(sub.value):
+                return True
+        return False
+
+    @staticmethod
+    def _client_status(call: ast.Call) -> bool:
+        first = call.args[0] if call.args else None
+        return isinstance(first, ast.Constant) and isinstance(first.value, int) and 400 <= first.value < 500
 
     def function(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         decorators = {_tail(d.func if isinstance(d, ast.Call) else d) for d in func.decorator_list}
