@@ -161,6 +161,10 @@ def verification_line(report: Report) -> str | None:
     if target is None or target <= report.level:
         return None
     gates = [g for g in report.pending_gates if g.level <= target]
+    if not gates:  # no gate waits: the measured score is below the band the estimate reaches
+        return (f"Level {report.level} proven · Level {target} if the estimate holds: measured "
+                f"{_score_text(report.measured_score)}/100, estimated {_score_text(report.score)}/100 "
+                f"(run with --url to measure the predicted checks)")
     sources = {g.source for g in gates}
     who = "a running service" if sources <= {Source.LIVE, Source.LOAD, Source.RESILIENCE} else \
         " and ".join(sorted(f"{s.value} evidence" for s in sources))
