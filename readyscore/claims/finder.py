@@ -35,6 +35,10 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 # Mis-encoded emoji are letters to a regex ("ğŸ”’"), so anything short and not ASCII goes.
 _LEADING_SYMBOLS = re.compile(r"^[^A-Za-z0-9*_\[(`\"']{1,12}(?=\*\*|__)")
 _TABLE_SEPARATOR = re.compile(r"^\|?[\s:|-]+\|?$")
+# Addresses are not words: "https://" in a link says nothing about TLS, and a path in a URL names no
+# capability. A markdown link keeps its text; a bare or angle-bracketed address is dropped.
+_LINK_TARGET = re.compile(r"\]\((?:[a-z][a-z0-9+.-]*:|/|\.|#)[^)\s]*(?:\s+\"[^\"]*\")?\)", re.IGNORECASE)
+_BARE_ADDRESS = re.compile(r"<?\b(?:https?|wss?|ftp)://[^\s)>\]]+>?", re.IGNORECASE)
 
 
 @dataclass
@@ -124,6 +128,8 @@ class _DocumentReader:
 
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw[:MAX_LINE_CHARS]
+            if "://" in line or "](" in line:
+                line = _BARE_ADDRESS.sub("", _LINK_TARGET.sub("]", line))
             if _FENCE.match(line):
                 flush()
                 in_fence = not in_fence

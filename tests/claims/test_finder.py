@@ -49,6 +49,18 @@ def test_what_counts_as_a_claim(text, expected):
     assert kinds(claims) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # An address is not a word: "https://" in a link or a bare URL claims no TLS, and a path in a
+    # URL no rate limiting (a README's introduction, where plain sentences are claims).
+    ("FastChat powers Chatbot Arena ([lmarena.ai](https://lmarena.ai)), serving millions.\n", []),
+    ("See <https://example.com/auth/rate-limiting> for the API.\n", []),
+    ("Served only over HTTPS ([why](https://example.com/tls)).\n", [(1, "capability", ["tls"])]),
+])
+def test_addresses_are_not_words(text, expected):
+    claims, admissions = find(text, "README.md")
+    assert kinds(claims) == expected and admissions == []
+
+
 @pytest.mark.parametrize(("text", "admitted"), [
     ("- [ ] Configure rate limiting\n", ["rate-limiting"]),
     ("- ⬜ JWT authentication\n", ["authentication"]),
@@ -58,6 +70,8 @@ def test_what_counts_as_a_claim(text, expected):
     ("ğŸ”’ **For Production, Add:**\n- Rate limiting\n", ["rate-limiting"]),
     ("## Roadmap\n\n### Security\n- Rate limiting\n", ["rate-limiting"]),
     ("Before deploying to production:\n\n1. **Security**\n   - [ ] Enable HTTPS\n", ["tls"]),
+    # A link in an open item is not an admission of what its address spells.
+    ("- [ ] Reuse our [code](https://github.com/org/repo) for the arena\n", []),
     # An open item that only reviews or tunes something admits nothing missing.
     ("- [ ] Review CORS settings\n- [ ] Configure cache TTL\n", []),
 ])
