@@ -145,3 +145,16 @@ def test_a_wrong_chat_path_is_a_reason_not_a_pass(live_audit):
                   "live-body-size-limit", "live-rate-limit"):
         assert status_of(results, check) == "not_evaluated", explain(results)
         assert "live.chat_path" in results[check].message
+
+
+def test_error_answers_that_never_got_past_authentication_judge_no_error_handling(live_audit):
+    """A caller without a key gets clean 401s whatever the handlers behind them do: error hygiene is
+    not judged on them (it used to pass on "9 clean error answers"), and the message says how to let
+    the probe in. A leak in what does come back still fails."""
+    with FaultServer(Faults(leaky_errors=True)) as server:
+        results = live_audit(server.url, None, ["live-error-hygiene"])
+        with_key = live_audit(server.url, server.api_key, ["live-error-hygiene"])
+    result = results["live-error-hygiene"]
+    assert status_of(results, "live-error-hygiene") == "not_evaluated", explain(results)
+    assert "behind authentication" in result.message and "none were given" in result.message
+    assert status_of(with_key, "live-error-hygiene") == "fail", explain(with_key)  # behind the door: a leak

@@ -31,7 +31,7 @@ TWINS = {
     "fixed-message": ({"debug": "", "detail": '"The model provider is unavailable"'}, "met", None),
     "exception-text": ({"debug": "", "detail": "str(exc)"}, "unmet", "static-exception-leak"),
     "debug-literal": ({"debug": "debug=True", "detail": '"The model provider is unavailable"'}, "unmet",
-                      "static-debug-mode"),
+                      "static-exception-leak"),
 }
 
 

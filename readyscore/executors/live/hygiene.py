@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from readyscore.executors.base import AuditContext, result
+from readyscore.executors.live.functional import credentials_problem
 from readyscore.executors.live.session import LiveExecutor, LiveSession
 from readyscore.executors.live.validation import validation_outcomes
 from readyscore.executors.registry import register
@@ -100,6 +101,14 @@ class ErrorHygieneProbe(LiveExecutor[HygieneParams]):
         if failures:
             return result(spec, Status.FAIL, f"error answers leak internals: {'; '.join(failures)}",
                           evidence=evidence, metrics=metrics)
+        door = credentials_problem(session.valid_twin().status, session)
+        if door is not None:
+            # The valid twin of these requests is turned away at authentication, so the clean answers
+            # came from in front of the handlers (the auth wall, the router, a body limit): a service
+            # that answers every 500 with a traceback gives the same answers to a caller without a key.
+            return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics=metrics,
+                          message=f"{inspected} error answers were clean, but none came from behind authentication, "
+                                  f"so the error handling was not reached: {door}")
         if notes:
             return result(spec, Status.PARTIAL, f"no leaks in {inspected} error answers, but {'; '.join(notes)}",
                           evidence=evidence, metrics=metrics, strength=EvidenceStrength.VERIFIED)

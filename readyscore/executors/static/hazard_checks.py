@@ -25,6 +25,9 @@ class HazardParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hazard: HazardName
+    # Other kinds that are the same failure seen from this check (a debug literal is also an error
+    # answer that carries tracebacks): their findings count here too.
+    also: list[HazardName] = Field(default_factory=list)
     what: str = Field(description="what a finding is, for messages ('outbound HTTP calls without a timeout')")
     # Pass only where the safe twin was seen (an outbound call with a timeout): code with no such call
     # at all has nothing to judge, and its pass would rest on nothing the control does.
@@ -45,9 +48,10 @@ class CodeHazard(Executor[HazardParams]):
         analysis = shared_analysis(ctx)
         coverage = shared_coverage(ctx)
         modules = analysis.python_code()
+        kinds = {params.hazard, *params.also}
         # Every finding is reported; waivers are scoring's business (readyscore/waivers.py).
         findings = [(module, hazard) for module in modules for hazard in module.hazards
-                    if hazard["hazard"] == params.hazard and not hazard.get("safe")]
+                    if hazard["hazard"] in kinds and not hazard.get("safe")]
         sighted = [(module, h) for module in modules for h in module.hazards
                    if h["hazard"] == params.hazard and h.get("safe")]
         worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
@@ -63,7 +67,7 @@ class CodeHazard(Executor[HazardParams]):
                           evidence=list(verdict.evidence), metrics=metrics)
         secrets = analysis.all_secret_values()
         evidence = [Evidence(message=hazard["message"], path=module.source.rel, line=hazard["line"],
-                             snippet=module.snippet(hazard["line"], secrets), finding=True, rule=params.hazard)
+                             snippet=module.snippet(hazard["line"], secrets), finding=True, rule=hazard["hazard"])
                     for module, hazard in findings[:MAX_FINDINGS]]
         if params.needs_sighting and verdict.status == Status.PASS:  # what the pass rests on
             evidence += [Evidence(message=f"guarded: {h['message']}", path=module.source.rel, line=h["line"],
