@@ -215,6 +215,48 @@ def _copies_whole_context(dockerfile: Dockerfile) -> int | None:
     return None
 
 
+def _ignore_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go filepath.Match plus `**`) as a regex over a slash path."""
+    parts = pattern.split("/")
+    regex = ""
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "**":
+            regex += ".*" if last else "(?:[^/]*/)*"
+            continue
+        regex += "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in part)
+        regex += "" if last else "/"
+    return re.compile(regex + "$")
+
+
+def _ignore_excludes(inv: Inventory, ignore: str, folder: str) -> bool:
+    """Whether the .dockerignore at `ignore` names `folder` (or a folder above it) as excluded: the last
+    matching line wins, and a later `!` exception that reaches inside the folder keeps it."""
+    text = inv.files.read_text(ignore, limit=256 * 1024) if inv.files is not None else None
+    if not text:
+        return False
+    base = posixpath.dirname(ignore)
+    target = posixpath.relpath(folder, base) if base else folder
+    parents = [target.rsplit("/", depth)[0] for depth in range(target.count("/"), -1, -1)]
+    excluded = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = posixpath.normpath(line.lstrip("!").strip().lstrip("/")).rstrip("/")
+        if pattern in (".", ""):
+            continue
+        matcher = _ignore_pattern(pattern)
+        if negated and (pattern.startswith(target + "/") or any(matcher.match(p) for p in parents)):
+            excluded = False
+        elif not negated and pattern in parents:
+            # Only a pattern naming the folder outright: an allow-list (`*` then `!app`) excludes the
+            # Dockerfile's folder too, and a build from the root is exactly what it is written for.
+            excluded = True
+    return excluded
+
+
 def rule_dockerignore(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles that copy the whole build context")
     contexts = {posixpath.dirname(p) for p in inv.dockerignores}
@@ -231,14 +273,20 @@ def rule_dockerignore(inv: Inventory) -> RuleOutcome:
             continue
         folder = posixpath.dirname(dockerfile.path)
         own = f"{dockerfile.path}.dockerignore"
-        if folder in contexts or own in inv.dockerignores or "" in contexts:
+        # The root .dockerignore filters a build from the root, unless it excludes this Dockerfile's very
+        # folder: then the build cannot be from the root (it would have nothing to COPY), its context is
+        # the folder itself, which has no .dockerignore of its own.
+        root_excludes = "" in contexts and folder and folder not in contexts and _ignore_excludes(inv, ".dockerignore", folder)
+        if folder in contexts or own in inv.dockerignores or ("" in contexts and not root_excludes):
             outcome.good(dockerfile.path, line, "copies the whole context, filtered by a .dockerignore")
         else:
             shipped = any(i.line == line for stage in _shipped(dockerfile) for i in stage.instructions)
             where = ("the image" if shipped
                      else "a build stage and its cache (the shipped image gets only what is copied out of it)")
+            why = (f" (the root .dockerignore excludes {folder}/ itself, so it is not this build's: the context "
+                   "is the Dockerfile's folder)") if root_excludes else ""
             outcome.bad(dockerfile.path, line, "copies the whole build context with no .dockerignore "
-                                               f"(.git, .env and local secrets end up in {where})")
+                                               f"(.git, .env and local secrets end up in {where}){why}")
     if outcome.not_applicable is None and not outcome.findings:
         outcome.not_applicable = "no Dockerfile copies the whole build context"
     return outcome
