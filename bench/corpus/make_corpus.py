@@ -9,7 +9,9 @@ what readyscore's file checks decide on, within a size budget per repository:
    not change which other files fit: without them every whole-context COPY read as unignored and
    llama.cpp's images as missing); and, also outside the budget, the makefiles a CI pipeline may run:
    the root Makefile and `*.mk`, and those in a folder the CI files name (`make -C backend/x test`,
-   `working-directory: server`), so that `make check` is judged by what its target runs;
+   `working-directory: server`), so that `make check` is judged by what its target runs; and the
+   `.github/*.yml` data files a workflow names (LocalAI's backend-matrix.yml, which says which builds
+   start FROM the base images CI pushes);
 2. the root README and SECURITY/RUNBOOK files;
 3. source files (Python, Go, TS/JS, Rust, C++) that build a server, name a credential or carry a
    provider-shaped key, smallest paths first.
@@ -54,12 +56,14 @@ def git(repo: Path, *args: str) -> bytes:
 
 def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
     listing = git(repo, "ls-tree", "-r", "-l", commit).decode().splitlines()
-    entries, makefiles = [], []
+    entries, makefiles, ci_data = [], [], []
     for line in listing:
         meta, path = line.split("\t", 1)
         size = meta.split()[3]
         if MAKEFILE.search(path) and size.isdigit() and int(size) <= MAX_MAKEFILE and not SKIP.search(path):
             makefiles.append(path)  # LocalAI's root Makefile is 85 KB
+        elif re.fullmatch(r"\.github/[^/]+\.ya?ml", path) and size.isdigit() and int(size) <= MAX_MAKEFILE:
+            ci_data.append(path)
         limit = MAX_SERVER_FILE if CODE.search(path) else MAX_FILE
         if size.isdigit() and int(size) <= limit and not SKIP.search(path):
             entries.append((path, int(size)))
@@ -97,6 +101,9 @@ def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
         chosen.append((path, git(repo, "show", f"{commit}:{path}")))
     ci_text = "\n".join(git(repo, "show", f"{commit}:{path}").decode("utf-8", "replace")
                         for path, _ in entries if path.startswith(".github/workflows/"))
+    for path in ci_data:
+        if path.rsplit("/", 1)[-1] in ci_text and path not in taken:
+            chosen.append((path, git(repo, "show", f"{commit}:{path}")))
     for path in makefiles:
         folder = path.rpartition("/")[0]
         if not folder or folder in ci_text:

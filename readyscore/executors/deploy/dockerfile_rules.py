@@ -13,6 +13,7 @@ import shlex
 from readyscore.executors.deploy.compose import built_from
 from readyscore.executors.deploy.dockerfile import Dockerfile, Stage
 from readyscore.executors.deploy.findings import RuleOutcome
+from readyscore.executors.deploy.image_refs import built_images, runs_image, used_as_base
 from readyscore.executors.deploy.inventory import Inventory
 from readyscore.executors.deploy.k8s import containers, judge_image, serving_workloads
 from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
@@ -62,13 +63,38 @@ def is_data_image(dockerfile: Dockerfile) -> bool:
             and not any(stage.all("ENTRYPOINT") or stage.all("CMD") for stage in shipped))
 
 
+def base_image_use(inv: Inventory, dockerfile: Dockerfile) -> str | None:
+    """Where the repository builds on this Dockerfile's image, when it is a base image: its shipped
+    stages set no ENTRYPOINT or CMD (it runs nothing of its own) and another Dockerfile starts FROM the
+    image CI tags it as, or CI passes that tag as a base/builder image. A base image is a toolchain
+    other builds start from: it is judged in the images built on it, not for user, stages or health."""
+    if any(stage.all("ENTRYPOINT") or stage.all("CMD") for stage in _shipped(dockerfile)):
+        return None
+    return used_as_base(inv, dockerfile)
+
+
+def _not_base_images(inv: Inventory, outcome: RuleOutcome, dockerfiles: list[Dockerfile]) -> list[Dockerfile]:
+    kept, bases = [], []
+    for dockerfile in dockerfiles:
+        where = base_image_use(inv, dockerfile)
+        if where:
+            bases.append(f"{dockerfile.path} ({where})")
+        else:
+            kept.append(dockerfile)
+    if bases:
+        outcome.what += f" (base images not judged: {'; '.join(bases[:3])}{' …' if len(bases) > 3 else ''})"
+        if dockerfiles and not kept and outcome.not_applicable is None:
+            outcome.not_applicable = "every Dockerfile builds a base image other builds start FROM: " + "; ".join(bases[:3])
+    return kept
+
+
 def _runnable(inv: Inventory, outcome: RuleOutcome) -> list[Dockerfile]:
     usable = _dockerfiles(inv, outcome)
     runnable = [d for d in usable if not is_data_image(d)]
     if usable and not runnable:
         outcome.not_applicable = ("every Dockerfile builds a data image (FROM scratch, no ENTRYPOINT or CMD): "
                                   "nothing runs")
-    return runnable
+    return _not_base_images(inv, outcome, runnable)
 
 
 def _user_of(value: str) -> str:
@@ -114,15 +140,26 @@ def _published_here(inv: Inventory, image: object) -> bool:
 def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | None, bool]:
     """(where health is checked for this image's containers, whether that could not be decided).
 
-    Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes on the tree's workloads
-    count for its images. A Compose healthcheck counts only on a service that builds this Dockerfile or runs
-    an image the repository's CI publishes: a postgres service's healthcheck says nothing about the image
-    built here. When workloads exist that could not be read (Helm templates, templated YAML), the probes
-    may be there: not decided."""
+    Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes count for an image
+    only on a workload that runs it: its container image is a name the repository builds this
+    Dockerfile as (image_refs.built_images), or the workload's manifest lives in the Dockerfile's own
+    component folder (`operator/Dockerfile` and `operator/config/manager/deployment.yaml`). A router's
+    probes say nothing about a sidecar or a loader image beside it. A Compose healthcheck counts only
+    on a service that builds this Dockerfile or runs an image the repository's CI publishes: a postgres
+    service's healthcheck says nothing about the image built here. When the probed workloads run an
+    image not established to be this one, the missing HEALTHCHECK is not excused; when workloads could
+    not be read (Helm templates, templated YAML), the probes may be there: not decided."""
+    refs = built_images(inv, dockerfile)
+    folder = posixpath.dirname(dockerfile.path)
     for obj in serving_workloads(inv):
         for container, _ in containers(obj):
-            if isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict):
-                return f"{obj.path} ({obj.where} has probes)", False
+            if not (isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict)):
+                continue
+            image = container.get("image")
+            if runs_image(image, refs):
+                return f"{obj.path} ({obj.where} runs {image}, built from this Dockerfile, and has probes)", False
+            if folder and obj.path.startswith(f"{folder}/"):
+                return f"{obj.path} ({obj.where}, in this Dockerfile's component folder, has probes)", False
     for compose in inv.compose:
         for name, service in compose.services.items():
             if (isinstance(service, dict) and isinstance(service.get("healthcheck"), dict)
@@ -156,7 +193,7 @@ def rule_healthcheck(inv: Inventory) -> RuleOutcome:
 
 def rule_multistage(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles")
-    for dockerfile in _dockerfiles(inv, outcome):
+    for dockerfile in _not_base_images(inv, outcome, _dockerfiles(inv, outcome)):
         copies_from = [i for i in dockerfile.final.all("COPY") if "--from=" in i.value]
         if len(dockerfile.stages) > 1 and (copies_from or dockerfile.stage_named(dockerfile.final.image_resolved)):
             outcome.good(dockerfile.path, dockerfile.final.line, f"{len(dockerfile.stages)} stages")
