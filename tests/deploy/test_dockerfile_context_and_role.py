@@ -191,3 +191,34 @@ def test_a_built_image_nobody_starts_from_or_only_mentions_is_judged(run, tree):
 def test_a_base_image_no_build_names_is_judged(run, tree):
     root = base_tree(tree, **{".github/workflows/base.yml": "on: push\njobs: {t: {runs-on: x, steps: [{run: pytest}]}}\n"})
     assert run(root, "deploy-dockerfile-non-root").status == Status.FAIL
+
+
+# --- Command-line tool images: no server, no health to check ----------------------------------------
+
+CLI = ("FROM ubuntu:22.04 AS build\nRUN make llama-cli\n"
+       "FROM ubuntu:22.04 AS runtime\nCOPY --from=build /out/llama-cli /llama-cli\nUSER app\nENTRYPOINT [\"/llama-cli\" ]\n")
+
+
+def test_a_command_line_tool_image_is_not_asked_for_a_healthcheck(run, tree):
+    result = run(tree({".devops/llama-cli.Dockerfile": CLI}), "deploy-dockerfile-healthcheck")
+    assert result.status == Status.NOT_APPLICABLE
+    assert "command-line tool image: .devops/llama-cli.Dockerfile runs /llama-cli" in result.message
+    beside = run(tree({".devops/llama-cli.Dockerfile": CLI, "Dockerfile": API}), "deploy-dockerfile-healthcheck")
+    assert [e.path for e in beside.evidence if e.finding] == ["Dockerfile"]
+    assert "command-line images not judged" in beside.message
+    # It still runs a process as some user: the non-root rule judges it.
+    assert run(tree({".devops/llama-cli.Dockerfile": CLI}), "deploy-dockerfile-non-root").status == Status.PASS
+
+
+def test_a_cli_named_program_that_listens_or_is_wrapped_is_judged(run, tree):
+    near_misses = (
+        CLI.replace("USER app", "USER app\nEXPOSE 8080"),
+        CLI + "CMD [\"serve\"]\n",
+        CLI.replace('ENTRYPOINT ["/llama-cli" ]', 'ENTRYPOINT ["/llama-cli", "--port", "8080"]'),
+        CLI.replace('ENTRYPOINT ["/llama-cli" ]', 'ENTRYPOINT ["/llama-server"]'),
+        CLI.replace('ENTRYPOINT ["/llama-cli" ]', 'ENTRYPOINT ["sh", "-c", "/llama-cli"]'),
+        CLI.replace('ENTRYPOINT ["/llama-cli" ]', '# ENTRYPOINT ["/llama-cli" ]\nCMD ["/app/server"]'),
+    )
+    for text in near_misses:
+        result = run(tree({".devops/llama-cli.Dockerfile": text}), "deploy-dockerfile-healthcheck")
+        assert result.status == Status.FAIL, text

@@ -6,6 +6,7 @@ the final stage and the stages it is built FROM. Builder stages may run as root 
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import shlex
@@ -170,9 +171,66 @@ def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | 
     return None, unreadable
 
 
+_CLI_PROGRAM = re.compile(r"(^|[-_])cli$", re.IGNORECASE)
+# Anything that says the process listens: a subcommand or flag of a server, or a shell (whose script
+# could start anything). Any of them keeps the image judged.
+_LISTENS = re.compile(r"(?i)(^|[\s\-_/\"',\[])(serve|server|listen|daemon|start|run-server|web|api|http|grpc|"
+                      r"--?port|--?host|--bind|--addr(ess)?|-p)($|[\s=\"',\]:])")
+_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "tini", "dumb-init", "gosu", "su-exec", "env", "python", "python3",
+           "node", "java", "uvicorn", "gunicorn"}
+
+
+def _words(instruction) -> list[str]:
+    value = instruction.value.strip()
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+            return [str(w) for w in parsed] if isinstance(parsed, list) else []
+        except ValueError:
+            pass
+    try:
+        return shlex.split(value)
+    except ValueError:
+        return value.split()
+
+
+def cli_program(dockerfile: Dockerfile) -> str | None:
+    """The program of a command-line tool image, or None. Narrow on purpose: the shipped stages EXPOSE
+    nothing, the ENTRYPOINT (else the CMD) runs a program named `*-cli`/`*_cli`/`cli` directly (no shell
+    or interpreter in between), and neither it nor the CMD carries a port, host or server word. Such an
+    image (llama.cpp's llama-cli images) runs a command and exits: there is no server whose health a
+    HEALTHCHECK could check. A server named `-cli` that EXPOSEs a port or takes `serve`/`--port` is judged."""
+    shipped = _shipped(dockerfile)
+    if any(stage.all("EXPOSE") for stage in shipped):
+        return None
+    entrypoint = next((stage.all("ENTRYPOINT")[-1] for stage in reversed(shipped) if stage.all("ENTRYPOINT")), None)
+    cmd = next((stage.all("CMD")[-1] for stage in reversed(shipped) if stage.all("CMD")), None)
+    words = (_words(entrypoint) if entrypoint else []) + (_words(cmd) if cmd else [])
+    if not words:
+        return None
+    program = posixpath.basename(words[0])
+    if program in _SHELLS or not _CLI_PROGRAM.search(program.rsplit(".", 1)[0]):
+        return None
+    if any(_LISTENS.search(word) for word in words[1:]):
+        return None
+    return words[0]
+
+
 def rule_healthcheck(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles")
+    runnable, tools = [], []
     for dockerfile in _runnable(inv, outcome):
+        program = cli_program(dockerfile)
+        if program and not any(stage.all("HEALTHCHECK") for stage in _shipped(dockerfile)):
+            tools.append(f"{dockerfile.path} runs {program}")
+        else:
+            runnable.append(dockerfile)
+    if tools:
+        outcome.what += (f" (command-line images not judged, no server runs: {'; '.join(tools[:3])}"
+                         f"{' …' if len(tools) > 3 else ''})")
+        if not runnable and outcome.not_applicable is None:
+            outcome.not_applicable = "every Dockerfile builds a command-line tool image: " + "; ".join(tools[:3])
+    for dockerfile in runnable:
         checks = [i for stage in _shipped(dockerfile) for i in stage.all("HEALTHCHECK")]
         if checks and checks[0].value.strip().upper() != "NONE":
             outcome.good(dockerfile.path, checks[0].line, "HEALTHCHECK defined")
