@@ -92,3 +92,11 @@ def test_a_pattern_rule_and_an_included_makefile_are_read(run, tree):
     files = {".github/workflows/ci.yml": workflow("make test-unit"), "Makefile": "include tools.mk\n",
              "tools.mk": "test-%:\n\tgo test ./$*/...\n"}
     assert ci_tests(run, tree, files).status == Status.PASS
+
+
+def test_conditionals_and_define_blocks_do_not_cut_or_fake_a_recipe():
+    parsed = makefile.parse("Makefile", "define HELP\ntest: fake\n\tpytest\nendef\nX := 1\ntest: unit\n"
+                                        "ifeq ($(X),1)\n\tgo test ./...\nendif\nunit:\n\t@true\n")
+    assert parsed.rules["test"].prerequisites == ["unit"]
+    assert [command for _, command in parsed.rules["test"].recipe] == ["go test ./..."]
+    assert "fake" not in parsed.rules and parsed.variables["X"] == "1"

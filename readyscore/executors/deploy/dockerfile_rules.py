@@ -144,7 +144,7 @@ def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | 
     Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes count for an image
     only on a workload that runs it: its container image is a name the repository builds this
     Dockerfile as (image_refs.built_images), or the workload's manifest lives in the Dockerfile's own
-    component folder (`operator/Dockerfile` and `operator/config/manager/deployment.yaml`). A router's
+    component folder (kubebuilder's operator Dockerfile and the manager Deployment under its config folder). A router's
     probes say nothing about a sidecar or a loader image beside it. A Compose healthcheck counts only
     on a service that builds this Dockerfile or runs an image the repository's CI publishes: a postgres
     service's healthcheck says nothing about the image built here. When the probed workloads run an

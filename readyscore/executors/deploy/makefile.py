@@ -30,6 +30,7 @@ _TARGET_VARS = re.compile(r"^[^\s:=#][^:=#]*:\s*(?:export\s+)?[A-Za-z_][A-Za-z0-
 _INCLUDE = re.compile(r"^\s*-?(?:include|sinclude)\s+(.+)$")
 _VARIABLE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_.-]*)[)}]")
 _MAKE_WORD = re.compile(r"^(?:\$[({]MAKE[)}]|g?make)$")
+_CONDITIONALS = {"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif"}
 _COLLECT_ONLY = re.compile(r"\s--(collect-only|co)\b|\s--list\b")
 _SEPARATORS = re.compile(r"&&|\|\||;|\||\(|\)|`|\$\(")
 _ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -94,7 +95,17 @@ def _logical_lines(text: str):
 def parse(path: str, text: str) -> Makefile:
     makefile = Makefile(path)
     current: list[Rule] = []
+    in_define = False
     for number, line in _logical_lines(text[:MAX_BYTES]):
+        word = line.strip().split(" ", 1)[0]
+        if in_define:
+            in_define = word != "endef"
+            continue
+        if word in ("define", "override") and line.strip().startswith(("define ", "override define ")):
+            in_define = True
+            continue
+        if not line.startswith("\t") and word in _CONDITIONALS:
+            continue  # `ifeq` … `endif` around recipe lines: the recipe goes on
         if line.startswith("\t"):
             command = line.strip()
             if command and not command.startswith("#"):
