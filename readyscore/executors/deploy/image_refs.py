@@ -196,6 +196,13 @@ _BASE_VALUE = re.compile(r"(?i)\b[\w.-]*(base|builder|from)[\w.-]*\s*[:=]\s*[\"'
 
 def used_as_base(inv: Inventory, dockerfile: Dockerfile) -> str | None:
     """Where the repository starts another build FROM this Dockerfile's image (None when it does not)."""
+    key = f"used_as_base:{dockerfile.path}"
+    if key not in inv.cache:  # asked by each Dockerfile rule; the .github files are read once
+        inv.cache[key] = _used_as_base(inv, dockerfile)
+    return inv.cache[key]
+
+
+def _used_as_base(inv: Inventory, dockerfile: Dockerfile) -> str | None:
     tagged = {str(ref) for ref in built_images(inv, dockerfile) if ref.tag}
     if not tagged:
         return None
