@@ -75,6 +75,7 @@ class MakeCall:
     targets: list[str]
     directory: str | None = None
     file: str | None = None
+    dry_run: bool = False
 
 
 def _logical_lines(text: str):
@@ -184,6 +185,8 @@ def make_calls(command: str) -> list[MakeCall]:
                 option, value = "-C", word[2:]
             elif word.startswith("-f") and len(word) > 2 and not word.startswith("--"):
                 option, value = "-f", word[2:]
+            elif word in ("-n", "--dry-run", "--just-print", "--recon", "-q", "--question"):
+                call.dry_run = True  # prints or checks the commands, runs none
             elif word.startswith("-"):
                 continue  # -j5, --jobs=5, -k, --output-sync=target ...
             elif "=" in word:
@@ -256,6 +259,8 @@ class MakeReader:
         file_name = None
         if call.file:
             folder, file_name = posixpath.split(posixpath.join(folder, call.file))
+        if call.dry_run:
+            return Verdict(False, "a dry run (`make -n`) runs no commands")
         makefile = self.makefile(folder, file_name)
         shown = posixpath.normpath(posixpath.join(folder, file_name or "Makefile"))
         if makefile is None:
@@ -293,6 +298,8 @@ class MakeReader:
                 shown = match.group(0).rstrip(" -./")
                 return Verdict(True, f"`{target}` in {makefile.path} runs `{shown}`", makefile.path, number)
             for call in make_calls(expanded):
+                if call.dry_run:
+                    continue
                 folder = posixpath.dirname(makefile.path)
                 other = makefile if not (call.directory or call.file) else None
                 if other is None:
