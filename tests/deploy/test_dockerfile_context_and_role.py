@@ -222,3 +222,10 @@ def test_a_cli_named_program_that_listens_or_is_wrapped_is_judged(run, tree):
     for text in near_misses:
         result = run(tree({".devops/llama-cli.Dockerfile": text}), "deploy-dockerfile-healthcheck")
         assert result.status == Status.FAIL, text
+
+
+def test_a_named_dockerfiles_own_ignore_file_filters_a_build_from_an_excluded_folder(run, tree):
+    files = {"svc/api.Dockerfile": WHOLE_CONTEXT, ".dockerignore": "svc/\n"}
+    assert run(tree(files), "deploy-dockerignore").status == Status.FAIL
+    files["svc/api.Dockerfile.dockerignore"] = ".git\n"
+    assert run(tree(files), "deploy-dockerignore").status == Status.PASS
