@@ -140,6 +140,9 @@ _CI_NAMES = frozenset({"Makefile", "makefile", "Jenkinsfile", ".gitlab-ci.yml", 
                        "cloudbuild.yaml"})
 
 
+_TOOLBOX_ONLY = frozenset({"tests and test fixtures", "documentation", "benchmarks", "developer tooling"})
+
+
 def _may_be_ci(rel: str) -> bool:
     return (rel.startswith((".github/workflows/", ".circleci/", "azure-pipelines"))
             or posixpath.basename(rel) in _CI_NAMES)
@@ -156,9 +159,15 @@ def _deployed_paths(index: FileIndex, known: set[str], folders: set[str]) -> dic
 
     for entry in [f for f in index.files if _may_be_ci(f.rel) and any(matches(f.rel, g) for g in CI_GLOBS)]:
         text = index.read_text(entry.rel, limit=MAX_REFERENCE_BYTES)
+        # A Makefile is a developer's toolbox: its `test-e2e` applies test fixtures (kubeai) and its
+        # `apidocs` builds a docs image (kserve). It brings back no path scoped out as tests, docs,
+        # benchmarks or developer tooling; a pipeline still can, and so can a Makefile for an example.
+        toolbox = posixpath.basename(entry.rel) in ("Makefile", "makefile")
         for line in (text or "").splitlines():
             if _DEPLOY_VERB.search(line):  # `pytest examples/` runs a tutorial, it does not deploy it
                 for token in _PATH_TOKEN.findall(line):
+                    if toolbox and folder_reason(token.strip("'\"").lstrip("./") + "/x") in _TOOLBOX_ONLY:
+                        continue
                     note(token, f"built or applied by {entry.rel}")
     for entry in [f for f in index.files if posixpath.basename(f.rel) in KUSTOMIZATION_NAMES]:
         text = index.read_text(entry.rel, limit=MAX_REFERENCE_BYTES) or ""

@@ -7,7 +7,11 @@ what readyscore's file checks decide on, within a size budget per repository:
    .env files, go.mod / package.json / Cargo.toml / pyproject.toml / requirements*.txt;
    plus every .dockerignore and `*.Dockerfile` (outside the budget, so that adding them later did
    not change which other files fit: without them every whole-context COPY read as unignored and
-   llama.cpp's images as missing);
+   llama.cpp's images as missing); and, also outside the budget, the makefiles a CI pipeline may run:
+   the root Makefile and `*.mk`, and those in a folder the CI files name (`make -C backend/x test`,
+   `working-directory: server`), so that `make check` is judged by what its target runs; and the
+   `.github/*.yml` data files a workflow names (LocalAI's backend-matrix.yml, which says which builds
+   start FROM the base images CI pushes);
 2. the root README and SECURITY/RUNBOOK files;
 3. source files (Python, Go, TS/JS, Rust, C++) that build a server, name a credential or carry a
    provider-shaped key, smallest paths first.
@@ -32,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 MAX_FILE = 64 * 1024
 MAX_SERVER_FILE = 320 * 1024  # the file that builds the server is often the largest of the service
 BUDGET = 900 * 1024
+MAX_MAKEFILE = 256 * 1024
 DEPLOY = re.compile(r"(^|/)(Dockerfile[^/]*|[^/]*\.dockerfile|docker-compose[^/]*\.ya?ml|compose\.ya?ml|Chart\.yaml|"
                     r"values[^/]*\.yaml|kustomization\.ya?ml|go\.mod|package\.json|Cargo\.toml|pyproject\.toml|"
                     r"requirements[^/]*\.txt|\.env[^/]*|[^/]*\.tf|[^/]*\.tfvars|Jenkinsfile|\.gitlab-ci\.yml)$")
@@ -41,6 +46,7 @@ CODE = re.compile(r"\.(py|go|ts|tsx|js|mjs|rs|cpp|cc|hpp)$")
 SKIP = re.compile(r"(^|/)(node_modules|vendor|third_party|\.git)/|\.min\.js$|package-lock\.json$")
 SERVER = re.compile(r"ListenAndServe|http\.Serve\(|gin\.Default|gin\.New\(|chi\.NewRouter|echo\.New|express\(|Fastify\(|"
                     r"new Hono|Router::new|HttpServer::new|httplib::Server|FastAPI\(|Flask\(")
+MAKEFILE = re.compile(r"(^|/)(Makefile|GNUmakefile|makefile|[^/]*\.mk)$")
 RELEVANT = re.compile(r"(?i:api_?key|secret|password|token)\s*[:=]\s*[\"'`]|sk-[A-Za-z0-9]{20}|hf_[A-Za-z0-9]{20}")
 
 
@@ -50,10 +56,14 @@ def git(repo: Path, *args: str) -> bytes:
 
 def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
     listing = git(repo, "ls-tree", "-r", "-l", commit).decode().splitlines()
-    entries = []
+    entries, makefiles, ci_data = [], [], []
     for line in listing:
         meta, path = line.split("\t", 1)
         size = meta.split()[3]
+        if MAKEFILE.search(path) and size.isdigit() and int(size) <= MAX_MAKEFILE and not SKIP.search(path):
+            makefiles.append(path)  # LocalAI's root Makefile is 85 KB
+        elif re.fullmatch(r"\.github/[^/]+\.ya?ml", path) and size.isdigit() and int(size) <= MAX_MAKEFILE:
+            ci_data.append(path)
         limit = MAX_SERVER_FILE if CODE.search(path) else MAX_FILE
         if size.isdigit() and int(size) <= limit and not SKIP.search(path):
             entries.append((path, int(size)))
@@ -89,6 +99,15 @@ def select(repo: Path, commit: str) -> list[tuple[str, bytes]]:
             used += len(data)
     for path in ignores:
         chosen.append((path, git(repo, "show", f"{commit}:{path}")))
+    ci_text = "\n".join(git(repo, "show", f"{commit}:{path}").decode("utf-8", "replace")
+                        for path, _ in entries if path.startswith(".github/workflows/"))
+    for path in ci_data:
+        if path.rsplit("/", 1)[-1] in ci_text and path not in taken:
+            chosen.append((path, git(repo, "show", f"{commit}:{path}")))
+    for path in makefiles:
+        folder = path.rpartition("/")[0]
+        if not folder or folder in ci_text:
+            chosen.append((path, git(repo, "show", f"{commit}:{path}")))
     return sorted(chosen)
 
 

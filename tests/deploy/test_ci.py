@@ -48,7 +48,8 @@ def test_other_ci_systems_are_read(run, tree):
     gitlab = tree({".gitlab-ci.yml": "test:\n  script:\n    - python -m pytest\nscan:\n  script:\n    - trivy fs .\n"
                                      "deploy:\n  script:\n    - kubectl apply -k overlays/prod\n"})
     jenkins = tree({"Jenkinsfile": "pipeline {\n  stages {\n    // pytest would go here\n"
-                                   "    stage('t') { steps { sh 'make test' } }\n  }\n}\n"})
+                                   "    stage('t') { steps { sh 'make test' } }\n  }\n}\n",
+                    "Makefile": "test:\n\tpython -m pytest\n"})  # make test counts through its Makefile
     assert run(gitlab, "deploy-ci-tests").status == Status.PASS
     assert run(gitlab, "deploy-ci-security-scan").evidence[0].line == 6
     assert run(gitlab, "deploy-ci-deploys").status == Status.PASS

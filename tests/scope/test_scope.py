@@ -225,3 +225,20 @@ def test_a_benchmark_scrape_config_below_an_include_collects_no_metrics(tmp_path
     assert narrow.status == Status.FAIL
     named, _ = run(root, "deploy-metrics-collected", ProjectConfig(scope={"include": ["examples/server/bench/**"]}))
     assert named.status == Status.PASS
+
+
+def test_a_makefiles_test_target_does_not_bring_test_fixtures_in(tmp_path):
+    """kubeai's Makefile applies test/e2e manifests in `test-e2e`; kserve's builds docs/apis/Dockerfile.
+    A Makefile is a developer's toolbox: those stay scoped out. The same line in a pipeline, or a
+    Makefile applying an example, still brings the path in."""
+    files = {"deploy/api.yaml": GOOD_DEPLOYMENT, "test/e2e/k6-pod.yaml": TUTORIAL_DAEMONSET,
+             "examples/router-deploy.yaml": TUTORIAL_DAEMONSET.replace("device-plugin", "router")}
+    makefile = write(tmp_path / "make", {**files, "Makefile": "test-e2e:\n\tkubectl apply -f test/e2e/k6-pod.yaml\n"})
+    outcome, ctx = run(makefile, "deploy-k8s-liveness-probe")
+    assert outcome.status == Status.PASS, outcome.message
+    assert ctx.sections["scope"]["brought_back_in"] == []
+    pipeline = write(tmp_path / "ci", {**files, ".github/workflows/e2e.yml":
+                                       "on: push\njobs: {t: {runs-on: x, steps: [{run: kubectl apply -f test/e2e/k6-pod.yaml}]}}\n"})
+    assert run(pipeline, "deploy-k8s-liveness-probe")[0].status == Status.FAIL
+    example = write(tmp_path / "ex", {**files, "Makefile": "deploy:\n\tkubectl apply -f examples/router-deploy.yaml\n"})
+    assert run(example, "deploy-k8s-liveness-probe")[0].status == Status.FAIL

@@ -7,8 +7,10 @@ GitHub Actions `uses:` references are read from the parsed YAML so each can cite
 
 from __future__ import annotations
 
+import posixpath
 import re
 
+from readyscore.executors.deploy import makefile
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.inventory import CiFile, Inventory
 from readyscore.executors.deploy.yamldoc import YList, YMap
@@ -19,10 +21,12 @@ NO_CI = "no CI pipeline in the tree (repo-ci-pipeline reports that once)"
 # `(?!\w)` keeps a tool's name inside a variable from counting as running it (`PYTEST_FLAGS: ...`,
 # `export PYTEST_MAXFAIL=3`); `_found` keeps a scanner's name at the end of a path from counting
 # (`rm -rf /opt/hostedtoolcache/CodeQL`) while `github/codeql-action/init@v3` still does.
+# `make test` is not here: a make call counts only when the Makefile's target runs one of these
+# (makefile.py), because `check:` is often linters only.
 TESTS = re.compile(
-    r"\b(py\.?test|python\d?(\.\d+)? -m (pytest|unittest)|tox\b|nox\b|hatch (test|run test)|make (test|check)\b|"
+    r"\b(py\.?test|python\d?(\.\d+)? -m (pytest|unittest)|tox\b|nox\b|hatch (test|run test)|"
     r"(npm|yarn|pnpm|bun)( run)? test\b|go test\b|cargo (test|nextest)\b|mvn .*\b(test|verify)\b|gradlew? .*\btest\b|"
-    r"dotnet test\b|rspec\b|jest\b|vitest\b|phpunit\b|ctest\b)(?!\w)", re.IGNORECASE)
+    r"dotnet test\b|rspec\b|jest\b|vitest\b|playwright test\b|ginkgo\s+(run\b|-|\./)|phpunit\b|ctest\b)(?!\w)", re.IGNORECASE)
 SECURITY_SCAN = re.compile(
     r"\b(bandit|pip-audit|safety (check|scan)|trivy|grype|snyk|semgrep|codeql|gitleaks|trufflehog|checkov|tfsec|"
     r"kics|zaproxy|owasp/zap|zap-(baseline|full-scan)|osv-scanner|dependency-review-action|anchore/scan-action|"
@@ -61,6 +65,75 @@ def _command_lines(ci: CiFile):
             yield number, stripped
 
 
+_SHELL_STEP = re.compile(r"\b(sh|bat|powershell)\s*\(?\s*(['\"])(.+?)\2")
+_CD = re.compile(r"^cd\s+([\w./-]+)\s*(&&|;|$)")
+
+
+def _step_workdirs(ci: CiFile) -> dict[int, str]:
+    """Line -> the working directory a GitHub Actions `run:` line executes in: the step's
+    `working-directory`, else the job's or the workflow's `defaults.run.working-directory`, changed by a
+    plain `cd dir` line earlier in the same run block. Lines outside any step run at the root."""
+    found: dict[int, str] = {}
+    data = ci.data
+    if ci.system != "github-actions" or not isinstance(data, YMap) or not isinstance(data.get("jobs"), YMap):
+        return found
+    lines = ci.text.splitlines()
+
+    def default(holder: object) -> str | None:
+        run = holder.get("defaults", {}).get("run", {}) if isinstance(holder, YMap) else {}
+        value = run.get("working-directory") if isinstance(run, dict) else None
+        return value if isinstance(value, str) else None
+
+    top = default(data)
+    for job in data["jobs"].values():
+        if not isinstance(job, YMap) or not isinstance(job.get("steps"), YList):
+            continue
+        job_dir = default(job) or top
+        for step in job["steps"]:
+            if not isinstance(step, YMap) or not isinstance(step.get("run"), str):
+                continue
+            workdir = step.get("working-directory") if isinstance(step.get("working-directory"), str) else job_dir
+            workdir = workdir or "."
+            if "${{" in workdir:
+                workdir = "${{"  # decided at run time: no Makefile can be named
+            start = step.line_of("run")
+            for number in range(start, min(start + step["run"].count("\n") + 2, len(lines) + 1)):
+                found[number] = workdir
+                cd = _CD.match(lines[number - 1].strip())
+                if cd and workdir != "${{" and cd.group(2) != "&&" and "$" not in cd.group(1):
+                    workdir = posixpath.normpath(posixpath.join(workdir, cd.group(1)))
+    return found
+
+
+def _make_runs_tests(reader: makefile.MakeReader, line: str, workdir: str) -> tuple[bool, str]:
+    """(whether a make call on this line runs tests, what was found); (False, '') when it makes none."""
+    line = re.sub(r"^(-\s*)?(run|script):\s*", "", line)
+    cd = _CD.match(line)
+    if cd and cd.group(2) and "$" not in cd.group(1):
+        workdir = posixpath.normpath(posixpath.join(workdir, cd.group(1)))
+    quoted = _SHELL_STEP.search(line)  # Jenkins `sh 'make test'`: the command is the quoted text
+    calls = makefile.make_calls(quoted.group(3) if quoted else line)
+    notes = []
+    for call in calls:
+        if workdir == "${{":
+            notes.append("make in a working directory set at run time")
+            continue
+        verdict = reader.judge(call, workdir)
+        if verdict.runs_tests:
+            return True, verdict.detail
+        notes.append(verdict.detail)
+    return False, "; ".join(notes)
+
+
+def _continued(lines: list[str], number: int) -> str:
+    """The command starting at `number` with its backslash-continued lines (`make \\` then targets)."""
+    text, index = lines[number - 1].strip(), number
+    while text.endswith("\\") and index < len(lines) and index - number < 20:
+        text = text[:-1] + " " + lines[index].strip()
+        index += 1
+    return text
+
+
 def _found(pattern: re.Pattern[str], line: str) -> re.Match[str] | None:
     for match in pattern.finditer(line):
         before = line[match.start() - 1] if match.start() else ""
@@ -78,14 +151,25 @@ def rule_pipeline_runs(inv: Inventory, what: str) -> RuleOutcome:
         return outcome
     pattern = {"tests": TESTS, "security_scan": SECURITY_SCAN, "deploys": DEPLOY}[what]
     partial = []
+    reader = makefile.MakeReader(inv.all_files or inv.files, TESTS)
+    unconfirmed: list[str] = []  # make calls whose Makefile target runs no tests (or cannot be read)
     for ci in inv.ci:
         if what == "deploys" and any(THROWAWAY_CLUSTER.search(line) for _, line in _command_lines(ci)):
             continue
+        workdirs = _step_workdirs(ci) if what == "tests" else {}
+        lines = ci.text.splitlines()
         for number, line in _command_lines(ci):
             match = _found(pattern, line)
             if match:
                 outcome.good(ci.path, number, f"{ci.system}: `{match.group(0)}`")
                 break
+            if what == "tests" and re.search(r"\b(g?make|\$\(MAKE\))\b", line):
+                runs, detail = _make_runs_tests(reader, _continued(lines, number), workdirs.get(number, "."))
+                if runs:
+                    outcome.good(ci.path, number, f"{ci.system}: make: {detail}")
+                    break
+                if detail and len(unconfirmed) < 3:
+                    unconfirmed.append(f"{ci.path}:{number}: {detail}")
             if what == "deploys" and (publish := PUBLISH.search(line)):
                 partial.append((ci, number, publish.group(0)))
     if what == "deploys" and not outcome.findings:
@@ -106,8 +190,9 @@ def rule_pipeline_runs(inv: Inventory, what: str) -> RuleOutcome:
     if not outcome.findings:
         label = {"tests": "runs the tests", "security_scan": "runs a security scan (SAST, dependency or image scan)",
                  "deploys": "deploys"}[what]
+        seen_make = f" (make calls not counted: {'; '.join(unconfirmed)})" if unconfirmed else ""
         for ci in inv.ci:
-            outcome.bad(ci.path, 1, f"{ci.system}: nothing here {label}")
+            outcome.bad(ci.path, 1, f"{ci.system}: nothing here {label}{seen_make}")
     elif all(f.score < 1 for f in outcome.findings if f.ok):
         # Weaker evidence only: partial credit, never a gate pass.
         for finding in outcome.findings:

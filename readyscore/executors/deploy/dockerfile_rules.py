@@ -6,6 +6,7 @@ the final stage and the stages it is built FROM. Builder stages may run as root 
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import shlex
@@ -13,6 +14,7 @@ import shlex
 from readyscore.executors.deploy.compose import built_from
 from readyscore.executors.deploy.dockerfile import Dockerfile, Stage
 from readyscore.executors.deploy.findings import RuleOutcome
+from readyscore.executors.deploy.image_refs import built_images, runs_image, used_as_base
 from readyscore.executors.deploy.inventory import Inventory
 from readyscore.executors.deploy.k8s import containers, judge_image, serving_workloads
 from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
@@ -62,13 +64,38 @@ def is_data_image(dockerfile: Dockerfile) -> bool:
             and not any(stage.all("ENTRYPOINT") or stage.all("CMD") for stage in shipped))
 
 
+def base_image_use(inv: Inventory, dockerfile: Dockerfile) -> str | None:
+    """Where the repository builds on this Dockerfile's image, when it is a base image: its shipped
+    stages set no ENTRYPOINT or CMD (it runs nothing of its own) and another Dockerfile starts FROM the
+    image CI tags it as, or CI passes that tag as a base/builder image. A base image is a toolchain
+    other builds start from: it is judged in the images built on it, not for user, stages or health."""
+    if any(stage.all("ENTRYPOINT") or stage.all("CMD") for stage in _shipped(dockerfile)):
+        return None
+    return used_as_base(inv, dockerfile)
+
+
+def _not_base_images(inv: Inventory, outcome: RuleOutcome, dockerfiles: list[Dockerfile]) -> list[Dockerfile]:
+    kept, bases = [], []
+    for dockerfile in dockerfiles:
+        where = base_image_use(inv, dockerfile)
+        if where:
+            bases.append(f"{dockerfile.path} ({where})")
+        else:
+            kept.append(dockerfile)
+    if bases:
+        outcome.what += f" (base images not judged: {'; '.join(bases[:3])}{' …' if len(bases) > 3 else ''})"
+        if dockerfiles and not kept and outcome.not_applicable is None:
+            outcome.not_applicable = "every Dockerfile builds a base image other builds start FROM: " + "; ".join(bases[:3])
+    return kept
+
+
 def _runnable(inv: Inventory, outcome: RuleOutcome) -> list[Dockerfile]:
     usable = _dockerfiles(inv, outcome)
     runnable = [d for d in usable if not is_data_image(d)]
     if usable and not runnable:
         outcome.not_applicable = ("every Dockerfile builds a data image (FROM scratch, no ENTRYPOINT or CMD): "
                                   "nothing runs")
-    return runnable
+    return _not_base_images(inv, outcome, runnable)
 
 
 def _user_of(value: str) -> str:
@@ -114,15 +141,26 @@ def _published_here(inv: Inventory, image: object) -> bool:
 def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | None, bool]:
     """(where health is checked for this image's containers, whether that could not be decided).
 
-    Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes on the tree's workloads
-    count for its images. A Compose healthcheck counts only on a service that builds this Dockerfile or runs
-    an image the repository's CI publishes: a postgres service's healthcheck says nothing about the image
-    built here. When workloads exist that could not be read (Helm templates, templated YAML), the probes
-    may be there: not decided."""
+    Kubernetes ignores HEALTHCHECK and probes the containers it runs, so probes count for an image
+    only on a workload that runs it: its container image is a name the repository builds this
+    Dockerfile as (image_refs.built_images), or the workload's manifest lives in the Dockerfile's own
+    component folder (kubebuilder's operator Dockerfile and the manager Deployment under its config folder). A router's
+    probes say nothing about a sidecar or a loader image beside it. A Compose healthcheck counts only
+    on a service that builds this Dockerfile or runs an image the repository's CI publishes: a postgres
+    service's healthcheck says nothing about the image built here. When the probed workloads run an
+    image not established to be this one, the missing HEALTHCHECK is not excused; when workloads could
+    not be read (Helm templates, templated YAML), the probes may be there: not decided."""
+    refs = built_images(inv, dockerfile)
+    folder = posixpath.dirname(dockerfile.path)
     for obj in serving_workloads(inv):
         for container, _ in containers(obj):
-            if isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict):
-                return f"{obj.path} ({obj.where} has probes)", False
+            if not (isinstance(container.get("livenessProbe"), dict) or isinstance(container.get("readinessProbe"), dict)):
+                continue
+            image = container.get("image")
+            if runs_image(image, refs):
+                return f"{obj.path} ({obj.where} runs {image}, built from this Dockerfile, and has probes)", False
+            if folder and obj.path.startswith(f"{folder}/"):
+                return f"{obj.path} ({obj.where}, in this Dockerfile's component folder, has probes)", False
     for compose in inv.compose:
         for name, service in compose.services.items():
             if (isinstance(service, dict) and isinstance(service.get("healthcheck"), dict)
@@ -133,9 +171,66 @@ def _orchestrator_probes(inv: Inventory, dockerfile: Dockerfile) -> tuple[str | 
     return None, unreadable
 
 
+_CLI_PROGRAM = re.compile(r"(^|[-_])cli$", re.IGNORECASE)
+# Anything that says the process listens: a subcommand or flag of a server, or a shell (whose script
+# could start anything). Any of them keeps the image judged.
+_LISTENS = re.compile(r"(?i)(^|[\s\-_/\"',\[])(serve|server|listen|daemon|start|run-server|web|api|http|grpc|"
+                      r"--?port|--?host|--bind|--addr(ess)?|-p)($|[\s=\"',\]:])")
+_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "tini", "dumb-init", "gosu", "su-exec", "env", "python", "python3",
+           "node", "java", "uvicorn", "gunicorn"}
+
+
+def _words(instruction) -> list[str]:
+    value = instruction.value.strip()
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+            return [str(w) for w in parsed] if isinstance(parsed, list) else []
+        except ValueError:
+            pass
+    try:
+        return shlex.split(value)
+    except ValueError:
+        return value.split()
+
+
+def cli_program(dockerfile: Dockerfile) -> str | None:
+    """The program of a command-line tool image, or None. Narrow on purpose: the shipped stages EXPOSE
+    nothing, the ENTRYPOINT (else the CMD) runs a program named `*-cli`/`*_cli`/`cli` directly (no shell
+    or interpreter in between), and neither it nor the CMD carries a port, host or server word. Such an
+    image (llama.cpp's llama-cli images) runs a command and exits: there is no server whose health a
+    HEALTHCHECK could check. A server named `-cli` that EXPOSEs a port or takes `serve`/`--port` is judged."""
+    shipped = _shipped(dockerfile)
+    if any(stage.all("EXPOSE") for stage in shipped):
+        return None
+    entrypoint = next((stage.all("ENTRYPOINT")[-1] for stage in reversed(shipped) if stage.all("ENTRYPOINT")), None)
+    cmd = next((stage.all("CMD")[-1] for stage in reversed(shipped) if stage.all("CMD")), None)
+    words = (_words(entrypoint) if entrypoint else []) + (_words(cmd) if cmd else [])
+    if not words:
+        return None
+    program = posixpath.basename(words[0])
+    if program in _SHELLS or not _CLI_PROGRAM.search(program.rsplit(".", 1)[0]):
+        return None
+    if any(_LISTENS.search(word) for word in words[1:]):
+        return None
+    return words[0]
+
+
 def rule_healthcheck(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles")
+    runnable, tools = [], []
     for dockerfile in _runnable(inv, outcome):
+        program = cli_program(dockerfile)
+        if program and not any(stage.all("HEALTHCHECK") for stage in _shipped(dockerfile)):
+            tools.append(f"{dockerfile.path} runs {program}")
+        else:
+            runnable.append(dockerfile)
+    if tools:
+        outcome.what += (f" (command-line images not judged, no server runs: {'; '.join(tools[:3])}"
+                         f"{' …' if len(tools) > 3 else ''})")
+        if not runnable and outcome.not_applicable is None:
+            outcome.not_applicable = "every Dockerfile builds a command-line tool image: " + "; ".join(tools[:3])
+    for dockerfile in runnable:
         checks = [i for stage in _shipped(dockerfile) for i in stage.all("HEALTHCHECK")]
         if checks and checks[0].value.strip().upper() != "NONE":
             outcome.good(dockerfile.path, checks[0].line, "HEALTHCHECK defined")
@@ -156,7 +251,7 @@ def rule_healthcheck(inv: Inventory) -> RuleOutcome:
 
 def rule_multistage(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles")
-    for dockerfile in _dockerfiles(inv, outcome):
+    for dockerfile in _not_base_images(inv, outcome, _dockerfiles(inv, outcome)):
         copies_from = [i for i in dockerfile.final.all("COPY") if "--from=" in i.value]
         if len(dockerfile.stages) > 1 and (copies_from or dockerfile.stage_named(dockerfile.final.image_resolved)):
             outcome.good(dockerfile.path, dockerfile.final.line, f"{len(dockerfile.stages)} stages")
@@ -215,6 +310,48 @@ def _copies_whole_context(dockerfile: Dockerfile) -> int | None:
     return None
 
 
+def _ignore_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go filepath.Match plus `**`) as a regex over a slash path."""
+    parts = pattern.split("/")
+    regex = ""
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "**":
+            regex += ".*" if last else "(?:[^/]*/)*"
+            continue
+        regex += "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in part)
+        regex += "" if last else "/"
+    return re.compile(regex + "$")
+
+
+def _ignore_excludes(inv: Inventory, ignore: str, folder: str) -> bool:
+    """Whether the .dockerignore at `ignore` names `folder` (or a folder above it) as excluded: the last
+    matching line wins, and a later `!` exception that reaches inside the folder keeps it."""
+    text = inv.files.read_text(ignore, limit=256 * 1024) if inv.files is not None else None
+    if not text:
+        return False
+    base = posixpath.dirname(ignore)
+    target = posixpath.relpath(folder, base) if base else folder
+    parents = [target.rsplit("/", depth)[0] for depth in range(target.count("/"), -1, -1)]
+    excluded = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        pattern = posixpath.normpath(line.lstrip("!").strip().lstrip("/")).rstrip("/")
+        if pattern in (".", ""):
+            continue
+        matcher = _ignore_pattern(pattern)
+        if negated and (pattern.startswith(target + "/") or any(matcher.match(p) for p in parents)):
+            excluded = False
+        elif not negated and pattern in parents:
+            # Only a pattern naming the folder outright: an allow-list (`*` then `!app`) excludes the
+            # Dockerfile's folder too, and a build from the root is exactly what it is written for.
+            excluded = True
+    return excluded
+
+
 def rule_dockerignore(inv: Inventory) -> RuleOutcome:
     outcome = RuleOutcome(what="Dockerfiles that copy the whole build context")
     contexts = {posixpath.dirname(p) for p in inv.dockerignores}
@@ -231,14 +368,20 @@ def rule_dockerignore(inv: Inventory) -> RuleOutcome:
             continue
         folder = posixpath.dirname(dockerfile.path)
         own = f"{dockerfile.path}.dockerignore"
-        if folder in contexts or own in inv.dockerignores or "" in contexts:
+        # The root .dockerignore filters a build from the root, unless it excludes this Dockerfile's very
+        # folder: then the build cannot be from the root (it would have nothing to COPY), its context is
+        # the folder itself, which has no .dockerignore of its own.
+        root_excludes = "" in contexts and folder and folder not in contexts and _ignore_excludes(inv, ".dockerignore", folder)
+        if folder in contexts or own in inv.dockerignores or ("" in contexts and not root_excludes):
             outcome.good(dockerfile.path, line, "copies the whole context, filtered by a .dockerignore")
         else:
             shipped = any(i.line == line for stage in _shipped(dockerfile) for i in stage.instructions)
             where = ("the image" if shipped
                      else "a build stage and its cache (the shipped image gets only what is copied out of it)")
+            why = (f" (the root .dockerignore excludes {folder}/ itself, so it is not this build's: the context "
+                   "is the Dockerfile's folder)") if root_excludes else ""
             outcome.bad(dockerfile.path, line, "copies the whole build context with no .dockerignore "
-                                               f"(.git, .env and local secrets end up in {where})")
+                                               f"(.git, .env and local secrets end up in {where}){why}")
     if outcome.not_applicable is None and not outcome.findings:
         outcome.not_applicable = "no Dockerfile copies the whole build context"
     return outcome
