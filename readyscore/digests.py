@@ -28,6 +28,9 @@ FORMAT = "readyscore-digests"
 VERSION = 1
 RACY_NS = 3_000_000_000  # coarser than any common file system's timestamp granularity (FAT: 2 s)
 CHUNK = 1024 * 1024
+# One table per audited root; past this many (CI checkouts in ever-new folders), the least recently
+# written go, so the cache folder cannot grow without bound.
+MAX_ROOTS = 32
 
 Signature = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
 
@@ -67,6 +70,20 @@ def atomic_write_text(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def prune(folder: Path, keep: int = MAX_ROOTS) -> None:
+    """Remove all but the `keep` most recently written JSON files of `folder` (best effort)."""
+    try:
+        files = sorted((entry.stat().st_mtime_ns, entry.path) for entry in os.scandir(folder)
+                       if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False))
+    except OSError:
+        return
+    for _, path in files[:-keep] if len(files) > keep else []:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def table_name(root: Path) -> str:
@@ -140,3 +157,5 @@ class DigestTable:
             atomic_write_text(self.path, json.dumps(body, separators=(",", ":")))
         except OSError as exc:
             self.problem = f"digest table not saved ({type(exc).__name__})"
+            return
+        prune(self.path.parent)

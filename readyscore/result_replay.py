@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from readyscore import paths
-from readyscore.digests import DigestTable, atomic_write_text, table_name
+from readyscore.digests import DigestTable, atomic_write_text, prune, table_name
 from readyscore.model import Result, Source, Status
 
 if TYPE_CHECKING:
@@ -226,6 +226,7 @@ def record(replay: Replay, plan: Plan, outcome: RunOutcome, ctx: AuditContext,
         try:
             body = _record_body(replay, plan, outcome, ctx, as_reported)
             atomic_write_text(replay.path, json.dumps(body, separators=(",", ":")))
+            prune(replay.path.parent)
         except _NotExact as exc:
             why = str(exc)
         except (OSError, TypeError, ValueError) as exc:

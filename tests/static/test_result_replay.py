@@ -20,7 +20,7 @@ from static_helpers import write_tree
 from readyscore import engine
 from readyscore.catalog import load_catalog
 from readyscore.config import AuditOptions, ProjectConfig, load_profile
-from readyscore.digests import RACY_NS, DigestTable, digest_bytes
+from readyscore.digests import RACY_NS, DigestTable, digest_bytes, prune
 from readyscore.executors.static.cache import content_hash
 from readyscore.model import Source
 
@@ -190,3 +190,14 @@ def test_a_digest_table_of_another_root_is_not_used(tmp_path):
                                       "entries": {"a.txt": [3, 0, 0, 0, 0, "0" * 40]}}))
     table = DigestTable(table_path, root)
     assert table.entries == {} and "another" in table.problem
+
+
+def test_the_cache_keeps_only_the_most_recent_roots(tmp_path):
+    folder = tmp_path / "results-v1"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"{i}.json").write_text("{}")
+        os.utime(folder / f"{i}.json", ns=(i * 10**9, i * 10**9))
+    (folder / "notes.txt").write_text("not ours")
+    prune(folder, keep=3)
+    assert sorted(p.name for p in folder.iterdir()) == ["2.json", "3.json", "4.json", "notes.txt"]
