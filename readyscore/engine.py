@@ -23,6 +23,7 @@ from readyscore.config import AuditOptions, Profile, ProjectConfig
 from readyscore.executors import registry
 from readyscore.executors.base import AuditCancelled, AuditContext, Executor
 from readyscore.files import matches
+from readyscore.gcpause import audit_thresholds
 from readyscore.model import CheckSpec, Result, Source, Status
 from readyscore.redact import Redactor
 from readyscore.claims.records import ClaimRecord
@@ -355,6 +356,12 @@ def _redacted_evidence(evidence, redactor: Redactor):
 def audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: AuditOptions,
           progress: Progress | None = None, cancel: threading.Event | None = None) -> Report:
     """The whole audit: plan, run, suppress, score. Never raises for a check's failure."""
+    with audit_thresholds():  # the collector's defaults cost seconds of CPU on a large tree
+        return _audit(catalog, profile, project, options, progress, cancel)
+
+
+def _audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: AuditOptions,
+           progress: Progress | None, cancel: threading.Event | None) -> Report:
     ctx = AuditContext(profile=profile, options=options, project=project)
     if cancel is not None:
         ctx.cancel = cancel
