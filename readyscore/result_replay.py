@@ -201,21 +201,34 @@ def _load(replay: Replay, plan: Plan, ctx: AuditContext) -> dict[str, Result] | 
         secret_limit = int(record["secret_read_limit"])
         if not isinstance(sections, dict) or set(results) != {c.spec.id for c in plan.runnable}:
             return None
-    except (KeyError, TypeError, ValueError, ValidationError):
-        return None
+        _check_skip_state(skip_state)
+    except (AttributeError, KeyError, TypeError, ValueError, ValidationError):
+        return None  # a record of the right key but the wrong shape: never trusted, never fatal
     index = ctx.files
     for rel, line, start, end in secrets:
+        if rel not in index.stats:
+            return None  # only files of this tree are read back
         text = index.read_text(rel, limit=secret_limit)
         lines = text.split("\n") if text is not None else []
         if not 0 < line <= len(lines):
             return None  # cannot happen for an unchanged file; never replay without its secrets
         ctx.redactor.add(lines[line - 1].rstrip("\r")[start:end])
-    try:
-        index.restore_skip_state(skip_state)
-    except (KeyError, TypeError, ValueError):
-        return None
+    index.restore_skip_state(skip_state)
     ctx.sections.update({k: v for k, v in sections.items() if k != SECTION})
     return results
+
+
+def _check_skip_state(state: Any) -> None:
+    """ValueError unless `state` has the shape FileIndex.skip_state() gives."""
+    ok = (isinstance(state, dict) and isinstance(state.get("skipped"), dict)
+          and all(isinstance(k, str) and type(v) is int for k, v in state["skipped"].items())
+          and isinstance(state.get("examples"), dict)
+          and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+                  for k, v in state["examples"].items())
+          and isinstance(state.get("once"), list)
+          and all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in state["once"]))
+    if not ok:
+        raise ValueError("not a skip state")
 
 
 def record(replay: Replay, plan: Plan, outcome: RunOutcome, ctx: AuditContext,

@@ -136,6 +136,14 @@ def test_damaged_or_foreign_records_are_ignored(catalog, tree, cache_dir, monkey
     foreign = audit(catalog, tree)
     assert replay_state(foreign) == "recorded" and comparable(foreign) == comparable(cold)
     assert replay_state(audit(catalog, tree)) == "replayed"
+    # The right key, the wrong shape in each part: ignored, never fatal.
+    record_path = next((cache_dir / "results-v1").iterdir())
+    good = json.loads(record_path.read_text())
+    for part, bad in [("results", []), ("sections", "x"), ("skipped", {"skipped": [], "examples": 1, "once": 2}),
+                      ("secrets", [["a.py", "x", 0, 1]]), ("results", {"static-secrets": {"status": "no"}})]:
+        record_path.write_text(json.dumps({**good, part: bad}))
+        shaped = audit(catalog, tree)
+        assert replay_state(shaped) == "recorded" and comparable(shaped) == comparable(cold), part
 
 
 def test_a_changed_setting_is_not_replayed(catalog, tree):
