@@ -101,7 +101,9 @@ def main() -> None:
         print(f"{'bandit -r TREE':27s}{b:8.2f}s{'':8s}{bc:8.2f}s")
         print(f"{'readyscore audit, cold':27s}{c:8.2f}s{c / b:7.2f}x{cc:8.2f}s   (goal <= 0.6x)")
         print(f"{'readyscore audit, warm':27s}{w:8.2f}s{w / b:7.2f}x{wc:8.2f}s   (goal <= 0.1x)")
-        print(f"bandit files scanned by readyscore: {scanned}; warm cache hits: {section['bandit']['cache_hits']}; "
+        replay = report.get("sections", {}).get("file_cache", {}).get("results")
+        print(f"bandit files scanned by readyscore: {scanned}; warm run's results: {replay} "
+              f"(replayed: the recorded cold run's results and sections); "
               f"load average at the start {start_load:.1f}, at the end {load:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from readyscore import frameworks, waivers
+from readyscore import frameworks, result_replay, waivers
 from readyscore.catalog import Catalog
 from readyscore.config import AuditOptions, Profile, ProjectConfig
 from readyscore.executors import registry
 from readyscore.executors.base import AuditCancelled, AuditContext, Executor
 from readyscore.files import matches
+from readyscore.gcpause import audit_thresholds
 from readyscore.model import CheckSpec, Result, Source, Status
 from readyscore.redact import Redactor
 from readyscore.claims.records import ClaimRecord
@@ -157,15 +158,23 @@ def _run_one(check: PlannedCheck, ctx: AuditContext, out: queue.Queue) -> None:
     out.put((check.spec.id, result))
 
 
-def run_checks(plan: Plan, ctx: AuditContext, progress: Progress | None = None) -> RunOutcome:
-    """Run every runnable check, phase by phase. Ctrl-C keeps what finished."""
+def run_checks(plan: Plan, ctx: AuditContext, progress: Progress | None = None,
+               replayed: dict[str, Result] | None = None) -> RunOutcome:
+    """Run every runnable check, phase by phase. Ctrl-C keeps what finished. A check whose result
+    is `replayed` (readyscore/result_replay.py) is not run: that result stands."""
     progress = progress or Progress()
     results: dict[str, Result] = {}
     for check in plan.checks:
         if check.skip_reason is not None:
             results[check.spec.id] = Result.not_evaluated(check.spec.id, check.skip_reason)
-    runnable = plan.runnable
-    progress.on_start(len(runnable))
+    progress.on_start(len(plan.runnable))
+    runnable = []
+    for check in plan.runnable:
+        if replayed is not None and check.spec.id in replayed:
+            results[check.spec.id] = replayed[check.spec.id]
+            progress.on_done(check, results[check.spec.id])
+        else:
+            runnable.append(check)
     deadline = time.monotonic() + ctx.options.deadline_s
     incomplete: str | None = None
     by_phase: dict[int, list[PlannedCheck]] = {}
@@ -330,6 +339,12 @@ def build_report(plan: Plan, outcome: RunOutcome, ctx: AuditContext, started_at:
     return printable(report)  # a file name that is not UTF-8 must not cost the whole report
 
 
+def _as_reported(res: Result, redactor: Redactor) -> Result:
+    """A result with its message and evidence redacted as build_report shows them."""
+    return res.model_copy(update={"message": redactor.redact(res.message) or "",
+                                  "evidence": [_redacted_evidence(e, redactor) for e in res.evidence]})
+
+
 def _redacted_evidence(evidence, redactor: Redactor):
     return evidence.model_copy(update={
         "message": redactor.redact(evidence.message) or "",
@@ -341,13 +356,23 @@ def _redacted_evidence(evidence, redactor: Redactor):
 def audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: AuditOptions,
           progress: Progress | None = None, cancel: threading.Event | None = None) -> Report:
     """The whole audit: plan, run, suppress, score. Never raises for a check's failure."""
+    with audit_thresholds():  # the collector's defaults cost seconds of CPU on a large tree
+        return _audit(catalog, profile, project, options, progress, cancel)
+
+
+def _audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: AuditOptions,
+           progress: Progress | None, cancel: threading.Event | None) -> Report:
     ctx = AuditContext(profile=profile, options=options, project=project)
     if cancel is not None:
         ctx.cancel = cancel
     _ = ctx.api_key  # registers the key with the redactor before any check can echo it
     plan = plan_audit(catalog, profile, options)
     started_at = dt.datetime.now(dt.timezone.utc)
-    outcome = run_checks(plan, ctx, progress)
+    replay = result_replay.prepare(plan, ctx)
+    replayed = replay.replayed if replay is not None else None
+    outcome = run_checks(plan, ctx, progress, replayed)
+    if replay is not None and replayed is None:
+        result_replay.record(replay, plan, outcome, ctx, lambda res: _as_reported(res, ctx.redactor))
     # Scoring's rules, in order: the strength rule on each verdict (before the judges, so a claim
     # is never substantiated by a mention), the judges, then waivers on the findings.
     outcome.results.update(grade_all(_scored_checks(plan), outcome.results))

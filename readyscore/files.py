@@ -88,6 +88,8 @@ class FileIndex:
         self._root_text = str(root)  # os.path.join on strings: a Path per read costs more than the read
         self.exclude = list(exclude or [])
         self.files: list[FileEntry] = []
+        # rel -> (size, mtime_ns, ctime_ns, inode, device), as the walk saw it (readyscore/digests.py).
+        self.stats: dict[str, tuple[int, int, int, int, int]] = {}
         self.skipped: Counter[str] = Counter()
         self.skipped_examples: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -128,7 +130,8 @@ class FileIndex:
                         # A link can point anywhere, including above the root or at itself.
                         self._skip("symlink", rel)
                         continue
-                    mode = entry.stat(follow_symlinks=False).st_mode
+                    info = entry.stat(follow_symlinks=False)
+                    mode = info.st_mode
                 except OSError:
                     self._skip("unreadable", rel)
                     continue
@@ -145,7 +148,8 @@ class FileIndex:
                     elif len(self.files) >= MAX_FILES:
                         self._skip("over the file limit", rel)
                     else:
-                        self.files.append(FileEntry(rel, entry.stat(follow_symlinks=False).st_size))
+                        self.files.append(FileEntry(rel, info.st_size))
+                        self.stats[rel] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
         self.files.sort(key=lambda f: f.rel)
 
     def subset(self, keep) -> FileIndex:
@@ -201,6 +205,21 @@ class FileIndex:
         except UnicodeDecodeError:
             self._skip("invalid encoding", rel)
             return None
+
+    def skip_state(self) -> dict:
+        """What the index has passed over so far, as plain data (the result replay keeps it)."""
+        with self._lock:
+            return {"skipped": dict(self.skipped), "examples": {k: list(v) for k, v in self.skipped_examples.items()},
+                    "once": sorted([reason, rel] for reason, rel in self._skipped_once)}
+
+    def restore_skip_state(self, state: dict) -> None:
+        with self._lock:  # in place: subset views share these objects
+            self.skipped.clear()
+            self.skipped.update(state["skipped"])
+            self.skipped_examples.clear()
+            self.skipped_examples.update({k: list(v) for k, v in state["examples"].items()})
+            self._skipped_once.clear()
+            self._skipped_once.update((reason, rel) for reason, rel in state["once"])
 
     def skipped_summary(self) -> dict[str, int]:
         with self._lock:

@@ -50,3 +50,7 @@ class StaticSettings(Strict):
     # Per-file results (bandit's and the syntax-tree checks') are kept under the user cache dir
     # (READYSCORE_CACHE_DIR, default ~/.cache/readyscore), keyed by content hash.
     cache: bool = True
+    # With the cache on: when no file, setting or line of readyscore changed since the last complete
+    # file-only audit of the same root, its static and deploy results are replayed instead of
+    # measured again (readyscore/result_replay.py). Off: every check runs over the per-file cache.
+    replay: bool = True

@@ -39,16 +39,16 @@ def test_safe_twin_passes(static_audit):
 def test_rerun_is_served_from_the_cache(static_audit, tmp_path, cache_dir):
     root = copy_fixture("risky", tmp_path)
     write_tree(root, {"service/more.py": "import pickle\n", "service/other.py": "x = 1\n"})
-    first = static_audit(root, ["static-bandit-high"])
+    first = static_audit(root, ["static-bandit-high"], replay=False)  # the per-file cache, not the replay
     cold = static_audit.last.sections["static"]["bandit"]
     assert cold["cache_hits"] == 0 and cold["bandit_processes"] >= 1
     assert any(cache_dir.iterdir()), "the cache lives under READYSCORE_CACHE_DIR"
-    second = static_audit(root, ["static-bandit-high"])
+    second = static_audit(root, ["static-bandit-high"], replay=False)
     warm = static_audit.last.sections["static"]["bandit"]
     assert warm["cache_hits"] == 3 and warm["bandit_processes"] == 0
     assert second["static-bandit-high"].evidence == first["static-bandit-high"].evidence
     (root / "service/other.py").write_text("import subprocess\nsubprocess.call(input(), shell=True)\n")
-    third = static_audit(root, ["static-bandit-high"])
+    third = static_audit(root, ["static-bandit-high"], replay=False)
     changed = static_audit.last.sections["static"]["bandit"]
     assert changed["cache_hits"] == 2 and changed["bandit_processes"] == 1
     assert ("service/other.py", 2) in {(e.path, e.line) for e in third["static-bandit-high"].evidence}

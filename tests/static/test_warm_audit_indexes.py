@@ -138,15 +138,15 @@ def test_a_warm_audit_sees_a_file_changed_since_the_cold_one(static_audit, tmp_p
     root = shutil.copytree(LEVEL3, tmp_path / "level3")
     write_tree(root, {"app/audit_probe.py": "def write_audit(event):\n    return event\n"})
     check = "static-cap-audit-log"
-    cold = static_audit(root, [check])[check]
-    warm = static_audit(root, [check])[check]
+    cold = static_audit(root, [check], replay=False)[check]  # the per-file cache, not the replay
+    warm = static_audit(root, [check], replay=False)[check]
     assert static_audit.last.sections["static"]["analysis"]["cache_hits"] > 0
     assert (warm.status, warm.message, warm.evidence) == (cold.status, cold.message, cold.evidence)
     assert any("audit_probe.py" in (e.path or "") and "stub" in e.message for e in warm.evidence)
     # The same name, now a recorder that writes: the cached facts of the old text must not answer.
     write_tree(root, {"app/audit_probe.py": "def write_audit(event):\n    with open('audit.log', 'a') as out:\n"
                                             "        out.write(event)\n"})
-    changed = static_audit(root, [check])[check]
+    changed = static_audit(root, [check], replay=False)[check]
     assert not any("audit_probe.py" in (e.path or "") and "stub" in e.message for e in changed.evidence)
     assert any("audit_probe.py" in (e.path or "") for e in changed.evidence)
 
