@@ -325,9 +325,9 @@ def _eval_in_function(func: ast.FunctionDef | ast.AsyncFunctionDef, finder: _Fin
 def _status_literal(call: ast.Call) -> int | None:
     """The status an answer is built with, when it is a literal (`HTTPException(500, ...)`,
     `status_code=400`, `abort(404, ...)`, `status.HTTP_400_BAD_REQUEST`)."""
-    candidates = [_kw(call, "status_code"), _kw(call, "status"), _kw(call, "code")]
-    if _tail(call.func) in ("HTTPException", "abort") and call.args:
-        candidates.insert(0, call.args[0])
+    # A leading integer is the status for HTTPException, abort and helpers such as
+    # create_error_response(400, ...); a response's leading argument is its content, never an int.
+    candidates = [call.args[0] if call.args else None, _kw(call, "status_code"), _kw(call, "status"), _kw(call, "code")]
     for node in candidates:
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             return node.value
@@ -336,6 +336,12 @@ def _status_literal(call: ast.Call) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+def _client_error(call: ast.Call) -> bool:
+    """An answer built with a literal 4xx status: its text was written for the client."""
+    status = _status_literal(call)
+    return status is not None and 400 <= status < 500
 
 
 class _LeakFinder:
@@ -366,9 +372,7 @@ class _LeakFinder:
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Call) and _tail(node.func) in ANSWER_BUILDERS:
                     carried = self._carries(node, names)
-                    status = _status_literal(node)
-                    client_error = status is not None and 400 <= status < 500
-                    if carried and (carried == "a traceback" or not client_error):
+                    if carried and (carried == "a traceback" or not _client_error(node)):
                         self.finder.add("exception-leak", node, f"{_tail(node.func)}(...) sends {carried} to the "
                                                                 "client; log it and answer a fixed message")
                 elif in_route and isinstance(node, ast.Return) and isinstance(node.value, (ast.Dict, ast.JoinedStr)):
@@ -378,7 +382,7 @@ class _LeakFinder:
                                                                 "it and answer a fixed message")
                 elif in_route and isinstance(node, ast.Return) and isinstance(node.value, ast.Call) \
                         and _tail(node.value.func) not in ANSWER_BUILDERS and self._as_text(node.value, names) \
-                        and not self._client_status(node.value):
+                        and not _client_error(node.value):
                     # `return create_error_response(500, str(exc))`: the exception turned into text and
                     # handed to whatever builds the route's answer (the object alone may be logged).
                     self.finder.add("exception-leak", node, f"the route returns {_tail(node.value.func)}(...) built "
@@ -402,25 +406,24 @@ class _LeakFinder:
                 return True
         return False
 
-    @staticmethod
-    def _client_status(call: ast.Call) -> bool:
-        first = call.args[0] if call.args else None
-        return isinstance(first, ast.Constant) and isinstance(first.value, int) and 400 <= first.value < 500
-
-    def function(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        decorators = {_tail(d.func if isinstance(d, ast.Call) else d) for d in func.decorator_list}
-        in_route = bool(decorators & ROUTE_DECORATORS)
-        handled = [arg for d in func.decorator_list if isinstance(d, ast.Call)
-                   and _tail(d.func) in HANDLER_DECORATORS for arg in d.args[:1]]
-        if handled:  # an exception handler: its last parameter is the exception
-            if all(_tail(arg) in CLIENT_ERRORS for arg in handled):
-                return  # HTTPException / validation errors carry text written for the client
-            params = [a.arg for a in func.args.args if a.arg not in ("self", "request", "req")]
-            self._answers(func.body, set(params[-1:]), in_route=True)
-            return
-        for node in ast.walk(func):
-            if isinstance(node, ast.ExceptHandler) and not self._client_errors(node.type):
-                self._answers(node.body, {node.name} if node.name else set(), in_route)  # unnamed: tracebacks
+    def run(self, functions: list[ast.FunctionDef | ast.AsyncFunctionDef], nodes: Nodes) -> None:
+        """Exception handlers, then every `except` block of the module (from the shared node index,
+        so only route functions are walked again: to know which blocks a route's answer comes from)."""
+        in_routes: set[int] = set()
+        for func in functions:
+            decorators = {_tail(d.func if isinstance(d, ast.Call) else d) for d in func.decorator_list}
+            handled = [arg for d in func.decorator_list if isinstance(d, ast.Call)
+                       and _tail(d.func) in HANDLER_DECORATORS for arg in d.args[:1]]
+            # An exception handler: its last parameter is the exception, unless it handles HTTPException
+            # or validation errors, whose text was written for the client.
+            if handled and not all(_tail(arg) in CLIENT_ERRORS for arg in handled):
+                params = [a.arg for a in func.args.args if a.arg not in ("self", "request", "req")]
+                self._answers(func.body, set(params[-1:]), in_route=True)
+            elif decorators & ROUTE_DECORATORS:
+                in_routes.update(id(n) for n in ast.walk(func) if isinstance(n, ast.ExceptHandler))
+        for block in nodes.of(ast.ExceptHandler):
+            if not self._client_errors(block.type):  # unnamed blocks: only tracebacks can leak
+                self._answers(block.body, {block.name} if block.name else set(), id(block) in in_routes)
 
     @staticmethod
     def _client_errors(caught: ast.expr | None) -> bool:
@@ -465,12 +468,11 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                 and node.args[0].id in sql_vars:
             finder.add("sql-injection", node, f"SQL built by string formatting (line {sql_vars[node.args[0].id]}) "
                                               f"passed to {_tail(node.func)}()")
-    leaks = _LeakFinder(aliases, finder)
-    for node in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if has_eval:
-                _eval_in_function(node, finder)
-            leaks.function(node)
+    functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
+    if has_eval:
+        for node in functions:
+            _eval_in_function(node, finder)
+    _LeakFinder(aliases, finder).run(functions, nodes)
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
         unique.setdefault((finding["hazard"], finding["line"]), finding)
