@@ -31,7 +31,7 @@ class Faults:
     window_s: float = 1.0
     leaky_errors: bool = False  # 500 with a Python traceback and file paths on bad input
     markup_errors: bool = False  # text/html error pages that echo the request's fields unescaped
-    cors: str = "none"  # none | reflect-credentials | wildcard
+    cors: str = "none"  # none | reflect-credentials | wildcard | wildcard-authenticated (only behind an auth wall)
     slow_health_s: float = 0.0
     sick_after_limit: bool = False  # once the limiter has said 429, liveness answers 503 for good
     readiness: str = "deps"  # deps (names what it checked) | plain ("ok") | 503 | missing
@@ -51,6 +51,7 @@ class Faults:
     reset_chat: bool = False  # the chat path drops the connection without an answer
     stream_ignored: bool = False  # stream=true is answered with one JSON body, not server-sent events
     echo_auth: bool = False  # error bodies echo the Authorization header (the key must still be redacted)
+    fail_all: int = 0  # every request, preflights included, is answered with this status (e.g. 503)
 
 
 class _Limiter:
@@ -115,6 +116,8 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 self.send_header("Access-Control-Allow-Credentials", "true")
             elif origin and faults.cors == "wildcard":
                 self.send_header("Access-Control-Allow-Origin", "*")
+            elif origin and faults.cors == "wildcard-authenticated" and self.holds_key():
+                self.send_header("Access-Control-Allow-Origin", "*")
 
         def error(self, status: int, message: str, detail: str = "") -> None:
             if faults.echo_auth:
@@ -142,6 +145,14 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 return None
             return self.rfile.read(length) if length else b""
 
+        def holds_key(self) -> bool:
+            return self.headers.get("Authorization", "") == f"Bearer {API_KEY}"
+
+        def failed_all(self) -> bool:
+            if faults.fail_all:
+                self.send(faults.fail_all, {"error": {"message": "service unavailable"}})
+            return bool(faults.fail_all)
+
         def authorised(self) -> bool:
             if faults.auth == "none":
                 return True
@@ -167,6 +178,8 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
 
         def do_GET(self) -> None:
             self.count()
+            if self.failed_all():
+                return
             if self.path == "/healthz" and faults.sick_after_limit and limiter.tripped:
                 self.send(503, {"status": "fail"}, content_type="application/health+json")
             elif self.path in ("/healthz", "/readyz") and not (self.path == "/readyz" and faults.readiness == "missing"):
@@ -200,6 +213,10 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
                 self.error(404, f"no route {self.path}")
 
         def do_OPTIONS(self) -> None:
+            if self.failed_all():
+                return
+            if faults.cors == "wildcard-authenticated":  # the auth wall in front answers preflights too
+                return self.send(401, {"error": {"message": "invalid or missing API key"}})
             self.send(204, b"", headers={"Access-Control-Allow-Methods": "POST"} if faults.cors != "none" else {})
 
         def do_DELETE(self) -> None:
@@ -208,7 +225,7 @@ def _handler(faults: Faults, limiter: _Limiter, hits: dict[str, int]):
         def do_POST(self) -> None:
             self.count()
             raw = self.read_body()
-            if raw is None:
+            if raw is None or self.failed_all():
                 return
             if self.path == "/generate":
                 return self.generate(raw)

@@ -28,6 +28,8 @@ CASES = [
     (Faults(markup_errors=True), ["live-error-hygiene"], {"live-error-hygiene": "fail"}, "reflected unescaped"),
     (Faults(cors="reflect-credentials"), ["live-cors"], {"live-cors": "fail"}, "reflected with credentials"),
     (Faults(cors="wildcard"), ["live-cors"], {"live-cors": "fail"}, "needs credentials"),
+    # The wildcard only on answers behind the auth wall, which answers preflights too: the key shows it.
+    (Faults(cors="wildcard-authenticated"), ["live-cors"], {"live-cors": "fail"}, "needs credentials"),
     (Faults(slow_health_s=1.3), ["live-health", "live-readiness"],
      {"live-health": "fail", "live-readiness": "fail"}, "orchestrator probes time out"),
     (Faults(readiness="plain"), ["live-readiness"], {"live-readiness": "partial"}, "does not show which dependencies"),
@@ -53,6 +55,30 @@ def test_fault_gets_its_verdict(live_audit, faults, probes, expected, words):
         results = live_audit(server.url, server.api_key, probes)
     assert {c: status_of(results, c) for c in expected} == expected, explain(results)
     assert any(words in results[c].message for c in expected), explain(results)
+
+
+def test_cors_unseen_behind_the_auth_wall_without_a_key_is_not_evaluated(live_audit):
+    """Without the key every CORS probe meets the auth wall, whose 401s carry no CORS headers: that
+    the wildcard was not seen proves nothing (the same server fails with the key, in CASES)."""
+    with FaultServer(Faults(cors="wildcard-authenticated")) as server:
+        results = live_audit(server.url, None, ["live-cors"])
+    assert status_of(results, "live-cors") == "not_evaluated", explain(results)
+    assert "got past authentication" in results["live-cors"].message
+    assert "environment variable" in results["live-cors"].message
+
+
+def test_cors_of_a_service_that_fails_everything_is_not_evaluated(live_audit):
+    with FaultServer(Faults(fail_all=503)) as server:
+        results = live_audit(server.url, server.api_key, ["live-cors"])
+    assert status_of(results, "live-cors") == "not_evaluated", explain(results)
+    assert "HTTP 503" in results["live-cors"].message
+
+
+def test_a_preflight_answered_without_a_grant_is_evidence_even_without_a_key(live_audit):
+    """The CORS layer answered the preflight (204, no Allow-Origin): that is the policy, seen."""
+    with FaultServer() as server:
+        results = live_audit(server.url, None, ["live-cors"])
+    assert status_of(results, "live-cors") == "pass", explain(results)
 
 
 def test_a_redirect_off_the_target_is_never_followed(live_audit):
