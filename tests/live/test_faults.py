@@ -67,11 +67,18 @@ def test_cors_unseen_behind_the_auth_wall_without_a_key_is_not_evaluated(live_au
     assert "environment variable" in results["live-cors"].message
 
 
-def test_cors_of_a_service_that_fails_everything_is_not_evaluated(live_audit):
+def test_a_service_that_fails_everything_passes_nothing_that_its_failure_would_hide(live_audit):
+    """Every request answered 503: clean error bodies, no open admin page and no CORS grant are what
+    a failing service shows, not its controls. Headers it sets on every answer are still evidence."""
     with FaultServer(Faults(fail_all=503)) as server:
-        results = live_audit(server.url, server.api_key, ["live-cors"])
-    assert status_of(results, "live-cors") == "not_evaluated", explain(results)
+        results = live_audit(server.url, server.api_key, ["live-*"])
+    judged_by_their_failure = ["live-cors", "live-error-hygiene", "live-exposed-endpoints", "live-chat-completion",
+                               "live-health", "live-auth-required", "live-input-validation", "live-rate-limit"]
+    assert {c: status_of(results, c) for c in judged_by_their_failure if status_of(results, c) == "pass"} == {}, \
+        explain(results)
     assert "HTTP 503" in results["live-cors"].message
+    assert "well-formed request failed too" in results["live-error-hygiene"].message
+    assert status_of(results, "live-exposed-endpoints") == "not_evaluated"
 
 
 def test_a_preflight_answered_without_a_grant_is_evidence_even_without_a_key(live_audit):

@@ -123,6 +123,12 @@ class AuthProbe(LiveExecutor[AuthParams]):
                                       paths))
         open_paths = [(path, e) for path, e in zip(paths, exchanges, strict=True)
                       if e.ok and not session.is_catch_all(e) and _landed_on(e, path)]
+        if not open_paths and all(e.status is None or e.status >= 500 for e in exchanges):
+            # A service that fails every request hides nothing by refusing: what it serves once it
+            # works was not seen.
+            return Result.not_evaluated(spec.id, f"every one of the {len(paths)} sensitive paths failed "
+                                                 f"({_statuses(exchanges)}): whether they open once the "
+                                                 "service works was not seen")
         if not open_paths:
             return result(spec, Status.PASS, f"none of {len(paths)} sensitive paths answers without credentials",
                           strength=EvidenceStrength.VERIFIED, metrics={"checked": len(paths)})
@@ -135,3 +141,8 @@ class AuthProbe(LiveExecutor[AuthParams]):
         return result(spec, Status.WARN, f"open without credentials: {names} (fine on an internal network; "
                                          "not on a public one)", evidence=evidence,
                       metrics={"open": [p for p, _ in open_paths]})
+
+
+def _statuses(exchanges: list[Exchange]) -> str:
+    seen = sorted({"no answer" if e.status is None else f"HTTP {e.status}" for e in exchanges})
+    return ", ".join(seen)

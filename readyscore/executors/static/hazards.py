@@ -21,7 +21,9 @@ was seen. The kinds, and what makes their safe twin safe:
 - exception-leak: an error answer that carries the exception's own text or a traceback to the
   client: in an `except ... as exc:` block or an exception handler, `HTTPException(500,
   detail=str(exc))`, `JSONResponse({"error": f"{exc}"})`, `jsonify(error=repr(exc))`, a route
-  returning `{"error": str(exc)}`, or `traceback.format_exc()` in any answer. Safe: a fixed message
+  returning `{"error": str(exc)}`, a streamed generator (`StreamingResponse(gen())`, also through
+  `g = worker.gen(); StreamingResponse(g)`) yielding `f"...{exc}"`, or `traceback.format_exc()` in
+  any answer. Safe: a fixed message
   (the exception logged, not sent), or a client error (a literal 4xx status) whose text the
   service wrote for the client.
 """
@@ -61,6 +63,8 @@ ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route
 ANSWER_BUILDERS = {"HTTPException", "JSONResponse", "PlainTextResponse", "HTMLResponse", "Response", "ORJSONResponse",
                    "UJSONResponse", "jsonify", "make_response", "abort", "HttpResponse", "JsonResponse",
                    "HttpResponseServerError", "APIException", "StreamingResponse"}
+# What streams a generator's output to the client as the answer's body.
+STREAM_BUILDERS = {"StreamingResponse", "EventSourceResponse", "stream_with_context", "Response"}
 HANDLER_DECORATORS = {"exception_handler", "errorhandler", "app_errorhandler", "register_error_handler"}
 # Exceptions whose text the service (or its framework) wrote for the client.
 CLIENT_ERRORS = {"HTTPException", "StarletteHTTPException", "RequestValidationError", "ValidationError",
@@ -367,10 +371,19 @@ class _LeakFinder:
                 return found
         return None
 
-    def _answers(self, body: list[ast.stmt], names: set[str], in_route: bool) -> None:
+    def _answers(self, body: list[ast.stmt], names: set[str], in_route: bool, streamed: bool = False) -> None:
+        # `ret = {"text": f"...({e})"}; yield json.dumps(ret)`: names the block fills with its text.
+        as_text = {target.id for stmt in body if streamed and isinstance(stmt, ast.Assign)
+                   and self._as_text(stmt.value, names) for target in stmt.targets if isinstance(target, ast.Name)}
         for stmt in body:
             for node in ast.walk(stmt):
-                if isinstance(node, ast.Call) and _tail(node.func) in ANSWER_BUILDERS:
+                if streamed and isinstance(node, ast.Yield) and node.value is not None:
+                    carried = self._carries(node.value, set()) or ("the exception's text" if (
+                        self._as_text(node.value, names) or self._carries(node.value, as_text)) else None)
+                    if carried:
+                        self.finder.add("exception-leak", node, f"the streamed answer yields {carried} to the "
+                                                                "client; log it and send a fixed message")
+                elif isinstance(node, ast.Call) and _tail(node.func) in ANSWER_BUILDERS:
                     carried = self._carries(node, names)
                     if carried and (carried == "a traceback" or not _client_error(node)):
                         self.finder.add("exception-leak", node, f"{_tail(node.func)}(...) sends {carried} to the "
@@ -421,9 +434,37 @@ class _LeakFinder:
                 self._answers(func.body, set(params[-1:]), in_route=True)
             elif decorators & ROUTE_DECORATORS:
                 in_routes.update(id(n) for n in ast.walk(func) if isinstance(n, ast.ExceptHandler))
+        in_streams = {id(n) for func in self._streamed_generators(functions, nodes)
+                      for n in ast.walk(func) if isinstance(n, ast.ExceptHandler)}
         for block in nodes.of(ast.ExceptHandler):
             if not self._client_errors(block.type):  # unnamed blocks: only tracebacks can leak
-                self._answers(block.body, {block.name} if block.name else set(), id(block) in in_routes)
+                self._answers(block.body, {block.name} if block.name else set(), id(block) in in_routes,
+                              streamed=id(block) in in_streams)
+
+    @staticmethod
+    def _streamed_generators(functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
+                             nodes: Nodes) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        """Generators of this module whose output becomes an answer's body: called inside a stream
+        builder (`StreamingResponse(gen(...))`), or called into a name the builder streams
+        (`g = worker.generate_stream(p); return StreamingResponse(g)`). Matched by the called name's
+        last part, so a method reached through its instance counts."""
+        called_into: dict[str, set[str]] = {}
+        for assign in nodes.of(ast.Assign):
+            if isinstance(assign.value, ast.Call):
+                for target in assign.targets:
+                    if isinstance(target, ast.Name):
+                        called_into.setdefault(target.id, set()).add(_tail(assign.value.func))
+        streamed: set[str] = set()
+        for call in nodes.of(ast.Call):
+            if _tail(call.func) not in STREAM_BUILDERS:
+                continue
+            for arg in [*call.args[:1], *(k.value for k in call.keywords if k.arg in ("content", "response"))]:
+                if isinstance(arg, ast.Call):
+                    streamed.add(_tail(arg.func))
+                elif isinstance(arg, ast.Name):
+                    streamed |= called_into.get(arg.id, set())
+        return [func for func in functions if func.name in streamed
+                and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(func))]
 
     @staticmethod
     def _client_errors(caught: ast.expr | None) -> bool:
