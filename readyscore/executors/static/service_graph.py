@@ -31,6 +31,16 @@ from readyscore.gcpause import paused
 MODULE = "<module>"
 T = TypeVar("T")
 MAX_DEPTH = 8  # instance of an instance of ...: resolution gives up rather than loop
+# Methods whose name belongs to one framework, called on a receiver the graph cannot type
+# (`router = api._router; router.add_api_route("/status", get_status)`, `self._app.add_url_rule(...)`):
+# in a module that imports that framework, the call stands for the framework's method too.
+METHOD_HINTS = {
+    "add_api_route": ("fastapi", "fastapi.APIRouter.add_api_route"),
+    "add_api_websocket_route": ("fastapi", "fastapi.APIRouter.add_api_websocket_route"),
+    "include_router": ("fastapi", "fastapi.FastAPI.include_router"),
+    "add_url_rule": ("flask", "flask.Flask.add_url_rule"),
+    "register_blueprint": ("flask", "flask.Flask.register_blueprint"),
+}
 
 
 @dataclass(frozen=True)
@@ -210,23 +220,31 @@ class ServiceGraph:
                             return FunctionRef(cut, f"{head}.{method}")
         return None
 
-    def _targets(self, module: str, facts: dict[str, Any]) -> set[FunctionRef]:
+    def _targets(self, module: str, facts: dict[str, Any], owner: str | None = None) -> set[FunctionRef]:
+        """The project functions a function calls, depends on, is decorated with or refers to.
+        `owner`: the class of a method, so that `self.verify_token(...)` is an edge to its method
+        (defined on the class or, through the class's bases, on a project base class)."""
         names = {ref[0] for ref in facts.get("refs", [])}
         names.update(call[0] for call in facts.get("calls", []))
         names.update(dep[0] for dep in facts.get("depends", []))
         names.update(dec[0] for dec in facts.get("decorators", []))
         found = set()
         for raw in names:
-            for resolved in self.resolve(module, raw)[:1]:
-                ref = self.function_of(resolved)
-                if ref is not None:
-                    found.add(ref)
+            if owner and raw.startswith(("self.", "cls.")):
+                method = raw.split(".")[1]
+                ref = next((r for r in map(self.function_of, self.resolve(module, f"{owner}.{method}"))
+                            if r is not None), None)
+            else:
+                ref = next(map(self.function_of, self.resolve(module, raw)[:1]), None)
+            if ref is not None:
+                found.add(ref)
         return found
 
     def _reach(self) -> None:
         edges: dict[FunctionRef, set[FunctionRef]] = {}
         for ref, module, facts in self.functions():
-            edges[ref] = self._targets(module.name, facts)
+            owner = ref.qual.split(".")[0] if "." in ref.qual else None
+            edges[ref] = self._targets(module.name, facts, owner)
             if facts.get("route"):
                 self.roots.setdefault(ref, "route")
             elif facts.get("middleware"):
@@ -280,8 +298,16 @@ class ServiceGraph:
         return [self.all_sites[index] for index in sorted(found)]
 
     def _sites(self) -> Iterator[Site]:
+        imported: dict[str, set[str]] = {}
         for ref, module, facts in self.functions():
-            rel, resolve = module.rel, (lambda raw, m=module.name: self.resolve(m, raw))
+            rel = module.rel
+            if module.name not in imported:
+                imported[module.name] = {target.split(".")[0] for target in module.wiring["names"].values()}
+
+            def resolve(raw: str, m: str = module.name) -> tuple[str, ...]:
+                names = self.resolve(m, raw)
+                hint = METHOD_HINTS.get(raw.rpartition(".")[2]) if names == (raw,) and "." in raw else None
+                return (raw, hint[1]) if hint and hint[0] in imported[m] else names
             for raw, line in facts.get("decorators", []):
                 yield Site("decorator", resolve(raw), rel, line, ref)
             for raw, line, keywords in facts.get("calls", []):

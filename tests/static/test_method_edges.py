@@ -1,0 +1,53 @@
+"""A method's calls on `self` are edges of the service graph: lmdeploy's pure-ASGI
+AuthenticationMiddleware checks the key in `self.verify_token(headers)`, called from `__call__`.
+The same verifier that `__call__` never calls is not on the request path."""
+
+from __future__ import annotations
+
+from static_helpers import write_tree
+
+MIDDLEWARE = '''import hashlib
+import secrets
+
+from fastapi import FastAPI
+
+
+class AuthenticationMiddleware:
+    def __init__(self, app, tokens):
+        self.app = app
+        self.api_tokens = [hashlib.sha256(t.encode()).digest() for t in tokens]
+
+    def verify_token(self, headers):
+        given = hashlib.sha256(headers.get("authorization", "").encode()).digest()
+        return any(secrets.compare_digest(given, token) for token in self.api_tokens)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not self.verify_token(dict(scope["headers"])):
+            return await send({"type": "http.response.start", "status": 401})
+        return await self.app(scope, receive, send)
+
+
+app = FastAPI()
+app.add_middleware(AuthenticationMiddleware, tokens=["k"])
+
+
+@app.post("/v1/chat/completions")
+async def chat(body: dict):
+    return body
+'''
+NEVER_CALLED = MIDDLEWARE.replace(
+    'if scope["type"] == "http" and not self.verify_token(dict(scope["headers"])):',
+    'if scope["type"] == "websocket":')
+
+
+def test_a_verifier_called_through_self_from_the_middleware_is_on_the_request_path(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"server.py": MIDDLEWARE})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value == "pass", (result.message, result.evidence)
+    assert "AuthenticationMiddleware.verify_token" in result.message
+
+
+def test_the_same_verifier_never_called_is_not(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"server.py": NEVER_CALLED})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value != "pass", (result.message, result.evidence)
