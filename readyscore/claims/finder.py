@@ -39,6 +39,15 @@ _TABLE_SEPARATOR = re.compile(r"^\|?[\s:|-]+\|?$")
 # capability. A markdown link keeps its text; a bare or angle-bracketed address is dropped.
 _LINK_TARGET = re.compile(r"\]\((?:[a-z][a-z0-9+.-]*:|/|\.|#)[^)\s]*(?:\s+\"[^\"]*\")?\)", re.IGNORECASE)
 _BARE_ADDRESS = re.compile(r"<?\b(?:https?|wss?|ftp)://[^\s)>\]]+>?", re.IGNORECASE)
+# A file path names a page, not a capability: an RST toctree's `advance/metrics.md` claims no metrics.
+_FILE_PATH = re.compile(r"(?<![\w/])[\w.-]+(?:/[\w.-]+)*\.(?:md|markdown|rst|txt|html?|ipynb|ya?ml|json|py)\b",
+                        re.IGNORECASE)
+# An admission in running prose counts for its own sentence, and only when the sentence is short:
+# "Authentication is not yet implemented." admits a missing control; "Turbomind currently reports
+# scheduler metrics for DP 1; per-rank Turbomind metrics with DP greater than 1 are not yet
+# supported." narrows one case of a control that is there.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+MAX_PROSE_ADMISSION_WORDS = 14
 
 
 @dataclass
@@ -130,6 +139,8 @@ class _DocumentReader:
             line = raw[:MAX_LINE_CHARS]
             if "://" in line or "](" in line:
                 line = _BARE_ADDRESS.sub("", _LINK_TARGET.sub("]", line))
+            if "." in line:
+                line = _FILE_PATH.sub("", line)
             if _FENCE.match(line):
                 flush()
                 in_fence = not in_fence
@@ -191,8 +202,10 @@ class _DocumentReader:
         claimy = (nearest.claimy if nearest else False) or (self.intro and not self.label)
         capabilities = [c.id for c in self.mapping.capabilities if c.regex.search(rest)]
         if state == "unchecked" or open_scope or _matches(self.syntax.admission, rest):
-            if capabilities and not _matches(self.syntax.not_admitting_regex, rest):
-                self.admissions.append(Admission(_short(rest), self.path, number, capabilities))
+            admitting = rest if state == "unchecked" or open_scope or is_item else self.prose_admission(rest)
+            admitted = [c.id for c in self.mapping.capabilities if admitting and c.regex.search(admitting)]
+            if admitted and not _matches(self.syntax.not_admitting_regex, admitting):
+                self.admissions.append(Admission(_short(admitting), self.path, number, admitted))
             return  # an open item is never a claim
         self.statements(rest, number)
         self.stated(rest, number)
@@ -200,6 +213,12 @@ class _DocumentReader:
         if capabilities and (state == "checked" or claimy):
             kind = ClaimKind.CHECKLIST if state == "checked" else ClaimKind.CAPABILITY
             self.claims.append(Claim(_short(rest), self.path, number, kind, capabilities))
+
+    def prose_admission(self, text: str) -> str:
+        """The short sentences of a paragraph that say something is not done, joined ("" if none)."""
+        return " ".join(sentence for sentence in _SENTENCE_END.split(text)
+                        if _matches(self.syntax.admission, sentence)
+                        and len(sentence.split()) <= MAX_PROSE_ADMISSION_WORDS)
 
     def on_table_row(self, row: str, number: int) -> None:
         """A table row counts only when a cell ticks or leaves open ("| Rate limiting | ✅ |");

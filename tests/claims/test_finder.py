@@ -115,3 +115,36 @@ def test_the_gateway_checklist_ticks_become_claims_and_its_open_list_admissions(
 def test_finding_is_deterministic():
     text = GATEWAY_CHECKLIST.read_text(encoding="utf-8")
     assert kinds(find(text)[0]) == kinds(find(text)[0])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # An inference engine's own techniques are not the service's persistence or response cache
+    # (lmdeploy's feature list) ...
+    ("## Features\n\n- Efficient inference: persistent batch (continuous batching), blocked KV cache\n", []),
+    ("## Features\n\n- Supports KV Cache Quant and Automatic Prefix Caching together\n", []),
+    # ... but a response cache and a durable store are.
+    ("## Features\n\n- Responses are cached in Redis\n", [(3, "capability", ["caching"])]),
+    ("## Features\n\n- Persistent storage in PostgreSQL\n", [(3, "capability", ["persistence"])]),
+    # A page path in an RST toctree or a sentence names a page, not a capability.
+    ("## Features\n\n   advance/metrics.md\n   advance/rate_limiting.rst\n", []),
+])
+def test_inference_terms_and_page_paths_claim_nothing(text, expected):
+    claims, _ = find(text)
+    assert kinds(claims) == expected
+
+
+def test_a_long_prose_sentence_narrowing_one_case_admits_nothing():
+    """lmdeploy's metrics page: it exposes metrics, and one per-rank case is not yet supported."""
+    text = ("# Production Metrics\n\nLMDeploy exposes a set of metrics via Prometheus.\n\n"
+            "For the Turbomind backend, the cache usage is the share of the cache region in use. "
+            "Turbomind currently reports scheduler metrics for DP 1; per-rank Turbomind metrics with DP "
+            "greater than 1 are not yet supported.\n")
+    claims, admissions = find(text)
+    assert admissions == []
+    assert [c.refs for c in claims] == [["metrics"]]
+
+
+def test_a_short_prose_sentence_still_admits_what_it_names():
+    text = "## Security\n\nThe API is served over HTTPS. Rate limiting is not yet implemented.\n"
+    claims, admissions = find(text)
+    assert [a.refs for a in admissions] == [["rate-limiting"]]

@@ -102,3 +102,23 @@ def test_a_service_monitor_is_full_marks(run, tree):
     result = run(tree({**CODE, "deploy/alerts.yaml": OWN_RULES, "deploy/monitor.yaml": monitor}),
                  "deploy-metrics-collected")
     assert result.status == Status.PASS and result.score == 1.0 and "ServiceMonitor" in result.evidence[0].message
+
+
+COMPOSE_PROMETHEUS = ("services:\n  prometheus:\n    image: prom/prometheus:latest\n"
+                      "    volumes: ['./prometheus.yml:/etc/prometheus/prometheus.yml']\n")
+
+
+def test_a_prometheus_container_beside_the_scrape_config_does_not_pull_it_down(run, tree):
+    """lmdeploy ships monitoring/prometheus.yaml with its docker-compose.yaml: the scrape config is
+    the evidence; the container that runs it is no weaker evidence against it."""
+    result = run(tree({**CODE, "monitoring/prometheus.yml": SCRAPE, "monitoring/docker-compose.yaml": COMPOSE_PROMETHEUS}),
+                 "deploy-metrics-collected")
+    assert result.status == Status.PASS and result.score == 1.0, result.message
+    assert result.strength is not None and result.strength.value == "implemented"
+
+
+def test_a_prometheus_container_alone_is_declared(run, tree):
+    """Graded partial by scoring (declared evidence: at most partial until implemented)."""
+    result = run(tree({**CODE, "docker-compose.yaml": COMPOSE_PROMETHEUS}), "deploy-metrics-collected")
+    assert result.strength is not None and result.strength.value == "declared", result.message
+    assert "prom/prometheus" in result.evidence[0].message

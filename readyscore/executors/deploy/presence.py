@@ -177,7 +177,10 @@ def rule_metrics(inv: Inventory) -> RuleOutcome:
                 entries = where.get(key) if isinstance(where, YMap) else None
                 if isinstance(entries, list) and entries:
                     outcome.good(doc.path, where.line_of(key), f"kube-prometheus-stack values: prometheus {key}")
-    for compose in inv.compose:
+    # A collector running beside the service in Compose is weaker evidence (declared) than a config
+    # that says what it scrapes: it counts only when no such config was found, so it never pulls
+    # a scrape config's pass down to partial.
+    for compose in inv.compose if not outcome.findings else []:
         for name, service in compose.services.items():
             image = str(service.get("image", "")) if isinstance(service, dict) else ""
             if re.search(r"prom/prometheus|opentelemetry-collector|grafana/agent|grafana/alloy|datadog/agent", image):
