@@ -67,6 +67,17 @@ class FilesAbsentParams(BaseModel):
     patterns: list[str] = Field(min_length=1)
     allow: list[str] = Field(default_factory=list, description="globs that are fine (e.g. .env.example)")
     what: str
+    # A KEY=value file all of whose keys match this regex is fine too: Next.js, Vite and CRA put
+    # NEXT_PUBLIC_*/VITE_*/REACT_APP_* variables into the browser bundle, so they are public by design
+    # and `.env.development` is meant to be committed. One other key (or an unreadable file) counts.
+    allow_when_every_key: str | None = None
+
+    @field_validator("allow_when_every_key")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
 
 
 @register
@@ -77,12 +88,29 @@ class FilesAbsent(Executor[FilesAbsentParams]):
 
     def run(self, spec: CheckSpec, params: FilesAbsentParams, ctx: AuditContext) -> Result:
         offending = [entry.rel for entry in ctx.files.glob(*params.patterns)
-                     if not any(matches(entry.rel, pattern) for pattern in params.allow)]
+                     if not any(matches(entry.rel, pattern) for pattern in params.allow)
+                     and not _every_key_allowed(ctx, entry.rel, params.allow_when_every_key)]
         if not offending:
             return result(spec, Status.PASS, f"no {params.what}", findings=0)
         return result(spec, Status.FAIL, f"{len(offending)} {params.what} committed",
                       evidence=[Evidence(message=f"{params.what} committed", path=rel, finding=True, rule=spec.id)
                                 for rel in offending[:MAX_FINDINGS]], findings=len(offending))
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
+
+
+def _every_key_allowed(ctx: AuditContext, rel: str, allowed: str | None) -> bool:
+    """Every assignment of a KEY=value file has an allowed key (and there is at least one)."""
+    if allowed is None:
+        return False
+    text = ctx.files.read_text(rel)
+    if text is None:
+        return False
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    keys = [m.group(1) for line in lines if (m := _ENV_LINE.match(line))]
+    pattern = re.compile(allowed)
+    return bool(keys) and len(keys) == len(lines) and all(pattern.fullmatch(key) for key in keys)
 
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
