@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import ast
 import re
+from http import HTTPStatus
 from typing import Any
 
 from readyscore.executors.static.pyfacts import Aliases, Nodes, dotted
+from readyscore.executors.static.wiring_facts import relative_names
 
 HAZARDS = ("cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
            "eval-request-data", "bind-all-interfaces", "exception-leak")
@@ -65,6 +67,10 @@ ANSWER_BUILDERS = {"HTTPException", "JSONResponse", "PlainTextResponse", "HTMLRe
                    "HttpResponseServerError", "APIException", "StreamingResponse"}
 # What streams a generator's output to the client as the answer's body.
 STREAM_BUILDERS = {"StreamingResponse", "EventSourceResponse", "stream_with_context", "Response"}
+# Where an answer builder comes from: a web framework's `Response` builds an HTTP answer, a
+# project's own `Response` dataclass (lmdeploy's pipeline puts one on a queue) does not.
+WEB_FRAMEWORKS = {"fastapi", "starlette", "flask", "werkzeug", "django", "rest_framework", "aiohttp", "sanic",
+                  "quart", "litestar", "tornado", "falcon", "bottle", "sse_starlette"}
 HANDLER_DECORATORS = {"exception_handler", "errorhandler", "app_errorhandler", "register_error_handler"}
 # Exceptions whose text the service (or its framework) wrote for the client.
 CLIENT_ERRORS = {"HTTPException", "StarletteHTTPException", "RequestValidationError", "ValidationError",
@@ -339,6 +345,8 @@ def _status_literal(call: ast.Call) -> int | None:
         match = re.match(r"HTTP_(\d{3})_", name)
         if match:
             return int(match.group(1))
+        if name in HTTPStatus.__members__ and "HTTPStatus" in (dotted(node) or ""):  # HTTPStatus.BAD_REQUEST
+            return HTTPStatus[name].value
     return None
 
 
@@ -351,8 +359,18 @@ def _client_error(call: ast.Call) -> bool:
 class _LeakFinder:
     """Exception text carried into an error answer (see exception-leak in the module docstring)."""
 
-    def __init__(self, aliases: Aliases, finder: _Finder):
+    def __init__(self, aliases: Aliases, finder: _Finder, project_names: set[str]):
         self.aliases, self.finder = aliases, finder
+        self.project_names = project_names  # names imported from the project itself (relative imports)
+
+    def _builds_answer(self, func: ast.AST) -> bool:
+        """An answer builder by name, unless it is known to come from outside the web frameworks."""
+        if _tail(func) not in ANSWER_BUILDERS:
+            return False
+        qualified = self.aliases.qualify(func)
+        if qualified is not None:
+            return qualified.split(".")[0] in WEB_FRAMEWORKS
+        return (dotted(func) or "").split(".")[0] not in self.project_names
 
     def _carries(self, node: ast.AST, names: set[str]) -> str | None:
         """What of the exception this expression carries to the client, if anything. Its type
@@ -371,7 +389,13 @@ class _LeakFinder:
                 return found
         return None
 
-    def _answers(self, body: list[ast.stmt], names: set[str], in_route: bool, streamed: bool = False) -> None:
+    def _answers(self, body: list[ast.stmt], names: set[str], in_route: bool, streamed: bool = False,
+                 broad: bool = False) -> None:
+        """`broad`: the block catches any exception (`except Exception`), whose text nobody wrote for
+        the client, so a 4xx status on the answer does not make it a client error."""
+        def client_error(call: ast.Call) -> bool:
+            return not broad and _client_error(call)
+
         # `ret = {"text": f"...({e})"}; yield json.dumps(ret)`: names the block fills with its text.
         as_text = {target.id for stmt in body if streamed and isinstance(stmt, ast.Assign)
                    and self._as_text(stmt.value, names) for target in stmt.targets if isinstance(target, ast.Name)}
@@ -383,9 +407,9 @@ class _LeakFinder:
                     if carried:
                         self.finder.add("exception-leak", node, f"the streamed answer yields {carried} to the "
                                                                 "client; log it and send a fixed message")
-                elif isinstance(node, ast.Call) and _tail(node.func) in ANSWER_BUILDERS:
+                elif isinstance(node, ast.Call) and self._builds_answer(node.func):
                     carried = self._carries(node, names)
-                    if carried and (carried == "a traceback" or not _client_error(node)):
+                    if carried and (carried == "a traceback" or not client_error(node)):
                         self.finder.add("exception-leak", node, f"{_tail(node.func)}(...) sends {carried} to the "
                                                                 "client; log it and answer a fixed message")
                 elif in_route and isinstance(node, ast.Return) and isinstance(node.value, (ast.Dict, ast.JoinedStr)):
@@ -394,8 +418,8 @@ class _LeakFinder:
                         self.finder.add("exception-leak", node, f"the route returns {carried} to the client; log "
                                                                 "it and answer a fixed message")
                 elif in_route and isinstance(node, ast.Return) and isinstance(node.value, ast.Call) \
-                        and _tail(node.value.func) not in ANSWER_BUILDERS and self._as_text(node.value, names) \
-                        and not _client_error(node.value):
+                        and not self._builds_answer(node.value.func) and self._as_text(node.value, names) \
+                        and not client_error(node.value):
                     # `return create_error_response(500, str(exc))`: the exception turned into text and
                     # handed to whatever builds the route's answer (the object alone may be logged).
                     self.finder.add("exception-leak", node, f"the route returns {_tail(node.value.func)}(...) built "
@@ -439,7 +463,7 @@ class _LeakFinder:
         for block in nodes.of(ast.ExceptHandler):
             if not self._client_errors(block.type):  # unnamed blocks: only tracebacks can leak
                 self._answers(block.body, {block.name} if block.name else set(), id(block) in in_routes,
-                              streamed=id(block) in in_streams)
+                              streamed=id(block) in in_streams, broad=self._broad(block.type))
 
     @staticmethod
     def _streamed_generators(functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
@@ -465,6 +489,11 @@ class _LeakFinder:
                     streamed |= called_into.get(arg.id, set())
         return [func for func in functions if func.name in streamed
                 and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(func))]
+
+    @staticmethod
+    def _broad(caught: ast.expr | None) -> bool:
+        caught_types = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        return any(t is None or _tail(t) in ("Exception", "BaseException") for t in caught_types)
 
     @staticmethod
     def _client_errors(caught: ast.expr | None) -> bool:
@@ -513,7 +542,7 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     if has_eval:
         for node in functions:
             _eval_in_function(node, finder)
-    _LeakFinder(aliases, finder).run(functions, nodes)
+    _LeakFinder(aliases, finder, set(relative_names(nodes))).run(functions, nodes)
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
         unique.setdefault((finding["hazard"], finding["line"]), finding)

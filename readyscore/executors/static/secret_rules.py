@@ -66,7 +66,9 @@ CONFIG_ASSIGN = re.compile(
     r"""(["']?)([^\s"'#,}\]]{1,200})\2[ \t]*,?[ \t]*(?:#.*)?$""")
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[_.:/-][A-Za-z]+)*")
+WORDS_ONLY = re.compile(r"_*[A-Za-z]+(?:[_.:/-]+[A-Za-z]+)*_*")  # also a sentinel such as "__shell__"
+# `package.module:function`: an entry point or an import string (pyproject's [project.scripts]).
+OBJECT_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 PASSWORD_NAME = re.compile(r"(?i)(password|passwd|pwd|passphrase)$")
 PROVIDER_PREFIX = re.compile(r"(sk|pk|rk|hf|gh[pousr]|xox[a-z]|gsk|r8)[-_]")
 EXAMPLE_HOSTS = re.compile(r"@(?:[\w.-]+\.)?example\.(?:com|org|net)\b|@host\b|@hostname\b")
@@ -113,6 +115,10 @@ def classify(value: str, name: str = "") -> str | None:
         return None
     if name and lowered.replace("-", "_") == name.lower().replace("-", "_"):
         return None
+    if not value.isascii():
+        return None  # text in another script ('パスワードの確認'): a UI string, not a credential
+    if OBJECT_REFERENCE.fullmatch(value) and "." in value:
+        return None  # "xinference.api.oauth2.reset_password:main" names the code to run
     if WORDS_ONLY.fullmatch(value):
         # Words without digits ("model-secret", "custom_api_key", "vllmApiKey", "random_string",
         # "urn:ietf:params:oauth:token-type:access_token") name a secret, a metric or a placeholder;
