@@ -125,6 +125,13 @@ def route(code: str, params: str = "") -> str:
     ("client.chat.completions.create(messages=m, max_tokens=min(asked, 1024))", True),
     ("client.chat.completions.create(messages=m, max_tokens=settings.max_tokens)", True),
     ('requests.post(URL, json={"messages": m, "max_tokens": 256}, timeout=5)', True),
+    # Through a local name: the client's number validated from below only (Xinference) is no cap;
+    # bounded from above, or clamped with min(), it is.
+    ('n = body.get("max_tokens")\n    if n <= 0:\n        raise ValueError("positive")\n'
+     '    client.chat.completions.create(messages=m, max_tokens=n)', False),
+    ('n = body.get("max_tokens")\n    if n > 4096:\n        raise ValueError("at most 4096")\n'
+     '    client.chat.completions.create(messages=m, max_tokens=n)', True),
+    ('n = body.get("max_tokens")\n    n = min(n, 4096)\n    client.chat.completions.create(messages=m, max_tokens=n)', True),
 ])
 def test_a_max_tokens_cap_is_not_the_clients_value_passed_through(static_audit, tmp_path, code, capped):
     (tmp_path / "app.py").write_text(route(code))

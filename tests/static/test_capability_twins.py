@@ -228,3 +228,14 @@ def test_retries_are_no_circuit_breaker(static_audit, tmp_path):
     results = static_audit(root, ["static-cap-retries", "static-cap-circuit-breaker"])
     assert results["static-cap-retries"].status.value == "pass", results["static-cap-retries"].message
     assert results["static-cap-circuit-breaker"].status.value == "fail", results["static-cap-circuit-breaker"].message
+
+
+@pytest.mark.parametrize("budget", ["error_budget", "pixel_budget_from_env"])
+def test_a_budget_of_something_else_is_no_token_budget(static_audit, tmp_path, budget):
+    """An SLO's error budget or Xinference's PDF pixel budget, guarding the route like the real
+    twin above does, is not a per-tenant token budget."""
+    guard = (f"USED = {{}}\nLIMIT = 1000\n\n\ndef {budget}(tenant: str = 'a'):\n"
+             "    if USED.get(tenant, 0) > LIMIT:\n        raise HTTPException(429, 'exhausted')")
+    root = write_tree(tmp_path / budget, {"app.py": app(guard, params=f", ok=Depends({budget})")})
+    result = static_audit(root, ["static-cap-token-budgets"])["static-cap-token-budgets"]
+    assert result.status.value != "pass", (result.message, result.evidence)

@@ -75,3 +75,31 @@ def test_a_mention_of_the_method_is_no_api(static_audit, tmp_path):
     root = write_tree(tmp_path / "x", {"app.py": MENTION})
     result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
     assert result.status.value == "fail", (result.message, result.evidence)
+
+
+ROUTES_ON_A_PARAMETER = '''from typing import Union
+
+from fastapi import APIRouter, FastAPI
+
+
+def add_routes(app: Union[FastAPI, APIRouter], path: str = "") -> None:
+    """LangServe's shape: the routes are declared on the app the caller passes in."""
+    @app.post(f"{path}/invoke")
+    async def invoke(body: dict):
+        return body
+'''
+UNTYPED_PARAMETER = ROUTES_ON_A_PARAMETER.replace("from fastapi import APIRouter, FastAPI\n", "").replace(
+    "app: Union[FastAPI, APIRouter]", "app")
+
+
+def test_routes_declared_on_a_typed_parameter_are_an_api(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"serve/server.py": ROUTES_ON_A_PARAMETER})
+    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
+    assert result.status.value == "pass", (result.message, result.evidence)
+    assert "fastapi.FastAPI.post" in result.message
+
+
+def test_the_same_on_an_untyped_parameter_without_the_framework_is_not(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"serve/server.py": UNTYPED_PARAMETER})
+    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
+    assert result.status.value != "pass", (result.message, result.evidence)

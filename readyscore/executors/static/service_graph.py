@@ -223,7 +223,9 @@ class ServiceGraph:
     def _targets(self, module: str, facts: dict[str, Any], owner: str | None = None) -> set[FunctionRef]:
         """The project functions a function calls, depends on, is decorated with or refers to.
         `owner`: the class of a method, so that `self.verify_token(...)` is an edge to its method
-        (defined on the class or, through the class's bases, on a project base class)."""
+        (defined on the class or, through the class's bases, on a project base class); a parameter's
+        annotation types the calls made on it."""
+        typed = {name: annotation for name, annotation in facts.get("params", [])}
         names = {ref[0] for ref in facts.get("refs", [])}
         names.update(call[0] for call in facts.get("calls", []))
         names.update(dep[0] for dep in facts.get("depends", []))
@@ -236,6 +238,9 @@ class ServiceGraph:
                             if r is not None), None)
             else:
                 ref = next(map(self.function_of, self.resolve(module, raw)[:1]), None)
+                if ref is None and typed and "." in raw:  # `svc.complete()` with `svc: ChatService`
+                    ref = next((r for r in map(self.function_of, self._through_annotation(module, raw, typed))
+                                if r is not None), None)
             if ref is not None:
                 found.add(ref)
         return found
@@ -304,9 +309,16 @@ class ServiceGraph:
             if module.name not in imported:
                 imported[module.name] = {target.split(".")[0] for target in module.wiring["names"].values()}
 
-            def resolve(raw: str, m: str = module.name) -> tuple[str, ...]:
+            typed = {name: annotation for name, annotation in facts.get("params", [])}
+
+            def resolve(raw: str, m: str = module.name, typed: dict = typed) -> tuple[str, ...]:
                 names = self.resolve(m, raw)
-                hint = METHOD_HINTS.get(raw.rpartition(".")[2]) if names == (raw,) and "." in raw else None
+                if names != (raw,) or "." not in raw:
+                    return names
+                through_type = self._through_annotation(m, raw, typed)
+                if through_type:
+                    return through_type
+                hint = METHOD_HINTS.get(raw.rpartition(".")[2])
                 return (raw, hint[1]) if hint and hint[0] in imported[m] else names
             for raw, line in facts.get("decorators", []):
                 yield Site("decorator", resolve(raw), rel, line, ref)
@@ -318,6 +330,18 @@ class ServiceGraph:
                 yield Site("middleware", resolve(raw), rel, line, ref)
             for raw, line in facts.get("refs", []):
                 yield Site("use", resolve(raw), rel, line, ref)
+
+    def _through_annotation(self, module: str, raw: str, typed: dict[str, list[str]]) -> tuple[str, ...]:
+        """`app.post` in `def add_routes(app: FastAPI | APIRouter)`: the names it stands for through
+        the parameter's annotation (each type the annotation names that resolves to something)."""
+        head, _, rest = raw.partition(".")
+        found: list[str] = []
+        for annotation in typed.get(head, ()):
+            candidate = f"{annotation}.{rest}"
+            resolved = self.resolve(module, candidate)
+            if resolved != (candidate,):
+                found.extend(resolved)
+        return tuple(dict.fromkeys(found))
 
     def class_facts(self, name: str) -> tuple[Module, str, dict[str, Any]] | None:
         module, _, qual = name.rpartition(".")

@@ -359,6 +359,7 @@ def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
     """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends the
     client's own value on (`max_tokens=body.get("max_tokens")`), which is no cap."""
     found = set()
+    client_values = _client_valued(nodes)
     for node in nodes:
         values = []
         if isinstance(node, ast.Call):
@@ -372,8 +373,29 @@ def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
                 found.add("max-tokens-cap" if any(k.arg in ("le", "lt") for k in node.value.keywords)
                           else "max-tokens-passthrough")
         for value in values:
-            found.add("max-tokens-cap" if caps_tokens(value) else "max-tokens-passthrough")
+            client = isinstance(value, ast.Name) and value.id in client_values
+            found.add("max-tokens-cap" if caps_tokens(value) and not client else "max-tokens-passthrough")
     return sorted(found)
+
+
+def _client_valued(nodes: list[ast.AST]) -> set[str]:
+    """Names that only ever hold the client's own number (`n = body.get("max_tokens")`) and are
+    never bounded from above (`if n > LIMIT:`, `n = min(n, LIMIT)`): passing one on caps nothing.
+    A lower bound (`if n <= 0: raise`) is validation, not a cap."""
+    assigned: dict[str, list[ast.AST]] = {}
+    bounded: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for op, left, right in zip(node.ops, sides, sides[1:]):
+                if isinstance(op, (ast.Gt, ast.GtE)) and isinstance(left, ast.Name):
+                    bounded.add(left.id)
+                elif isinstance(op, (ast.Lt, ast.LtE)) and isinstance(right, ast.Name):
+                    bounded.add(right.id)
+    return {name for name, values in assigned.items()
+            if name not in bounded and all(not caps_tokens(value) for value in values)}
 
 
 def _class(node: ast.ClassDef) -> dict[str, Any]:
