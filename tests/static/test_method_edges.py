@@ -51,3 +51,44 @@ def test_the_same_verifier_never_called_is_not(static_audit, tmp_path):
     root = write_tree(tmp_path / "x", {"server.py": NEVER_CALLED})
     result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
     assert result.status.value != "pass", (result.message, result.evidence)
+
+
+TYPED_PARAMETER = '''import secrets
+
+from fastapi import Depends, FastAPI, Request
+
+KEY = "k"
+
+
+class KeyChecker:
+    def verify(self, request: Request) -> bool:
+        given = request.headers.get("authorization", "")
+        return secrets.compare_digest(given, f"Bearer {KEY}")
+
+
+def checker() -> KeyChecker:
+    return KeyChecker()
+
+
+app = FastAPI()
+
+
+@app.post("/v1/chat/completions")
+async def chat(request: Request, guard: KeyChecker = Depends(checker)):
+    if not guard.verify(request):
+        return {"error": "unauthorised"}
+    return {}
+'''
+
+
+def test_a_call_on_an_annotated_parameter_is_an_edge_to_its_method(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"server.py": TYPED_PARAMETER})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value == "pass", (result.message, result.evidence)
+    assert "KeyChecker.verify" in result.message
+
+
+def test_without_the_annotation_the_method_is_not_reached(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"server.py": TYPED_PARAMETER.replace("guard: KeyChecker =", "guard=")})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value != "pass", (result.message, result.evidence)
