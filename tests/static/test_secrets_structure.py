@@ -37,6 +37,13 @@ FALSE_ALARMS = {
     "pyproject.toml": ("[project.scripts]\n"
                        "xinference-reset-auth-password = \"xinference.api.oauth2.advanced.reset_password:main\"\n"),
     "app/frontend_static.py": "_SHELL_TOKEN = \"__shell__\"\n",
+    # anything-llm: a form's placeholder with a provider prefix, URL shapes in comments, translations.
+    "frontend/src/components/ChromaDBOptions/index.jsx": ("export const F = () => (\n  <input name=\"apiKey\"\n"
+                                                         "    placeholder=\"sk-myApiKeyToAccessMyChromaInstance\" />\n);\n"),
+    "server/sql/MSSQL.js": "// eg: mssql://user:password@server:port/database?{...opts}\nconst config = {};\n",
+    "server/sql/utils.js": "/**\n * scheme://[username[:password]@]host1[:port1][/[endpoint]]\n */\nconst x = 1;\n",
+    "frontend/src/locales/de/common.js": ("export default {\n  password: \"Administrator-Kontopasswort\",\n"
+                                          "  \"placeholder-password\": \"Passwort\",\n};\n"),
 }
 
 

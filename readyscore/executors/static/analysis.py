@@ -36,6 +36,8 @@ from readyscore.redact import mask
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
 ANALYSER_VERSION = 9  # past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
+# Folders of UI translations (anything-llm's frontend/src/locales/de/common.js, an i18n/ tree).
+LOCALE_DIRS = {"locales", "locale", "i18n", "l10n", "translations"}
 EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl.env")
 # Where an unquoted value is an expression, a reference or a number, never a literal string.
 QUOTED_CONFIG_SUFFIXES = (".tf", ".tfvars", ".hcl", ".toml", ".json", ".jsonc")
@@ -117,8 +119,8 @@ def file_kind(rel: str, is_python: bool = False) -> str:
     name = lowered.rsplit("/", 1)[-1]
     if lowered.endswith(EXAMPLE_SUFFIXES) or any(f".{word}." in name for word in ("example", "sample", "template")):
         return "example"
-    if lowered.endswith(DOC_SUFFIXES):
-        return "doc"
+    if lowered.endswith(DOC_SUFFIXES) or LOCALE_DIRS & set(lowered.split("/")[:-1]):
+        return "doc"  # translations are UI text: "password": "Kontopasswort" labels a field
     if language_of(rel):
         return "code"
     if lowered.endswith(QUOTED_CONFIG_SUFFIXES):

@@ -66,6 +66,7 @@ CONFIG_ASSIGN = re.compile(
     r"""(["']?)([^\s"'#,}\]]{1,200})\2[ \t]*,?[ \t]*(?:#.*)?$""")
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD = re.compile(r"[A-Z]?[a-z]+")
 WORDS_ONLY = re.compile(r"_*[A-Za-z]+(?:[_.:/-]+[A-Za-z]+)*_*")  # also a sentinel such as "__shell__"
 # `package.module:function`: an entry point or an import string (pyproject's [project.scripts]).
 OBJECT_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
@@ -171,6 +172,31 @@ def _mark(found: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     return found
 
 
+_TEMPLATE_USERS = {"user", "username", "usr", "login", "name"}
+_TEMPLATE_PASSWORDS = {"password", "pass", "passwd", "pwd", "pw", "secret"}
+
+
+def _url_template(url: str, password: str) -> bool:
+    """`mssql://user:password@server:port/db`, `scheme://[username[:password]@]host`: the URL's
+    shape written out in a comment or a docstring, not a credential."""
+    if any(c in password for c in "[]{}()"):
+        return True
+    user = url[3:].split(":", 1)[0].strip("[").lower()
+    return user in _TEMPLATE_USERS and password.lower() in _TEMPLATE_PASSWORDS
+
+
+def _spelled_out(value: str) -> bool:
+    """A provider prefix on words, not on a random body: `sk-myApiKeyToAccessMyChromaInstance` (a
+    form's placeholder) reads as camel-case words, each a capital, lower-case letters and a vowel.
+    A generated body (Hugging Face's tokens have no digits either) breaks that shape somewhere in
+    its first few words: the chance that eight random chunks all keep it is about 1 in 100,000."""
+    body = value.split("-", 1)[-1] if value.startswith("sk-") else value.split("_", 1)[-1]
+    if not body.isalpha():
+        return False
+    words = [w for w in _CAMEL.split(body) if w]
+    return len(words) >= 3 and all(_WORD.fullmatch(w) and set(w.lower()) & set("aeiouy") for w in words)
+
+
 def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool = True) -> list[dict[str, Any]]:
     """Provider formats anywhere; `structured` (config, env, YAML ... not code): also `key = value`
     lines. `quoted_only`: formats where an unquoted value is an expression or a reference (HCL
@@ -190,7 +216,7 @@ def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool
         for match in pattern.finditer(text):
             value = match.group(0)
             if rule != "private-key" and (any(m in value.lower() for m in ("xxxx", "your", "example", "0000000"))
-                                          or len(set(value)) < 10):
+                                          or len(set(value)) < 10 or _spelled_out(value)):
                 continue
             line, col = where(match.start())
             found.append(_finding("secret", rule, line, col, col + len(value), LABELS[rule]))
@@ -203,6 +229,8 @@ def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool
         for match in pattern.finditer(text):
             if pattern is URL_CREDENTIALS and (not _SCHEME.search(text, max(0, match.start() - 21), match.start())
                                                or EXAMPLE_HOSTS.search(match.group(0))):
+                continue
+            if pattern is URL_CREDENTIALS and _url_template(match.group(0), match.group(1)):
                 continue
             kind = classify(match.group(1))
             if kind:
