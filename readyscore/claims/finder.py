@@ -39,7 +39,7 @@ _TABLE_SEPARATOR = re.compile(r"^\|?[\s:|-]+\|?$")
 # capability. A markdown link keeps its text; a bare or angle-bracketed address is dropped.
 _LINK_TARGET = re.compile(r"\]\((?:[a-z][a-z0-9+.-]*:|/|\.|#)[^)\s]*(?:\s+\"[^\"]*\")?\)", re.IGNORECASE)
 _BARE_ADDRESS = re.compile(r"<?\b(?:https?|wss?|ftp)://[^\s)>\]]+>?", re.IGNORECASE)
-# A file path names a page, not a capability: an RST toctree's `advance/metrics.md` claims no metrics.
+# A file path names a page, not a capability: an RST toctree entry for the metrics page claims no metrics.
 _FILE_PATH = re.compile(r"(?<![\w/])[\w.-]+(?:/[\w.-]+)*\.(?:md|markdown|rst|txt|html?|ipynb|ya?ml|json|py)\b",
                         re.IGNORECASE)
 # An admission in running prose counts for its own sentence, and only when the sentence is short:
@@ -95,6 +95,9 @@ class _DocumentReader:
         self.syntax = mapping.syntax
         self.path = path
         self.readme = PurePosixPath(path).name.lower().startswith("readme")
+        # A changelog records what was done: "add missing docker database deps" is the fix, not an
+        # admission that something is missing. Its entries are still claims.
+        self.changelog = PurePosixPath(path).name.lower().startswith(("changelog", "changes", "history"))
         self.headings: list[Scope] = []
         self.label: Scope | None = None  # a paragraph label ("**For Production, Add:**")
         self.item_label: Scope | None = None  # a list item that is only a label ("1. **Security**")
@@ -204,7 +207,7 @@ class _DocumentReader:
         if state == "unchecked" or open_scope or _matches(self.syntax.admission, rest):
             admitting = rest if state == "unchecked" or open_scope or is_item else self.prose_admission(rest)
             admitted = [c.id for c in self.mapping.capabilities if admitting and c.regex.search(admitting)]
-            if admitted and not _matches(self.syntax.not_admitting_regex, admitting):
+            if admitted and not self.changelog and not _matches(self.syntax.not_admitting_regex, admitting):
                 self.admissions.append(Admission(_short(admitting), self.path, number, admitted))
             return  # an open item is never a claim
         self.statements(rest, number)

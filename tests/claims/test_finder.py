@@ -148,3 +148,10 @@ def test_a_short_prose_sentence_still_admits_what_it_names():
     text = "## Security\n\nThe API is served over HTTPS. Rate limiting is not yet implemented.\n"
     claims, admissions = find(text)
     assert [a.refs for a in admissions] == [["rate-limiting"]]
+
+
+def test_a_changelog_records_fixes_not_admissions():
+    """private-gpt's CHANGELOG: "add missing docker database deps" is what a release fixed."""
+    text = "# Changelog\n\n## 0.6.0\n\n### Bug Fixes\n\n* add missing docker database deps (#2264)\n"
+    assert find(text, "CHANGELOG.md")[1] == []
+    assert [a.refs for a in find(text, "docs/status.md")[1]] == [["containerized"]]

@@ -109,7 +109,7 @@ COMPOSE_PROMETHEUS = ("services:\n  prometheus:\n    image: prom/prometheus:late
 
 
 def test_a_prometheus_container_beside_the_scrape_config_does_not_pull_it_down(run, tree):
-    """lmdeploy ships monitoring/prometheus.yaml with its docker-compose.yaml: the scrape config is
+    """lmdeploy ships a Prometheus scrape config beside its monitoring Compose file: the scrape config is
     the evidence; the container that runs it is no weaker evidence against it."""
     result = run(tree({**CODE, "monitoring/prometheus.yml": SCRAPE, "monitoring/docker-compose.yaml": COMPOSE_PROMETHEUS}),
                  "deploy-metrics-collected")

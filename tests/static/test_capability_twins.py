@@ -239,3 +239,15 @@ def test_a_budget_of_something_else_is_no_token_budget(static_audit, tmp_path, b
     root = write_tree(tmp_path / budget, {"app.py": app(guard, params=f", ok=Depends({budget})")})
     result = static_audit(root, ["static-cap-token-budgets"])["static-cap-token-budgets"]
     assert result.status.value != "pass", (result.message, result.evidence)
+
+
+def test_a_check_of_the_models_tokenizer_is_no_authentication(static_audit, tmp_path):
+    """private-gpt's `_check_tokenizer_mode`, on a route's path and able to refuse, guards the model's
+    tokens, not the caller's; `check_token` in the same place is the real twin."""
+    guard = ("def {name}(request: Request):\n"
+             "    if request.headers.get('x-mode') != 'ok':\n        raise HTTPException(400, 'unsupported')")
+    results = {}
+    for name in ("check_tokenizer_mode", "check_token"):
+        root = write_tree(tmp_path / name, {"app.py": app(guard.format(name=name), params=f", ok=Depends({name})")})
+        results[name] = static_audit(root, ["static-cap-auth"])["static-cap-auth"].status.value
+    assert results == {"check_tokenizer_mode": "fail", "check_token": "pass"}, results

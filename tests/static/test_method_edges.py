@@ -92,3 +92,50 @@ def test_without_the_annotation_the_method_is_not_reached(static_audit, tmp_path
     root = write_tree(tmp_path / "x", {"server.py": TYPED_PARAMETER.replace("guard: KeyChecker =", "guard=")})
     result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
     assert result.status.value != "pass", (result.message, result.evidence)
+
+
+CONDITIONAL = '''import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+
+AUTH_ENABLED = True
+SECRET = "from-settings"
+
+
+def _simple_authentication(authorization: Annotated[str, Header()] = "") -> bool:
+    if not secrets.compare_digest(authorization, SECRET):
+        raise HTTPException(401, "Not authenticated")
+    return True
+
+
+if not AUTH_ENABLED:
+    def authenticated() -> bool:
+        return True
+else:
+    def authenticated(ok: Annotated[bool, Depends(_simple_authentication)]) -> bool:
+        return ok
+
+
+router = APIRouter(dependencies=[Depends(authenticated)])
+
+
+@router.post("/v1/chat/completions")
+async def chat(body: dict):
+    return body
+'''
+ONLY_THE_DUMMY = CONDITIONAL.replace(
+    "else:\n    def authenticated(ok: Annotated[bool, Depends(_simple_authentication)]) -> bool:\n        return ok\n", "")
+
+
+def test_a_dependency_defined_in_both_branches_of_an_if_reaches_the_real_check(static_audit, tmp_path):
+    """private-gpt defines `authenticated` twice: a dummy when auth is off, the real one otherwise."""
+    root = write_tree(tmp_path / "x", {"server.py": CONDITIONAL})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value == "pass", (result.message, result.evidence)
+
+
+def test_only_the_dummy_branch_reaches_nothing(static_audit, tmp_path):
+    root = write_tree(tmp_path / "x", {"server.py": ONLY_THE_DUMMY})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value != "pass", (result.message, result.evidence)

@@ -421,6 +421,34 @@ def _class(node: ast.ClassDef) -> dict[str, Any]:
             "derived": _max_tokens_facts([st for st in node.body if isinstance(st, ast.AnnAssign)])}
 
 
+def _conditional_defs(statement: ast.If | ast.Try) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Functions defined in the branches of a module-level `if` or `try` (nested ones too)."""
+    blocks = [statement.body, statement.orelse]
+    if isinstance(statement, ast.Try):
+        blocks += [handler.body for handler in statement.handlers] + [statement.finalbody]
+    found = []
+    for block in blocks:
+        for item in block:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append(item)
+            elif isinstance(item, (ast.If, ast.Try)):
+                found.extend(_conditional_defs(item))
+    return found
+
+
+def _merged(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """One name, two definitions: what either does (lists joined, flags or-ed), cited by the first."""
+    merged = dict(first)
+    for key, value in second.items():
+        if isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = merged[key] + [v for v in value if v not in merged[key]]
+        elif isinstance(value, bool) and isinstance(merged.get(key), bool):
+            merged[key] = merged[key] or value
+        elif key not in merged:
+            merged[key] = value
+    return merged
+
+
 def relative_names(nodes: Nodes) -> dict[str, str]:
     """`from .security import x` -> {"x": ".security.x"}; `from .. import db` -> {"db": "..db"}."""
     names = {}
@@ -442,6 +470,14 @@ def extract_wiring(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions[statement.name] = _function(statement)
+        elif isinstance(statement, (ast.If, ast.Try)):
+            # `if settings.auth.enabled: def authenticated(...)` / `else: def authenticated(): return
+            # True` (private-gpt), `try: from x import f` / `except ImportError: def f(...)`: each
+            # branch may be the one that runs, so the name stands for all of them, facts merged.
+            for func in _conditional_defs(statement):
+                done = functions.get(func.name)
+                functions[func.name] = _function(func) if done is None else _merged(done, _function(func))
+            module_statements.append(statement)
         elif isinstance(statement, ast.ClassDef):
             classes[statement.name] = _class(statement)
             for item in statement.body:
