@@ -18,6 +18,9 @@ SERVERS = {
     "ts-hono": {"src/index.ts": 'import { Hono } from "hono";\nconst app = new Hono();\napp.post("/v1/chat/completions", h);\n'},
     "next-route": {"app/api/chat/route.ts": 'export async function POST(req: Request) {\n  return Response.json({});\n}\n'},
     "rust-axum": {"src/main.rs": 'use axum::{Router, routing::post};\n#[tokio::main]\nasync fn main() {\n    let app = Router::new().route("/v1/chat/completions", post(h));\n}\n'},
+    "rust-axum-server-in-a-macro": {"src/app.rs": ('use axum_server::Handle;\nasync fn run(addr: A, app: S) {\n'
+                                                   '    tokio::select! {\n        out = axum_server::bind(addr)\n'
+                                                   '            .serve(app) => out.unwrap(),\n    }\n}\n')},
     "rust-actix": {"src/main.rs": 'use actix_web::{App, HttpServer};\nfn main() { HttpServer::new(|| App::new()); }\n'},
     "cpp-httplib": {"tools/server/server.cpp": '#include "httplib.h"\nint main() {\n    httplib::Server svr;\n    svr.Post("/v1/chat/completions", h);\n}\n'},
 }
@@ -25,6 +28,7 @@ MENTIONS = {
     "go": {"main.go": 'package main\n// TODO: serve with gin.Default()\nfunc main() { name := "http.ListenAndServe"; _ = name }\n'},
     "ts": {"src/index.ts": '// import express from "express"\nconst express = () => 0;\nconst app = express();\n'},
     "rust": {"src/main.rs": 'fn main() { let router = "axum::Router::new"; let _ = router; }\n'},
+    "rust-macro-string": {"src/main.rs": 'fn main() {\n    println!("serve with axum_server::bind(addr) one day");\n}\n'},
     "cpp": {"server.cpp": '// uses httplib::Server one day\nint main() { return 0; }\n'},
 }
 STUBS = {  # the framework imported but nothing built with it

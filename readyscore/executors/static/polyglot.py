@@ -29,6 +29,9 @@ LANGUAGES = {".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".
 # The stack a language's facts are looked up under in a check's `stacks:` params.
 STACK = {"javascript": "node", "typescript": "node", "tsx": "node", "go": "go", "rust": "rust", "java": "java",
          "cpp": "cpp"}
+MAX_MACRO_CHARS = 20_000  # a macro body longer than this is generated code, not a call site
+_RUST_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_MACRO_CALL = re.compile(r"(?<![\w:])([A-Za-z_]\w*(?:::[A-Za-z_]\w*)+)\s*\(")
 MAX_PARSE_BYTES = 512 * 1024  # generated or bundled files beyond this are not the service's hand-written code
 
 # Nodes that bind a name to a value: (name ..., value) with the value the last named child.
@@ -320,6 +323,14 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
                 calls.setdefault(_resolve(text, local, sep), macro.range().start.line + 1)
                 if text.split("::", 1)[0] in local:
                     resolved_calls.append((_resolve(text, local, sep), macro))
+            # A macro's body is tokens to the grammar, not expressions: `tokio::select! { out =
+            # axum_server::bind(addr).serve(app) => ... }` (Helicone's gateway) starts the server in
+            # there. A qualified path followed by `(` is read as a call.
+            body = _RUST_STRING.sub('""', macro.text())  # println!("axum_server::bind(..)") calls nothing
+            if "::" in body and "(" in body and len(body) <= MAX_MACRO_CHARS:
+                start = macro.range().start.line + 1
+                for found in _MACRO_CALL.finditer(body):
+                    calls.setdefault(_resolve(found.group(1), local, sep), start + body.count("\n", 0, found.start()))
     if language == "cpp":  # httplib::Server svr; declares the server without calling anything
         for ident in _find(root, "qualified_identifier", language):
             calls.setdefault(re.sub(r"\s+", "", ident.text()), ident.range().start.line + 1)
