@@ -5,6 +5,7 @@ route. The same call in a module that does not import it, and a name that only m
 
 from __future__ import annotations
 
+import pytest
 from static_helpers import write_tree
 
 API_CLASS = '''from fastapi import APIRouter, FastAPI
@@ -51,32 +52,6 @@ MENTION = '''ROUTES = ["add_api_route", "add_url_rule"]  # how the HTTP layer wi
 '''
 
 
-def test_fastapi_registration_on_an_untyped_router_is_an_api(static_audit, tmp_path):
-    root = write_tree(tmp_path / "x", {"xinf/api.py": API_CLASS, "xinf/routers/admin.py": REGISTERED})
-    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
-    assert result.status.value == "pass", (result.message, result.evidence)
-    assert any("add_api_route" in e.message and e.path == "xinf/routers/admin.py" for e in result.evidence)
-
-
-def test_flask_registration_on_self_is_an_api(static_audit, tmp_path):
-    root = write_tree(tmp_path / "x", {"server.py": FLASK_ON_SELF})
-    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
-    assert result.status.value == "pass", (result.message, result.evidence)
-    assert any("add_url_rule" in e.message for e in result.evidence)
-
-
-def test_the_same_method_without_the_framework_is_no_api(static_audit, tmp_path):
-    root = write_tree(tmp_path / "x", {"app.py": NOT_THE_FRAMEWORK})
-    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
-    assert result.status.value == "fail", (result.message, result.evidence)
-
-
-def test_a_mention_of_the_method_is_no_api(static_audit, tmp_path):
-    root = write_tree(tmp_path / "x", {"app.py": MENTION})
-    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
-    assert result.status.value == "fail", (result.message, result.evidence)
-
-
 ROUTES_ON_A_PARAMETER = '''from typing import Union
 
 from fastapi import APIRouter, FastAPI
@@ -92,14 +67,17 @@ UNTYPED_PARAMETER = ROUTES_ON_A_PARAMETER.replace("from fastapi import APIRouter
     "app: Union[FastAPI, APIRouter]", "app")
 
 
-def test_routes_declared_on_a_typed_parameter_are_an_api(static_audit, tmp_path):
-    root = write_tree(tmp_path / "x", {"serve/server.py": ROUTES_ON_A_PARAMETER})
-    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
-    assert result.status.value == "pass", (result.message, result.evidence)
-    assert "fastapi.FastAPI.post" in result.message
+@pytest.mark.parametrize(("files", "passes", "cited"), [
+    ({"xinf/api.py": API_CLASS, "xinf/routers/admin.py": REGISTERED}, True, "add_api_route"),
+    ({"server.py": FLASK_ON_SELF}, True, "add_url_rule"),
+    ({"app.py": NOT_THE_FRAMEWORK}, False, None),
+    ({"app.py": MENTION}, False, None),
+    ({"serve/server.py": ROUTES_ON_A_PARAMETER}, True, "fastapi.FastAPI.post"),
+    ({"serve/server.py": UNTYPED_PARAMETER}, False, None),
+], ids=["fastapi-untyped-router", "flask-on-self", "same-method-no-framework", "mention", "typed-parameter",
+        "untyped-parameter-no-framework"])
+def test_route_registrations(static_audit, tmp_path, files, passes, cited):
+    result = static_audit(write_tree(tmp_path / "x", files), ["static-cap-http-api"])["static-cap-http-api"]
+    assert (result.status.value == "pass") is passes, (result.message, result.evidence)
+    assert cited is None or cited in result.message
 
-
-def test_the_same_on_an_untyped_parameter_without_the_framework_is_not(static_audit, tmp_path):
-    root = write_tree(tmp_path / "x", {"serve/server.py": UNTYPED_PARAMETER})
-    result = static_audit(root, ["static-cap-http-api"])["static-cap-http-api"]
-    assert result.status.value != "pass", (result.message, result.evidence)
