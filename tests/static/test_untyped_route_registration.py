@@ -1,7 +1,9 @@
 """Routes registered by hand on a receiver the graph cannot type (Xinference's
 `router = api._router; router.add_api_route("/status", get_status)`, a Flask app kept on `self`):
 in a module that imports the framework, the registration is the framework's and the handler is a
-route. The same call in a module that does not import it, and a name that only mentions it, are not."""
+route; so are LangServe's `@app.post` routes inside `add_routes(app: FastAPI | APIRouter)`, typed by
+the parameter's annotation. The same call in a module that does not import the framework, and a
+name that only mentions it, are not."""
 
 from __future__ import annotations
 
