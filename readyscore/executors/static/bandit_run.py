@@ -35,7 +35,7 @@ MAX_ARGV_BYTES = 96 * 1024  # well under every platform's command-line limit
 # The built-in checks that read bandit's results (a prefetch is pointless when all are disabled).
 BANDIT_CHECKS = ("static-bandit-high", "static-bandit-medium", "static-model-downloads-pinned")
 MIN_BATCH_FILES = 8  # fewer files than this do not pay for another bandit start-up
-# bandit reads a `# nosec` marker from any comment token matching `#\s*nosec` (bandit/core/manager.py,
+# bandit reads a `# nosec` marker from any comment token matching `#\s*nosec` (its core manager's
 # NOSEC_COMMENT, case-sensitive); a comment token is part of the text, so a text without a match
 # holds no marker at all.
 NOSEC_MARKER = re.compile(r"#\s*nosec")
