@@ -114,3 +114,49 @@ def test_a_timeout_pass_rests_on_a_call_with_a_timeout(static_audit, tmp_path, t
         assert any(e.message.startswith("guarded: httpx.") and e.line == 2 for e in result.evidence), result.evidence
     if status == "not_applicable":
         assert "nothing to judge" in result.message
+
+
+def test_eval_search_skips_only_functions_that_cannot_hold_the_call():
+    """find_hazards walks for eval()/exec() only the functions whose lines hold such a call; the
+    findings are those of walking every function."""
+    import ast as _ast
+
+    from readyscore.executors.static.hazards import _eval_in_function, _Finder, find_hazards
+    from readyscore.executors.static.pyfacts import Aliases, Nodes
+
+    code = '''
+from flask import request
+
+def helper(x):
+    return x + 1
+
+@app.get("/a")
+def outer(q):
+    def inner():
+        return eval(
+            request.args["code"])
+    return inner()
+
+class View:
+    def post(self, request):
+        payload = request.json()
+        exec(payload)
+
+@decorate(eval("1"))
+def decorated(request):
+    return 1
+
+def unrelated(request):
+    data = request.form
+    return data
+'''
+    tree = _ast.parse(code)
+    nodes = Nodes(tree)
+    found = [(f["hazard"], f["line"], f["message"]) for f in find_hazards(tree, Aliases(nodes), nodes)
+             if f["hazard"] == "eval-request-data"]
+    reference = _Finder(Aliases(nodes))
+    for func in nodes.of(_ast.FunctionDef, _ast.AsyncFunctionDef):
+        _eval_in_function(func, reference)
+    expected = sorted({(f["hazard"], f["line"]): (f["hazard"], f["line"], f["message"])
+                       for f in reference.found}.values(), key=lambda f: (f[1], f[0]))
+    assert found == expected and {line for _, line, _ in found} == {10, 17}

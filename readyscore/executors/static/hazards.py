@@ -31,6 +31,7 @@ was seen. The kinds, and what makes their safe twin safe:
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from http import HTTPStatus
 from typing import Any
@@ -510,6 +511,7 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     sql_vars: dict[str, int] = {}
     calls: list[ast.Call] = []
     has_eval = False
+    eval_lines: list[int] = []  # where eval()/exec() is called with an argument
     for node in nodes.of(ast.ClassDef):
         if any(_tail(base) in SAFE_YAML_LOADERS for base in node.bases):
             finder.safe_loaders.add(node.name)
@@ -518,6 +520,8 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
             calls.append(node)
             if isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
                 has_eval = True
+                if node.args:
+                    eval_lines.append(node.lineno)
         elif isinstance(node, ast.Assign):
             finder.assign(node.targets, node.value, id(node) in module_statements)
             if dynamic_sql(node.value):
@@ -540,8 +544,14 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                                               f"passed to {_tail(node.func)}()")
     functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
     if has_eval:
+        eval_lines.sort()
         for node in functions:
-            _eval_in_function(node, finder)
+            # Only a function whose lines hold such a call can report one (every node of its
+            # subtree, decorators included, lies within its lines): the others are not walked.
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            at = bisect.bisect_left(eval_lines, first)
+            if at < len(eval_lines) and eval_lines[at] <= (node.end_lineno or node.lineno):
+                _eval_in_function(node, finder)
     _LeakFinder(aliases, finder, set(relative_names(nodes))).run(functions, nodes)
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once

@@ -1,0 +1,103 @@
+"""bandit's shortcuts (`--ignore-nosec` on files without a `# nosec` marker, `-s B613` on ASCII files
+when the repository has no bandit config of its own) save work and never change a result: the
+findings readyscore reports are those of plain `bandit -r` over the same tree, `# nosec` markers
+and bidirectional control characters included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from static_helpers import explain, write_tree
+
+from readyscore.executors.static.bandit_config import BanditConfig
+from readyscore.executors.static.bandit_run import IGNORE_NOSEC, SKIP_TROJANSOURCE, batches_by_shortcut, shortcuts
+from readyscore.executors.static.sources import SourceFile
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: what B613 (trojansource) looks for
+TREE = {
+    # No marker, ASCII: both shortcuts; its findings must all be there.
+    "service/plain.py": "import subprocess\nimport hashlib\n\n\ndef run(cmd):\n"
+                        "    subprocess.call(cmd, shell=True)\n    return hashlib.md5(cmd.encode())\n",
+    # A marker that silences one finding and not the other: read without --ignore-nosec.
+    "service/marked.py": "import subprocess\nimport hashlib\n\n\ndef run(cmd):\n"
+                         "    subprocess.call(cmd, shell=True)  # nosec B602\n    return hashlib.md5(cmd.encode())\n",
+    # A bare marker on a line bandit would flag.
+    "service/bare.py": "import hashlib\nDIGEST = hashlib.md5(b'x')  #nosec\n",
+    # Bidirectional control characters: never skips B613.
+    "service/trojan.py": f"def check(role):\n    if role != 'user{RLO} ':\n        return True\n    return False\n",
+    # Non-ASCII without bidi characters: B613 still runs (and finds nothing).
+    "service/accents.py": "import hashlib\nNAME = 'caf\u00e9'\nDIGEST = hashlib.md5(NAME.encode())\n",
+}
+CHECKS = ["static-bandit-high", "static-bandit-medium", "static-model-downloads-pinned"]
+
+
+def source(rel: str, text: str) -> SourceFile:
+    return SourceFile(rel=rel, text=text, digest=rel, is_python=True, is_code=True, is_test=False)
+
+
+def test_each_file_gets_only_the_shortcuts_that_cannot_change_its_result():
+    no_config = BanditConfig()
+    assert shortcuts(source("a.py", "x = 1\n"), no_config) == (IGNORE_NOSEC, *SKIP_TROJANSOURCE)
+    assert shortcuts(source("a.py", "x = 1  # nosec\n"), no_config) == SKIP_TROJANSOURCE
+    assert shortcuts(source("a.py", "x = 1  #nosec B101\n"), no_config) == SKIP_TROJANSOURCE
+    assert shortcuts(source("a.py", "nanoseconds = 1  # nosecurity\n"), no_config) == SKIP_TROJANSOURCE
+    assert shortcuts(source("a.py", "nanoseconds = 1\n"), no_config) == (IGNORE_NOSEC, *SKIP_TROJANSOURCE)
+    assert shortcuts(source("a.py", f"x = '{RLO}'\n"), no_config) == (IGNORE_NOSEC,)
+    assert shortcuts(source("a.py", "x = '\u00e9'\n"), no_config) == (IGNORE_NOSEC,)
+    # The repository's own config may name tests; a command-line -s could override it.
+    with_config = BanditConfig(args=["-c", "bandit.yaml"], source="bandit.yaml")
+    assert shortcuts(source("a.py", "x = 1\n"), with_config) == (IGNORE_NOSEC,)
+
+
+def test_batches_keep_files_with_different_shortcuts_apart():
+    files = [source(f"p{i}.py", "x = 1\n" * i) for i in range(1, 40)] + [source("m.py", "x = 1  # nosec\n")]
+    batches = batches_by_shortcut(files, BanditConfig(), workers=2, max_files=200)
+    assert sorted(f.rel for batch, _ in batches for f in batch) == sorted(f.rel for f in files)
+    for batch, extra in batches:
+        assert all(shortcuts(f, BanditConfig()) == extra for f in batch)
+    assert [extra for batch, extra in batches if any(f.rel == "m.py" for f in batch)] == [SKIP_TROJANSOURCE]
+
+
+def plain_bandit(root) -> set[tuple[str, int, str]]:
+    """The reference: bandit's own command line over the tree, no shortcut."""
+    out = subprocess.run([sys.executable, "-P", "-m", "bandit", "-r", ".", "-f", "json", "-q", "--exit-zero"],
+                         cwd=root, capture_output=True, check=True).stdout
+    report = json.loads(out)
+    assert not report["errors"], report["errors"]
+    return {(r["filename"].removeprefix("./"), r["line_number"], r["test_id"]) for r in report["results"]}
+
+
+def test_findings_equal_plain_bandits(static_audit, tmp_path):
+    root = write_tree(tmp_path / "t", TREE)
+    reference = plain_bandit(root)
+    # The twins are real: the marker silences B602 in marked.py only, B613 fires on trojan.py.
+    assert ("service/plain.py", 6, "B602") in reference and ("service/marked.py", 6, "B602") not in reference
+    assert ("service/marked.py", 7, "B324") in reference and ("service/bare.py", 2, "B324") not in reference
+    assert ("service/trojan.py", 2, "B613") in reference
+    results = static_audit(root, CHECKS, min_confidence="low")
+    section = static_audit.last.sections["static"]["bandit"]
+    assert section["files_scanned"] == len(TREE) and section["bandit_processes"] >= 2, section
+    high = {(e.path, e.line, e.rule) for e in results["static-bandit-high"].evidence}
+    medium = {(e.path, e.line, e.rule) for e in results["static-bandit-medium"].evidence}
+    # bandit's high and medium findings, as plain bandit reports them (low severity is in no check).
+    by_severity = json.loads(subprocess.run(
+        [sys.executable, "-P", "-m", "bandit", "-r", ".", "-f", "json", "-q", "--exit-zero"],
+        cwd=root, capture_output=True, check=True).stdout)["results"]
+    wanted = {s: {(r["filename"].removeprefix("./"), r["line_number"], r["test_id"]) for r in by_severity
+                  if r["issue_severity"] == s} for s in ("HIGH", "MEDIUM")}
+    assert high == wanted["HIGH"], explain(results)
+    assert medium == wanted["MEDIUM"], explain(results)
+
+
+@pytest.mark.parametrize("config", [{".bandit": "[bandit]\nskips = B602\n"}, {"bandit.yaml": "skips: [B602]\n"}])
+def test_a_repository_config_is_not_overridden_by_a_shortcut(static_audit, tmp_path, config):
+    # bandit takes a command-line -s instead of an ini file's skips (B602 would come back): with a
+    # config of the repository's own, no test is skipped on the command line.
+    root = write_tree(tmp_path / "t", {**TREE, **config})
+    results = static_audit(root, ["static-bandit-high"])
+    found = {(e.path, e.rule) for e in results["static-bandit-high"].evidence}
+    assert ("service/plain.py", "B324") in found and ("service/trojan.py", "B613") in found, explain(results)
+    assert not any(rule == "B602" for _, rule in found), explain(results)
