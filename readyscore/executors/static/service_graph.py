@@ -234,8 +234,7 @@ class ServiceGraph:
         for raw in names:
             if owner and raw.startswith(("self.", "cls.")):
                 method = raw.split(".")[1]
-                ref = next((r for r in map(self.function_of, self.resolve(module, f"{owner}.{method}"))
-                            if r is not None), None)
+                ref = self._method_of(module, owner, method)
             else:
                 ref = next(map(self.function_of, self.resolve(module, raw)[:1]), None)
                 if ref is None and typed and "." in raw:  # `svc.complete()` with `svc: ChatService`
@@ -331,12 +330,27 @@ class ServiceGraph:
             for raw, line in facts.get("refs", []):
                 yield Site("use", resolve(raw), rel, line, ref)
 
+    def _method_of(self, module: str, owner: str, method: str) -> FunctionRef | None:
+        """`self.method` in a method of `owner`: defined on the class, else on a project base class."""
+        wiring = self.modules[module].wiring
+        if f"{owner}.{method}" in wiring["functions"]:
+            return FunctionRef(module, f"{owner}.{method}")
+        if not wiring["classes"].get(owner, {}).get("bases"):
+            return None
+        return next((r for r in map(self.function_of, self.resolve(module, f"{owner}.{method}")) if r is not None),
+                    None)
+
     def _through_annotation(self, module: str, raw: str, typed: dict[str, list[str]]) -> tuple[str, ...]:
         """`app.post` in `def add_routes(app: FastAPI | APIRouter)`: the names it stands for through
-        the parameter's annotation (each type the annotation names that resolves to something)."""
+        the parameter's annotation (each type the annotation names that resolves to something; a
+        builtin such as `dict` or `str`, which the module does not import or define, names nothing)."""
         head, _, rest = raw.partition(".")
         found: list[str] = []
+        wiring = self.modules[module].wiring
         for annotation in typed.get(head, ()):
+            first = annotation.split(".", 1)[0]
+            if first not in wiring["names"] and first not in wiring["classes"] and first not in wiring["instances"]:
+                continue
             candidate = f"{annotation}.{rest}"
             resolved = self.resolve(module, candidate)
             if resolved != (candidate,):
