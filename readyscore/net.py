@@ -45,6 +45,16 @@ class Exchange:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
     @property
+    def failed(self) -> bool:
+        """No answer, or a server error: nothing of the service's own handling was seen."""
+        return self.status is None or self.status >= 500
+
+    @property
+    def outcome(self) -> str:
+        """How it ended, for messages: "HTTP 503" or "no answer (connection refused)"."""
+        return f"HTTP {self.status}" if self.status is not None else f"no answer ({self.error})"
+
+    @property
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 

@@ -76,10 +76,9 @@ class AuthProbe(LiveExecutor[AuthParams]):
         twin = session.baseline_chat().exchange
         if twin.ok:
             return None
-        got = f"HTTP {twin.status}" if twin.status is not None else f"no answer ({twin.error})"
         return Result(check_id=spec.id, status=Status.NOT_EVALUATED,
                       message=f"refused with HTTP {exchange.status}, but the same request with the configured "
-                              f"credentials got {got} too, so the refusal says nothing about credentials",
+                              f"credentials got {twin.outcome} too, so the refusal says nothing about credentials",
                       evidence=[session.evidence(exchange, "the request"), session.evidence(twin, "its twin")])
 
     def _required(self, spec: CheckSpec, session: LiveSession) -> Result:
@@ -123,11 +122,11 @@ class AuthProbe(LiveExecutor[AuthParams]):
                                       paths))
         open_paths = [(path, e) for path, e in zip(paths, exchanges, strict=True)
                       if e.ok and not session.is_catch_all(e) and _landed_on(e, path)]
-        if not open_paths and all(e.status is None or e.status >= 500 for e in exchanges):
+        if not open_paths and all(e.failed for e in exchanges):
             # A service that fails every request hides nothing by refusing: what it serves once it
             # works was not seen.
             return Result.not_evaluated(spec.id, f"every one of the {len(paths)} sensitive paths failed "
-                                                 f"({_statuses(exchanges)}): whether they open once the "
+                                                 f"({', '.join(sorted({e.outcome for e in exchanges}))}): whether they open once the "
                                                  "service works was not seen")
         if not open_paths:
             return result(spec, Status.PASS, f"none of {len(paths)} sensitive paths answers without credentials",
@@ -141,8 +140,3 @@ class AuthProbe(LiveExecutor[AuthParams]):
         return result(spec, Status.WARN, f"open without credentials: {names} (fine on an internal network; "
                                          "not on a public one)", evidence=evidence,
                       metrics={"open": [p for p, _ in open_paths]})
-
-
-def _statuses(exchanges: list[Exchange]) -> str:
-    seen = sorted({"no answer" if e.status is None else f"HTTP {e.status}" for e in exchanges})
-    return ", ".join(seen)

@@ -10,6 +10,7 @@ from readyscore.executors.live.functional import credentials_problem
 from readyscore.executors.live.session import LiveExecutor, LiveSession
 from readyscore.executors.registry import register
 from readyscore.model import CheckSpec, EvidenceStrength, Result, Status
+from readyscore.net import Exchange
 
 CORS_HEADERS = ("access-control-allow-origin", "access-control-allow-credentials", "access-control-allow-methods",
                 "access-control-allow-headers", "vary")
@@ -62,8 +63,8 @@ class CorsProbe(LiveExecutor[CorsParams]):
             return result(spec, Status.FAIL, "; ".join(failures), evidence=evidence)
         if partials:
             return result(spec, Status.PARTIAL, "; ".join(partials), evidence=evidence)
-        unseen = _policy_unseen([exchange for _, _, exchange in answers], session)
-        if not evidence and unseen:
+        unseen = None if evidence else _policy_unseen([exchange for _, _, exchange in answers], session)
+        if unseen:
             return Result.not_evaluated(spec.id, unseen)
         if wildcard:
             return result(spec, Status.PASS, "Access-Control-Allow-Origin: * on an API without credentials "
@@ -73,15 +74,14 @@ class CorsProbe(LiveExecutor[CorsParams]):
                       strength=EvidenceStrength.VERIFIED)
 
 
-def _policy_unseen(exchanges, session: LiveSession) -> str | None:
+def _policy_unseen(exchanges: list[Exchange], session: LiveSession) -> str | None:
     """Why granting nothing proves nothing: every probe was refused at authentication, failed or got
     no answer, so no answer came from the layer that would set the CORS headers. A preflight that an
     auth wall refuses and a 401 carry no CORS headers whatever the authenticated answers carry."""
-    statuses = [exchange.status for exchange in exchanges]
-    if any(status is not None and status < 500 and status not in (401, 403) for status in statuses):
+    if any(not exchange.failed and exchange.status not in (401, 403) for exchange in exchanges):
         return None
-    refused = next((status for status in statuses if status in (401, 403)), None)
+    refused = next((exchange.status for exchange in exchanges if exchange.status in (401, 403)), None)
     if refused is not None:
         return "no CORS probe got past authentication: " + credentials_problem(refused, session)
-    shown = ", ".join("no answer" if status is None else f"HTTP {status}" for status in statuses)
+    shown = ", ".join(exchange.outcome for exchange in exchanges)
     return f"every CORS probe failed ({shown}): the service's CORS policy was not seen"

@@ -102,13 +102,12 @@ class ErrorHygieneProbe(LiveExecutor[HygieneParams]):
             return result(spec, Status.FAIL, f"error answers leak internals: {'; '.join(failures)}",
                           evidence=evidence, metrics=metrics)
         twin = session.valid_twin()
-        if twin.status is None or twin.status >= 500:
+        if twin.failed:
             # The well-formed request fails as well: the clean answers came from a failing service
             # (a proxy's 503, a crashed worker), not from the handlers' error handling.
-            got = f"HTTP {twin.status}" if twin.status is not None else f"no answer ({twin.error})"
             return Result(check_id=spec.id, status=Status.NOT_EVALUATED, metrics=metrics,
                           message=f"{inspected} error answers were clean, but a well-formed request failed too "
-                                  f"({got}), so the error handling was not reached")
+                                  f"({twin.outcome}), so the error handling was not reached")
         door = credentials_problem(twin.status, session)
         if door is not None:
             # The valid twin of these requests is turned away at authentication, so the clean answers

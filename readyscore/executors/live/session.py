@@ -179,7 +179,7 @@ class LiveSession:
         twin = self.valid_twin()
         if twin.ok:
             return None
-        got = f"HTTP {twin.status}" if twin.status is not None else f"no answer ({twin.error})"
+        got = twin.outcome
         if twin.status in (401, 403) and self.api_key is None:
             got += f" (no key was given: put it in ${self.ctx.options.api_key_env})"
         return (f"a valid twin of the same request (same path, headers and body shape, nothing wrong in it) got "
@@ -288,8 +288,7 @@ def _seconds_until_http_date(value: str) -> float | None:
 def exchange_evidence(exchange: Exchange, message: str, redactor, *, headers: tuple[str, ...] = NOTABLE_HEADERS,
                       body: bool = True) -> Evidence:
     """Evidence of one exchange: method, URL, status, the headers that matter, timing, a redacted excerpt."""
-    lines = [f"{exchange.method} {exchange.url} -> "
-             + (f"HTTP {exchange.status}" if exchange.status is not None else f"no answer ({exchange.error})")
+    lines = [f"{exchange.method} {exchange.url} -> {exchange.outcome}"
              + f" in {exchange.elapsed_s * 1000:.0f} ms"]
     lines += [f"{name}: {exchange.headers[name][:200]}" for name in headers if name in exchange.headers]
     if exchange.redirected_off_target:
