@@ -205,8 +205,10 @@ class _DocumentReader:
         claimy = (nearest.claimy if nearest else False) or (self.intro and not self.label)
         capabilities = [c.id for c in self.mapping.capabilities if c.regex.search(rest)]
         if state == "unchecked" or open_scope or _matches(self.syntax.admission, rest):
-            admitting = rest if state == "unchecked" or open_scope or is_item else self.prose_admission(rest)
-            admitted = [c.id for c in self.mapping.capabilities if admitting and c.regex.search(admitting)]
+            whole = state == "unchecked" or open_scope or is_item
+            admitting = rest if whole else self.prose_admission(rest)
+            admitted = capabilities if whole else [c.id for c in self.mapping.capabilities
+                                                   if admitting and c.regex.search(admitting)]
             if admitted and not self.changelog and not _matches(self.syntax.not_admitting_regex, admitting):
                 self.admissions.append(Admission(_short(admitting), self.path, number, admitted))
             return  # an open item is never a claim

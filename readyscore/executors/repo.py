@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
@@ -14,23 +16,25 @@ from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Stat
 MAX_EVIDENCE = 10
 
 
+def _compiles(value: str) -> str:
+    re.compile(value)
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]  # a regex that must compile when the check is loaded
+
+
 class FilesPresentParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patterns: list[str] = Field(min_length=1, description="globs; any match is evidence")
     what: str = Field(description="what the files are, for messages ('a test suite')")
     # Optional: a regex one of the matched files must contain (e.g. '[tool.pytest' in pyproject).
-    contains: str | None = None
+    contains: Regex | None = None
     # Globs that are weaker evidence: a match only earns partial credit.
     weaker_patterns: list[str] = Field(default_factory=list)
     min_count: int = Field(default=1, ge=1)
 
-    @field_validator("contains")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
 
 
 @register
@@ -70,14 +74,7 @@ class FilesAbsentParams(BaseModel):
     # A KEY=value file all of whose keys match this regex is fine too: Next.js, Vite and CRA put
     # NEXT_PUBLIC_*/VITE_*/REACT_APP_* variables into the browser bundle, so they are public by design
     # and `.env.development` is meant to be committed. One other key (or an unreadable file) counts.
-    allow_when_every_key: str | None = None
-
-    @field_validator("allow_when_every_key")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    allow_when_every_key: Regex | None = None
 
 
 @register

@@ -510,7 +510,6 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     module_statements = {id(s) for s in tree.body}
     sql_vars: dict[str, int] = {}
     calls: list[ast.Call] = []
-    has_eval = False
     eval_lines: list[int] = []  # where eval()/exec() is called with an argument
     for node in nodes.of(ast.ClassDef):
         if any(_tail(base) in SAFE_YAML_LOADERS for base in node.bases):
@@ -518,10 +517,8 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     for node in nodes.of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict):
         if isinstance(node, ast.Call):
             calls.append(node)
-            if isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
-                has_eval = True
-                if node.args:
-                    eval_lines.append(node.lineno)
+            if isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec") and node.args:
+                eval_lines.append(node.lineno)
         elif isinstance(node, ast.Assign):
             finder.assign(node.targets, node.value, id(node) in module_statements)
             if dynamic_sql(node.value):
@@ -543,7 +540,7 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
             finder.add("sql-injection", node, f"SQL built by string formatting (line {sql_vars[node.args[0].id]}) "
                                               f"passed to {_tail(node.func)}()")
     functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
-    if has_eval:
+    if eval_lines:  # _eval_in_function reports only calls with an argument
         eval_lines.sort()
         for node in functions:
             # Only a function whose lines hold such a call can report one (every node of its

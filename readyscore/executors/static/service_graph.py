@@ -76,6 +76,11 @@ class Site:
     keywords: tuple[str, ...] = ()
 
 
+def _param_types(facts: dict[str, Any]) -> dict[str, list[str]]:
+    """A function's annotated parameters: name -> the type names its annotation mentions."""
+    return {name: annotation for name, annotation in facts.get("params", [])}
+
+
 def module_name(rel: str) -> str:
     name = rel[:-3] if rel.endswith(".py") else rel.rsplit(".", 1)[0]
     name = name.replace("/", ".")
@@ -225,7 +230,7 @@ class ServiceGraph:
         `owner`: the class of a method, so that `self.verify_token(...)` is an edge to its method
         (defined on the class or, through the class's bases, on a project base class); a parameter's
         annotation types the calls made on it."""
-        typed = {name: annotation for name, annotation in facts.get("params", [])}
+        typed = _param_types(facts)
         names = {ref[0] for ref in facts.get("refs", [])}
         names.update(call[0] for call in facts.get("calls", []))
         names.update(dep[0] for dep in facts.get("depends", []))
@@ -308,7 +313,7 @@ class ServiceGraph:
             if module.name not in imported:
                 imported[module.name] = {target.split(".")[0] for target in module.wiring["names"].values()}
 
-            typed = {name: annotation for name, annotation in facts.get("params", [])}
+            typed = _param_types(facts)
 
             def resolve(raw: str, m: str = module.name, typed: dict = typed) -> tuple[str, ...]:
                 names = self.resolve(m, raw)

@@ -372,7 +372,7 @@ def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
     """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends the
     client's own value on (`max_tokens=body.get("max_tokens")`), which is no cap."""
     found = set()
-    client_values = _client_valued(nodes)
+    client_values: set[str] | None = None  # a second pass over the nodes, only when a name is passed on
     for node in nodes:
         if node.__class__ not in _TOKEN_CARRIERS:
             continue
@@ -388,7 +388,9 @@ def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
                 found.add("max-tokens-cap" if any(k.arg in ("le", "lt") for k in node.value.keywords)
                           else "max-tokens-passthrough")
         for value in values:
-            client = isinstance(value, ast.Name) and value.id in client_values
+            if isinstance(value, ast.Name) and client_values is None:
+                client_values = _client_valued(nodes)
+            client = isinstance(value, ast.Name) and value.id in (client_values or ())
             found.add("max-tokens-cap" if caps_tokens(value) and not client else "max-tokens-passthrough")
     return sorted(found)
 
