@@ -67,13 +67,16 @@ def test_real_keys_stay_findings(static_audit, tmp_path):
         "router/cmd/main.go": f"package main\nvar cfg = Config{{Password: \"{LITERAL}\"}}\n",
         "router/src/main.rs": f"fn main() {{ let api_key = \"{LITERAL}\"; }}\n",
         "infra/main.tf": f"resource \"x\" \"y\" {{\n  admin_password = \"{LITERAL}\"\n}}\n",
+        # A provider key in a translation file ships to every browser: still critical, not an example.
+        "frontend/src/locales/en/common.js": f"export default {{ apiKey: \"{OPENAI}\" }};\n",
         # A password with a digit in an ASCII literal is still one, next to a sentinel-looking name.
         "app/settings.py": "SHELL_TOKEN = \"__sh3ll_" + "Tk9q__\"\n",
     })
     results = static_audit(root, CHECKS)
     found = {(e.path, e.line) for e in results["static-secrets"].evidence}
     assert found == {("Dockerfile", 2), ("app/config.py", 2), ("gateway/src/keys.ts", 1), ("router/cmd/main.go", 2),
-                     ("router/src/main.rs", 1), ("infra/main.tf", 2), ("app/settings.py", 1)}, \
+                     ("router/src/main.rs", 1), ("infra/main.tf", 2), ("app/settings.py", 1),
+                     ("frontend/src/locales/en/common.js", 1)}, \
         results["static-secrets"].message
     assert all(LITERAL not in (e.message + (e.snippet or "")) for e in results["static-secrets"].evidence)
 

@@ -112,15 +112,18 @@ def _file_kind(source: SourceFile) -> str:
 
 def file_kind(rel: str, is_python: bool = False) -> str:
     """How a file is read for secrets: python, code (parsed), doc, example, config (key = value
-    lines; `config-quoted` where only a quoted value is a literal) or other (provider formats only)."""
+    lines; `config-quoted` where only a quoted value is a literal), locale (a translation: provider formats
+only) or other (provider formats only)."""
     if is_python:
         return "python"
     lowered = rel.lower()
     name = lowered.rsplit("/", 1)[-1]
     if lowered.endswith(EXAMPLE_SUFFIXES) or any(f".{word}." in name for word in ("example", "sample", "template")):
         return "example"
-    if lowered.endswith(DOC_SUFFIXES) or LOCALE_DIRS & set(lowered.split("/")[:-1]):
-        return "doc"  # translations are UI text: "password": "Kontopasswort" labels a field
+    if lowered.endswith(DOC_SUFFIXES):
+        return "doc"
+    if LOCALE_DIRS & set(lowered.split("/")[:-1]):
+        return "locale"  # translations are UI text: "password": "Kontopasswort" labels a field
     if language_of(rel):
         return "code"
     if lowered.endswith(QUOTED_CONFIG_SUFFIXES):
@@ -133,9 +136,11 @@ def file_kind(rel: str, is_python: bool = False) -> str:
 
 def analyse_text(source: SourceFile) -> dict[str, Any]:
     kind = _file_kind(source)
-    if kind in ("doc", "example", "other"):
+    if kind in ("doc", "example", "other", "locale"):
         # Docs and example files hold example values: provider formats only (and, in example files,
-        # settings, kept apart as example values); connection URLs in docs are examples.
+        # settings, kept apart as example values); connection URLs in docs are examples. A
+        # translation's values are UI text: provider formats only, and a key found there is no
+        # example (hazard_checks routes it as a key in code).
         return {"secrets": scan_text(source.text, structured=kind == "example", urls=kind == "example")}
     if kind in ("config", "config-quoted"):
         return {"secrets": scan_text(source.text, structured=True, quoted_only=kind == "config-quoted")}
