@@ -94,3 +94,17 @@ def test_examples_and_docs_are_low_severity_and_only_real_looking(static_audit, 
     assert high == {"tutorials/leak.py"}  # a provider key in a tutorial's code is a leaked key
     assert low == {(".env.example", 1), ("docs/setup.md", 1)}
     assert results["static-weak-defaults"].status.value != "fail"
+
+
+def test_a_url_template_in_code_is_no_credential_but_the_same_url_in_config_is_a_weak_default(static_audit, tmp_path):
+    """`mssql://user:password@server` in a comment writes out the URL's shape; in a Compose file it
+    is what the service connects with."""
+    url = "postgresql://user:" + "password@db:5432/app"
+    root = write_tree(tmp_path / "x", {
+        "server/db.js": f"// eg: {url}\nconst pool = null;\n",
+        "docker-compose.yml": f"services:\n  api:\n    image: x\n    environment:\n      DATABASE_URL: {url}\n",
+    })
+    results = static_audit(root, CHECKS)
+    cited = {(e.path, e.line) for check in CHECKS for e in results[check].evidence}
+    assert ("docker-compose.yml", 5) in {(e.path, e.line) for e in results["static-weak-defaults"].evidence}
+    assert not any(path == "server/db.js" for path, _ in cited)

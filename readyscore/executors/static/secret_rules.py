@@ -176,11 +176,14 @@ _TEMPLATE_USERS = {"user", "username", "usr", "login", "name"}
 _TEMPLATE_PASSWORDS = {"password", "pass", "passwd", "pwd", "pw", "secret"}
 
 
-def _url_template(url: str, password: str) -> bool:
-    """`mssql://user:password@server:port/db`, `scheme://[username[:password]@]host`: the URL's
-    shape written out in a comment or a docstring, not a credential."""
+def _url_template(url: str, password: str, in_code: bool) -> bool:
+    """`scheme://[username[:password]@]host` anywhere, and in code (its comments and docstrings)
+    `mssql://user:password@server:port/db`: the URL's shape written out, not a credential. In a
+    config file, `user:password` is what the service connects with: a weak default."""
     if any(c in password for c in "[]{}()"):
         return True
+    if not in_code:
+        return False
     user = url[3:].split(":", 1)[0].strip("[").lower()
     return user in _TEMPLATE_USERS and password.lower() in _TEMPLATE_PASSWORDS
 
@@ -230,7 +233,7 @@ def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool
             if pattern is URL_CREDENTIALS and (not _SCHEME.search(text, max(0, match.start() - 21), match.start())
                                                or EXAMPLE_HOSTS.search(match.group(0))):
                 continue
-            if pattern is URL_CREDENTIALS and _url_template(match.group(0), match.group(1)):
+            if pattern is URL_CREDENTIALS and _url_template(match.group(0), match.group(1), in_code=not structured):
                 continue
             kind = classify(match.group(1))
             if kind:
