@@ -96,9 +96,11 @@ def test_the_issue_repository_scores_near_its_full_evidence_level_and_leads_with
     # Full evidence is Level 3: everything but the WAF/DDoS gate of Level 4 holds.
     assert report.result("deploy-waf-ddos").status == "fail"
     assert abs(band(report.score, profile) - 3) <= 1, report.score
-    # The missing cache is one heuristic in an area the files cannot otherwise evaluate.
+    # The missing cache is one heuristic in an area the files barely evaluate (the cache and the
+    # blocking-call check, 1.5 of its 11.5 weight: the load test carries the rest).
     performance = report.areas["performance"]
-    assert performance.status == "too_little_evidence" and performance.evaluated_checks == ["static-cap-caching"]
+    assert performance.status == "too_little_evidence"
+    assert sorted(performance.evaluated_checks) == ["static-blocking-in-async", "static-cap-caching"]
     assert report.result("static-cap-caching").status == "fail"
     fixes = [item for item in report.roadmap if item.action == "fix"]
     assert fixes[0].check_id == "deploy-waf-ddos" and fixes[0].level == 4 and fixes[0].points > 0

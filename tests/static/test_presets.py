@@ -12,6 +12,7 @@ PRESETS = Path(__file__).resolve().parents[2] / "readyscore" / "demo" / "presets
 pytestmark = pytest.mark.skipif(not (PRESETS / "level1").is_dir(), reason="demo presets not present")
 
 HAZARDS = ["static-cors-wildcard", "static-debug-mode", "static-http-timeout", "static-bind-all-interfaces",
+           "static-blocking-in-async",  # its chat route calls requests.post inside async def
            "static-secrets"]
 LEVEL3_CAPABILITIES = ["static-cap-auth", "static-cap-rate-limit", "static-cap-input-validation",
                        "static-cap-persistence", "static-cap-migrations", "static-cap-retries", "static-cap-caching",

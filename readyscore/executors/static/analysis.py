@@ -34,7 +34,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 9  # past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
+ANALYSER_VERSION = 10  # 10: blocking-in-async hazard; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 # Folders of UI translations (anything-llm's frontend/src/locales/de/common.js, an i18n/ tree).
 LOCALE_DIRS = {"locales", "locale", "i18n", "l10n", "translations"}
@@ -184,6 +184,7 @@ def analyser_fingerprint() -> str:
     """A hash of the analysers' own source: the cache is shared by every readyscore on the machine
     (branches, versions), and two of them may carry the same ANALYSER_VERSION with different rules."""
     from readyscore.executors.static import (  # noqa: PLC0415 - their files
+        blocking,
         hazards,
         polyshapes,
         polywiring,
@@ -192,7 +193,7 @@ def analyser_fingerprint() -> str:
     )
 
     digest = hashlib.blake2b(digest_size=8)
-    for module in (sys.modules[__name__], hazards, pyfacts, secret_rules, polyglot, wiring_facts, polywiring,
+    for module in (sys.modules[__name__], blocking, hazards, pyfacts, secret_rules, polyglot, wiring_facts, polywiring,
                    polyshapes):
         try:
             digest.update(Path(module.__file__).read_bytes())

@@ -17,7 +17,8 @@ from readyscore.model import CheckSpec, Evidence, Result, Status
 from readyscore.redact import mask
 
 HazardName = Literal["cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
-                     "eval-request-data", "bind-all-interfaces", "exception-leak"]
+                     "eval-request-data", "bind-all-interfaces", "exception-leak",
+                     "blocking-in-async"]
 assert set(HazardName.__args__) == set(HAZARDS)
 
 

@@ -26,6 +26,8 @@ was seen. The kinds, and what makes their safe twin safe:
   any answer. Safe: a fixed message
   (the exception logged, not sent), or a client error (a literal 4xx status) whose text the
   service wrote for the client.
+- blocking-in-async: a synchronous call (requests, a sync OpenAI client, `time.sleep` ...) inside an
+  `async def`, which holds the event loop (blocking.py). Safe: an `async def` without one.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+from readyscore.executors.static.blocking import KIND as BLOCKING_KIND
+from readyscore.executors.static.blocking import find_blocking
 from readyscore.executors.static.pyfacts import Aliases, Nodes, dotted
 from readyscore.executors.static.wiring_facts import relative_names
 
 HAZARDS = ("cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
-           "eval-request-data", "bind-all-interfaces", "exception-leak")
+           "eval-request-data", "bind-all-interfaces", "exception-leak", BLOCKING_KIND)
 MAX_PER_FILE = 50
 
 HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
@@ -502,6 +506,13 @@ class _LeakFinder:
         return bool(caught_types) and all(_tail(t) in CLIENT_ERRORS for t in caught_types)
 
 
+class _At:
+    """A line to report at, where the finder expects a node."""
+
+    def __init__(self, line: int):
+        self.lineno = line
+
+
 def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = "") -> list[dict[str, Any]]:
     finder = _Finder(aliases)
     name = rel.rsplit("/", 1)[-1]
@@ -550,6 +561,11 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
             if at < len(eval_lines) and eval_lines[at] <= (node.end_lineno or node.lineno):
                 _eval_in_function(node, finder)
     _LeakFinder(aliases, finder, set(relative_names(nodes))).run(functions, nodes)
+    blocking, clean = find_blocking(tree, aliases, nodes)
+    for line, message in blocking:
+        finder.add(BLOCKING_KIND, _At(line), message)
+    if clean is not None:
+        finder.sighted.setdefault(BLOCKING_KIND, (clean[0], f"async def {clean[1]}() makes no blocking call"))
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
         unique.setdefault((finding["hazard"], finding["line"]), finding)
