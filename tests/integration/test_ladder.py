@@ -22,8 +22,9 @@ MAX_SWING = 8.0
 # Measured (bench/score_stability.py, docs/scoring.md): the file-only score counts live checks at the
 # result their file evidence predicts, which brings level2 and level3 within the gap; level1's gap is
 # its load test, which no file predicts (the toy model keeps its latency under load even at level1,
-# so the full audit's performance area scores 95 where the files say nothing). Known, not hidden.
-FILE_ONLY_GAP_NOT_MET = {"level1": -13.1}
+# whose tree blocks the event loop, so the full audit's performance area scores 87 where the files
+# cannot say how fast it answers). Known, not hidden: docs/scoring.md, "What is not met".
+FILE_ONLY_GAP_NOT_MET = {"level1": -12.1}
 
 
 @pytest.fixture(scope="module")
