@@ -33,6 +33,15 @@ TWINS = {
         "async def fetch(body):\n    return requests.get('https://x', timeout=5).json()\n"
         "@app.get('/models')\nasync def models():\n    return await fetch({})\n",
         "fail", {8}),
+    "a method handed to add_api_route": (
+        "class Api:\n    def __init__(self):\n        self.session = requests.Session()\n"
+        "        app.add_api_route('/v1/models', self.list_models, methods=['GET'])\n"
+        "    async def list_models(self):\n        return self.session.get('https://x', timeout=5).json()\n",
+        "fail", {9}),
+    "a coroutine handed to a router, awaiting its I/O": (
+        "from starlette.routing import Route\naclient = httpx.AsyncClient(timeout=5)\n"
+        "async def chat(request):\n    return (await aclient.get('https://x')).json()\nroutes = [Route('/chat', chat)]\n",
+        "pass", set()),
     "an async client, awaited": (
         "aclient = httpx.AsyncClient(timeout=5)\n@app.post('/chat')\nasync def chat(body: dict):\n"
         "    answer = await aclient.post('https://x', json=body)\n    await asyncio.sleep(0)\n    return answer.json()\n",

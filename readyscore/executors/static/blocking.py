@@ -8,7 +8,9 @@ FastAPI's documentation warns of exactly this; a plain `def` handler is safe, as
 it in a thread pool.
 
 Only request handlers are judged: an `async def` decorated as a route, middleware or exception
-handler (`@app.post(...)`, `@router.get(...)`, `@app.middleware("http")`). A lifespan or startup
+handler (`@app.post(...)`, `@router.get(...)`, `@app.middleware("http")`), or handed to a router
+(`router.add_api_route(path, self.list_models)`, `Route(path, endpoint)`, aiohttp's
+`app.router.add_post(path, handler)`; a method is matched by name among the module's functions). A lifespan or startup
 hook blocks before serving starts, and a command-line tool's coroutine runs on a loop of its own;
 on real repositories those were all the other cases found (a CLI polling its model server with
 `httpx.get`, a startup hook registering with a proxy, a deploy helper's `time.sleep`), and none of
@@ -54,6 +56,9 @@ CLIENT_METHODS = HTTP_VERBS | {"create", "generate", "invoke", "complete"}
 # lifespans run before serving, and CLI coroutines on a loop of their own: not judged).
 SERVING_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket",
                       "websocket_route", "middleware", "exception_handler", "view"}
+# Calls that register a handler given as an argument (the endpoint is the second one, or `endpoint=`).
+REGISTRATIONS = {"add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route", "Route",
+                 "WebSocketRoute", "APIRoute", "add_get", "add_post", "add_put", "add_patch", "add_delete"}
 
 
 def _body_calls(function: ast.AST) -> Iterator[tuple[ast.Call, bool]]:
@@ -153,11 +158,43 @@ def _serves_requests(function: ast.AsyncFunctionDef) -> bool:
     return False
 
 
+def _endpoint_name(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):  # self.list_models: a method of the module's classes
+        return node.attr
+    return None
+
+
+def _registered_handlers(nodes: Nodes) -> set[str]:
+    """Names of functions handed to a router rather than decorated: `router.add_api_route(path,
+    self.list_models)`, Starlette's `Route(path, endpoint)`, aiohttp's `app.router.add_post(path,
+    handler)`, and `app.post(path)(handler)`."""
+    names: set[str] = set()
+    for call in nodes.of(ast.Call):
+        func = call.func
+        tail = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if tail in REGISTRATIONS:
+            endpoint = call.args[1] if len(call.args) > 1 else next(
+                (k.value for k in call.keywords if k.arg in ("endpoint", "handler")), None)
+            if name := _endpoint_name(endpoint):
+                names.add(name)
+        elif isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) \
+                and func.func.attr in SERVING_DECORATORS and call.args:
+            if name := _endpoint_name(call.args[0]):
+                names.add(name)
+    return names
+
+
 def find_blocking(tree: ast.Module, aliases: Aliases,
                   nodes: Nodes) -> tuple[list[tuple[int, str]], tuple[int, str] | None]:
     """(line, what blocks) for each blocking call a request handler runs on the event loop, and the
     first handler that runs none, (line, its name): the safe twin; None when there is none."""
-    handlers = [f for f in nodes.of(ast.AsyncFunctionDef) if _serves_requests(f)]
+    coroutines = list(nodes.of(ast.AsyncFunctionDef))
+    if not coroutines:
+        return [], None
+    registered = _registered_handlers(nodes)
+    handlers = [f for f in coroutines if f.name in registered or _serves_requests(f)]
     if not handlers:
         return [], None
     judge = _Blocking(tree, aliases, nodes)
