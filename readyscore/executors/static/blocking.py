@@ -10,9 +10,9 @@ it in a thread pool.
 Only request handlers are judged: an `async def` decorated as a route, middleware or exception
 handler (`@app.post(...)`, `@router.get(...)`, `@app.middleware("http")`), or handed to a router
 (`router.add_api_route(path, self.list_models)`, `Route(path, endpoint)`, aiohttp's
-`app.router.add_post(path, handler)`; a method is matched by name among the module's functions). A lifespan or startup
-hook blocks before serving starts, and a command-line tool's coroutine runs on a loop of its own;
-on real repositories those were all the other cases found (a CLI polling its model server with
+`app.router.add_post(path, handler)`; a method is matched by name among the module's functions).
+A lifespan or startup hook blocks before serving starts, and a command-line tool's coroutine runs
+on a loop of its own; on real repositories those were all the other cases found (a CLI polling its model server with
 `httpx.get`, a startup hook registering with a proxy, a deploy helper's `time.sleep`), and none of
 them holds up a request.
 
@@ -109,23 +109,17 @@ class _Blocking:
                 return f"{receiver}.{tail}() on a sync client"
         return None
 
-    def through_helper(self, call: ast.Call) -> str | None:
-        """What blocks inside the same module's plain function this call runs, if anything."""
-        if not isinstance(call.func, ast.Name) or call.func.id not in self.functions:
-            return None
-        root = self._root(call.func.id)
-        return f"{call.func.id}(), which calls {root}," if root else None
-
-    def through_coroutine(self, call: ast.Call) -> str | None:
-        """What blocks inside the same module's `async def` a handler awaits, if anything: it runs on
-        the same loop."""
-        if not isinstance(call.func, ast.Name) or call.func.id not in self.coroutines:
-            return None
-        root = self._root(call.func.id, self.coroutines)
-        return f"{call.func.id}(), which calls {root}," if root else None
+    def blocking(self, call: ast.Call, awaited: bool) -> str | None:
+        """What blocks the loop when a handler makes this call: the call itself, or the first
+        blocking call inside the same module's plain function it runs or coroutine it awaits."""
+        root = self._root_of(call, awaited)
+        if root is None or not isinstance(call.func, ast.Name):
+            return root
+        own = call.func.id in (self.coroutines if awaited else self.functions)
+        return f"{call.func.id}(), which calls {root}," if own else root
 
     def _root(self, name: str, functions: dict[str, ast.AST] | None = None) -> str | None:
-        """The first blocking call a plain function of the module makes, itself or through another."""
+        """The first blocking call a function of the module makes, itself or through another."""
         if name not in self._roots:
             self._roots[name] = None  # a recursive helper is judged by its other calls
             self._roots[name] = self._first_block((functions or self.functions)[name], self._root_of)
@@ -187,9 +181,9 @@ def _registered_handlers(nodes: Nodes) -> set[str]:
 
 
 def find_blocking(tree: ast.Module, aliases: Aliases,
-                  nodes: Nodes) -> tuple[list[tuple[int, str]], tuple[int, str] | None]:
-    """(line, what blocks) for each blocking call a request handler runs on the event loop, and the
-    first handler that runs none, (line, its name): the safe twin; None when there is none."""
+                  nodes: Nodes) -> tuple[list[tuple[ast.Call, str]], ast.AsyncFunctionDef | None]:
+    """(call, what blocks) for each blocking call a request handler runs on the event loop, and the
+    first handler that runs none (the safe twin), or None."""
     coroutines = list(nodes.of(ast.AsyncFunctionDef))
     if not coroutines:
         return [], None
@@ -198,16 +192,15 @@ def find_blocking(tree: ast.Module, aliases: Aliases,
     if not handlers:
         return [], None
     judge = _Blocking(tree, aliases, nodes)
-    found: list[tuple[int, str]] = []
-    clean: tuple[int, str] | None = None
+    found: list[tuple[ast.Call, str]] = []
+    clean: ast.AsyncFunctionDef | None = None
     for function in handlers:
         blocked = False
         for call, awaited in _body_calls(function):
-            what = judge.through_coroutine(call) if awaited else judge.direct(call) or judge.through_helper(call)
-            if what:
+            if what := judge.blocking(call, awaited):
                 blocked = True
-                found.append((call.lineno, f"{what} blocks the event loop inside request handler "
+                found.append((call, f"{what} blocks the event loop inside request handler "
                                            f"{function.name}(): no other request of this worker moves until it returns"))
         if not blocked and clean is None:
-            clean = (function.lineno, function.name)
+            clean = function
     return found, clean

@@ -27,7 +27,8 @@ was seen. The kinds, and what makes their safe twin safe:
   (the exception logged, not sent), or a client error (a literal 4xx status) whose text the
   service wrote for the client.
 - blocking-in-async: a synchronous call (requests, a sync OpenAI client, `time.sleep` ...) inside an
-  `async def`, which holds the event loop (blocking.py). Safe: an `async def` without one.
+  `async def` request handler, which holds the event loop (blocking.py). Safe: an async handler
+  without one.
 """
 
 from __future__ import annotations
@@ -506,13 +507,6 @@ class _LeakFinder:
         return bool(caught_types) and all(_tail(t) in CLIENT_ERRORS for t in caught_types)
 
 
-class _At:
-    """A line to report at, where the finder expects a node."""
-
-    def __init__(self, line: int):
-        self.lineno = line
-
-
 def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = "") -> list[dict[str, Any]]:
     finder = _Finder(aliases)
     name = rel.rsplit("/", 1)[-1]
@@ -562,10 +556,10 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                 _eval_in_function(node, finder)
     _LeakFinder(aliases, finder, set(relative_names(nodes))).run(functions, nodes)
     blocking, clean = find_blocking(tree, aliases, nodes)
-    for line, message in blocking:
-        finder.add(BLOCKING_KIND, _At(line), message)
+    for call, message in blocking:
+        finder.add(BLOCKING_KIND, call, message)
     if clean is not None:
-        finder.sighted.setdefault(BLOCKING_KIND, (clean[0], f"async def {clean[1]}() makes no blocking call"))
+        finder.sight(BLOCKING_KIND, clean, f"async def {clean.name}() makes no blocking call")
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
         unique.setdefault((finding["hazard"], finding["line"]), finding)
