@@ -466,10 +466,49 @@ class _LeakFinder:
                 in_routes.update(id(n) for n in ast.walk(func) if isinstance(n, ast.ExceptHandler))
         in_streams = {id(n) for func in self._streamed_generators(functions, nodes)
                       for n in ast.walk(func) if isinstance(n, ast.ExceptHandler)}
+        self._by_name: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for func in functions:
+            self._by_name.setdefault(func.name, []).append(func)
         for block in nodes.of(ast.ExceptHandler):
             if not self._client_errors(block.type):  # unnamed blocks: only tracebacks can leak
-                self._answers(block.body, {block.name} if block.name else set(), id(block) in in_routes,
+                names = self._through_calls(block.body, {block.name}) if block.name else set()
+                self._answers(block.body, names, id(block) in in_routes,
                               streamed=id(block) in in_streams, broad=self._broad(block.type))
+
+    def _through_calls(self, body: list[ast.stmt], names: set[str]) -> set[str]:
+        """`names`, and the names the block binds from a call of this module's own function that
+        returns the exception's text (`status, message = self.error_message_wrapper(error=exc)`,
+        whose fallback returns `ErrorResponse(message=str(error))`): that text is as much the
+        exception's as `str(exc)` is."""
+        found = set(names)
+        for stmt in body:
+            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
+                continue
+            call = stmt.value
+            if not self._returns_text_of(call, names):
+                continue
+            for target in stmt.targets:
+                found |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        return found
+
+    def _returns_text_of(self, call: ast.Call, names: set[str]) -> bool:
+        """The call hands the exception to a function of this module that returns its text."""
+        def named(expr: ast.AST) -> bool:
+            return isinstance(expr, ast.Name) and expr.id in names
+        given = [i for i, arg in enumerate(call.args) if named(arg)]
+        keywords = {k.arg for k in call.keywords if k.arg and named(k.value)}
+        if not given and not keywords:
+            return False
+        for func in self._by_name.get(_tail(call.func), []):
+            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+            if isinstance(call.func, ast.Attribute) and params[:1] in (["self"], ["cls"]):
+                params = params[1:]  # a method called through its instance or class
+            receiving = {params[i] for i in given if i < len(params)} | (keywords & {
+                a.arg for a in [*func.args.args, *func.args.kwonlyargs]})
+            if receiving and any(isinstance(node, ast.Return) and node.value is not None
+                                 and self._as_text(node.value, receiving) for node in ast.walk(func)):
+                return True
+        return False
 
     @staticmethod
     def _streamed_generators(functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
