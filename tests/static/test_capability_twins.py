@@ -251,3 +251,17 @@ def test_a_check_of_the_models_tokenizer_is_no_authentication(static_audit, tmp_
         root = write_tree(tmp_path / name, {"app.py": app(guard.format(name=name), params=f", ok=Depends({name})")})
         results[name] = static_audit(root, ["static-cap-auth"])["static-cap-auth"].status.value
     assert results == {"check_tokenizer_mode": "fail", "check_token": "pass"}, results
+
+
+def test_the_models_tokenizer_is_no_token_accounting(static_audit, tmp_path):
+    """llama-cpp-python's chat formatter loads `AutoTokenizer` on the serving path to run the model:
+    every server of a Hugging Face model does, accounting or not. Counting the answer's usage with
+    tiktoken in the same place is the real twin."""
+    loads = "from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('m')"
+    counts = "import tiktoken\nenc = tiktoken.get_encoding('cl100k_base')\nUSAGE = []"
+    results = {}
+    for name, head, body in (("tokenizer", loads, "ids = tok.encode('hi')"),
+                             ("counted", counts, "USAGE.append(len(enc.encode('hi')))")):
+        root = write_tree(tmp_path / name, {"app.py": app(head, body=body)})
+        results[name] = static_audit(root, ["static-cap-token-accounting"])["static-cap-token-accounting"].status.value
+    assert results == {"tokenizer": "fail", "counted": "pass"}, results
