@@ -265,3 +265,19 @@ def test_the_models_tokenizer_is_no_token_accounting(static_audit, tmp_path):
         root = write_tree(tmp_path / name, {"app.py": app(head, body=body)})
         results[name] = static_audit(root, ["static-cap-token-accounting"])["static-cap-token-accounting"].status.value
     assert results == {"tokenizer": "fail", "counted": "pass"}, results
+
+
+@pytest.mark.parametrize("wired", [True, False])
+def test_route_dependencies_named_by_a_module_list(static_audit, tmp_path, wired):
+    """text-generation-webui: `check_key = [Depends(verify_api_key)]` once, then
+    `@app.post(..., dependencies=check_key)` on each route. The list, named, is the route's
+    dependencies; defined and used by no route, it guards nothing."""
+    code = ("from fastapi import Depends, FastAPI, Header, HTTPException\n\n"
+            "def verify_api_key(authorization: str = Header(None)):\n"
+            "    if authorization != 'Bearer k':\n        raise HTTPException(401, 'Unauthorized')\n\n"
+            "app = FastAPI()\ncheck_key = [Depends(verify_api_key)]\n\n"
+            f"@app.post('/chat'{', dependencies=check_key' if wired else ''})\n"
+            "def chat(body: dict):\n    return body\n")
+    root = write_tree(tmp_path / "svc", {"app.py": code})
+    result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
+    assert result.status.value == ("pass" if wired else "fail"), (result.message, result.evidence)

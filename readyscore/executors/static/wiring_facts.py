@@ -119,8 +119,10 @@ def _header_name(raw: str) -> str:
 
 
 class _FunctionFacts:
-    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef | None, statements: list[ast.AST]):
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef | None, statements: list[ast.AST],
+                 lists: dict[str, ast.AST] | None = None):
         self.func = func
+        self.lists = lists or {}  # module-level names bound to lists of Depends(...): _dependency_lists
         self.nodes = walk(statements)
         self.params = ({a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
                        if func else set())
@@ -151,7 +153,7 @@ class _FunctionFacts:
                     effects = True
                 if tail in RESPONSE_CALLS or any(k.arg in ("status_code", "status") for k in node.keywords):
                     statuses |= _statuses(node)
-                self._registrations(node, tail, roots, middleware)
+                self._registrations(node, tail, roots, middleware, self.lists)
                 if (isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args
                         and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                     reads.add(node.args[0].value.lower())
@@ -233,7 +235,8 @@ class _FunctionFacts:
         return False
 
     @staticmethod
-    def _registrations(node: ast.Call, tail: str, roots: list, middleware: list) -> None:
+    def _registrations(node: ast.Call, tail: str, roots: list, middleware: list,
+                       lists: dict[str, ast.AST] | None = None) -> None:
         def refs_of(values):
             return [chain(v) for v in values if isinstance(v, (ast.Name, ast.Attribute)) and chain(v)]
 
@@ -255,7 +258,7 @@ class _FunctionFacts:
         # FastAPI(dependencies=[Depends(check)]), include_router(r, dependencies=[...]): every route depends on them.
         for keyword in node.keywords:
             if keyword.arg == "dependencies":
-                for sub in walk([keyword.value]):
+                for sub in walk([_listed(keyword.value, lists)]):
                     if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                         roots.append([chain(sub.args[0]), "dependency", sub.lineno])
 
@@ -332,8 +335,25 @@ def _param_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[
     return pairs
 
 
-def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
-    walker = _FunctionFacts(func, func.body)
+def _listed(value: ast.AST, lists: dict[str, ast.AST] | None) -> ast.AST:
+    """`dependencies=check_key`, with `check_key = [Depends(verify_api_key)]` at module level
+    (text-generation-webui): the list the name stands for."""
+    return (lists or {}).get(value.id, value) if isinstance(value, ast.Name) else value
+
+
+def _dependency_lists(tree: ast.Module) -> dict[str, ast.AST]:
+    """Module-level names bound to a list or tuple that holds a `Depends(...)`."""
+    found: dict[str, ast.AST] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, (ast.List, ast.Tuple)) \
+                and any(isinstance(e, ast.Call) and _tail(e.func) in DEPENDS for e in statement.value.elts):
+            found[statement.targets[0].id] = statement.value
+    return found
+
+
+def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast.AST] | None = None) -> dict[str, Any]:
+    walker = _FunctionFacts(func, func.body, lists)
     facts = walker.facts()
     decorators, route, middleware = [], False, False
     for decorator in func.decorator_list:
@@ -345,8 +365,9 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
         route |= tail in ROUTE_DECORATORS
         middleware |= tail in MIDDLEWARE_DECORATORS
         if isinstance(decorator, ast.Call):  # @app.get("/", dependencies=[Depends(check)])
-            _FunctionFacts._registrations(decorator, "", facts["roots"], facts["middleware_added"])
-            for sub in walk([decorator]):
+            _FunctionFacts._registrations(decorator, "", facts["roots"], facts["middleware_added"], lists)
+            for sub in walk([decorator, *(_listed(k.value, lists) for k in decorator.keywords
+                                          if k.arg == "dependencies" and isinstance(k.value, ast.Name))]):
                 if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                     facts["depends"].append([chain(sub.args[0]), sub.lineno])
     # An app factory (`def create_app(): ... @app.get(...) def index(): ...`) hosts its routes: nested
@@ -484,22 +505,23 @@ def extract_wiring(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str
     classes: dict[str, Any] = {}
     instances: dict[str, str] = {}
     module_statements = []
+    lists = _dependency_lists(tree)
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions[statement.name] = _function(statement)
+            functions[statement.name] = _function(statement, lists)
         elif isinstance(statement, (ast.If, ast.Try)):
             # `if settings.auth.enabled: def authenticated(...)` / `else: def authenticated(): return
             # True` (private-gpt), `try: from x import f` / `except ImportError: def f(...)`: each
             # branch may be the one that runs, so the name stands for all of them, facts merged.
             for func in _conditional_defs(statement):
                 done = functions.get(func.name)
-                functions[func.name] = _function(func) if done is None else _merged(done, _function(func))
+                functions[func.name] = _function(func, lists) if done is None else _merged(done, _function(func, lists))
             module_statements.append(statement)
         elif isinstance(statement, ast.ClassDef):
             classes[statement.name] = _class(statement)
             for item in statement.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    functions[f"{statement.name}.{item.name}"] = _function(item)
+                    functions[f"{statement.name}.{item.name}"] = _function(item, lists)
         else:
             module_statements.append(statement)
             target, value = None, None
@@ -509,7 +531,7 @@ def extract_wiring(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str
                 target, value = statement.target, statement.value
             if isinstance(target, ast.Name) and isinstance(value, ast.Call) and chain(value.func):
                 instances[target.id] = chain(value.func)
-    module_walker = _FunctionFacts(None, module_statements)
+    module_walker = _FunctionFacts(None, module_statements, lists)
     module = module_walker.facts()
     module.update(line=1, route=False, middleware=False, decorators=[], params=[],
                   derived=_max_tokens_facts(module_walker.nodes))
