@@ -281,3 +281,28 @@ def test_route_dependencies_named_by_a_module_list(static_audit, tmp_path, wired
     root = write_tree(tmp_path / "svc", {"app.py": code})
     result = static_audit(root, ["static-cap-auth"])["static-cap-auth"]
     assert result.status.value == ("pass" if wired else "fail"), (result.message, result.evidence)
+
+
+MODERATION = ("import re\n\nBLOCKED = re.compile(r'ignore previous instructions', re.I)\n\n\n"
+              "def check_input(text: str) -> bool:\n    return bool(BLOCKED.search(text))\n")
+
+
+@pytest.mark.parametrize("use, status", [
+    ("decides", "pass"),       # the chat route refuses what the check flags
+    ("returns", "fail"),       # text-generation-webui: /v1/moderations sends the flags back, blocks nothing
+    ("route-only", "fail"),    # a handler named after moderation that only refuses a missing field
+])
+def test_a_moderation_verdict_guards_only_when_a_route_decides_on_it(static_audit, tmp_path, use, status):
+    routes = {
+        "decides": ("@app.post('/chat')\ndef chat(body: dict):\n    flagged = check_input(body['prompt'])\n"
+                    "    if flagged:\n        raise HTTPException(400, 'flagged')\n    return {'ok': True}\n"),
+        "returns": ("@app.post('/v1/moderations')\ndef handle_moderations(body: dict):\n"
+                    "    return {'flagged': check_input(body['input'])}\n"),
+        "route-only": ("@app.post('/v1/moderations')\ndef handle_moderations(body: dict):\n"
+                       "    if not body.get('input'):\n        raise HTTPException(400, 'missing input')\n"
+                       "    return {'results': []}\n"),
+    }
+    code = "from fastapi import FastAPI, HTTPException\n" + MODERATION + "\napp = FastAPI()\n\n\n" + routes[use]
+    root = write_tree(tmp_path / use, {"app.py": code})
+    result = static_audit(root, ["static-cap-llm-safeguards"])["static-cap-llm-safeguards"]
+    assert result.status.value == status, (result.message, result.evidence)

@@ -112,11 +112,25 @@ def _named(pattern: re.Pattern[str] | None, graph: ServiceGraph) -> list[bool]:
     return [pair is not None and (pair[0] in hits or pair[1] in hits) for pair in names]
 
 
-def _does(role: str, facts: dict) -> bool:
+def _tested_anywhere(graph: ServiceGraph) -> set[str]:
+    """Names of the functions whose result some function of the service decides on (`if
+    is_flagged(x):`, `flagged = check_input(x)` then `if flagged:`)."""
+    def build() -> set[str]:
+        return {name for _, _, facts in graph.functions() for name in facts.get("tested_calls", ())}
+    return graph.derived("tested_calls", build)
+
+
+def _does(role: str, facts: dict, name: str, graph: ServiceGraph) -> bool:
+    """A guard refuses by itself (raise, an error status), or returns a verdict that a caller decides
+    on: a verdict nobody tests guards nothing (text-generation-webui's `moderations()` computes
+    flags only to send them back from its /v1/moderations endpoint)."""
+    if role == "guard" and facts.get("guard") and not facts.get("refuses", True):
+        return name in _tested_anywhere(graph)
     return bool(facts.get(role))
 
 
-STUB_WORDS = {"guard": "cannot change the outcome (no raise, no error status; it returns a constant or its argument)",
+STUB_WORDS = {"guard": "cannot change the outcome (no raise, no error status; it returns a constant, its argument or a "
+                       "verdict no caller decides on)",
               "transform": "returns its argument or a constant", "record": "does nothing (no call, no write)"}
 
 
@@ -128,9 +142,12 @@ def hand_written_evidence(graph: ServiceGraph, rules: list[HandWritten]) -> tupl
         pattern = re.compile("|".join(f"(?:{p})" for p in rule.names)) if rule.names else None
         in_scope = graph.scope(rule.where)
         for (ref, module, facts), named in zip(graph.functions(), _named(pattern, graph)):
+            short = ref.qual.rsplit(".", 1)[-1]
             by_status = (bool(facts.get("statuses")) and bool(set(rule.statuses) & set(facts["statuses"]))
                          and facts.get("tests"))
             if not named and not by_status:
+                continue
+            if not rule.routes_count and graph.roots.get(ref) == "route":
                 continue
             where = f"{module.rel}:{facts['line']}" if ref.qual != MODULE else module.rel
             label = ref.qual if ref.qual != MODULE else "top-level code"
@@ -139,10 +156,10 @@ def hand_written_evidence(graph: ServiceGraph, rules: list[HandWritten]) -> tupl
                 implemented.append(Evidence(message=f"hand-written: {label} answers {statuses} after a test "
                                                     f"({graph.roots.get(ref, 'reached from a route')})",
                                             path=module.rel, line=facts["line"], strength=IMPLEMENTED))
-            elif named and ref in in_scope and _does(rule.role, facts):
+            elif named and ref in in_scope and _does(rule.role, facts, short, graph):
                 implemented.append(Evidence(message=f"hand-written {rule.role}: {label}, reached from a route",
                                             path=module.rel, line=facts["line"], strength=IMPLEMENTED))
-            elif named and not _does(rule.role, facts):
+            elif named and not _does(rule.role, facts, short, graph):
                 mentions.append(Evidence(message=f"stub: {label} {STUB_WORDS[rule.role]}", path=module.rel,
                                          line=facts["line"], strength=MENTION))
             elif named:

@@ -52,6 +52,9 @@ class HandWritten(BaseModel):
     statuses: list[int] = Field(default_factory=list, description="or: the function answers one of these statuses "
                                                                   "after a test")
     where: Scope = "request"
+    # false: a route handler itself does not count, only what sits on a route's path (an endpoint
+    # named /v1/moderations offers moderation to clients; it screens nothing the service generates).
+    routes_count: bool = True
 
     @field_validator("names")
     @classmethod

@@ -134,6 +134,11 @@ class _FunctionFacts:
         compares = raises = effects = returns_computed = False
         roots: list[list[Any]] = []
         middleware: list[list[Any]] = []
+        # What this function decides on: calls in an `if`/`while`/`assert` test, and names tested
+        # there that a call was assigned to (`flagged = check_input(x)`, then `if flagged:`).
+        tested_calls: set[str] = set()
+        tested_names: set[str] = set()
+        assigned_calls: dict[str, str] = {}
         # Dispatch on the exact node type (the parser makes no subclasses of them): the hottest
         # loop of a cold audit's facts pass, where a chain of isinstance tests cost twice as much.
         for node in self.nodes:
@@ -171,6 +176,12 @@ class _FunctionFacts:
                     reads.add(node.slice.value.lower())
             elif kind in _TESTS:
                 compares = True
+                if kind is not ast.Compare and kind is not ast.BoolOp:
+                    for sub in ast.walk(node.test):
+                        if sub.__class__ is ast.Call:
+                            tested_calls.add(_tail(sub.func))
+                        elif sub.__class__ is ast.Name:
+                            tested_names.add(sub.id)
             elif kind is ast.comprehension and node.ifs:  # [c for c in found if c.flagged]
                 compares = True
             elif kind is ast.Raise:
@@ -185,6 +196,9 @@ class _FunctionFacts:
                     statuses |= _statuses(node.value)
             elif kind in _ASSIGNS:
                 targets = node.targets if kind is ast.Assign else [node.target]
+                value = node.value.value if node.value.__class__ is ast.Await else node.value
+                if value.__class__ is ast.Call and targets[0].__class__ is ast.Name:
+                    assigned_calls[targets[0].id] = _tail(value.func)
                 if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                     effects = True
                     if any(isinstance(t, ast.Attribute) and t.attr == "status_code" for t in targets):
@@ -206,8 +220,11 @@ class _FunctionFacts:
         # A guard can change the outcome: it refuses (raise, an error status) or returns a verdict it
         # computed (a comparison, a provider's answer). A constant or the argument as given is a stub.
         guard = raises or bool(statuses) or returns_computed
+        tested_calls |= {assigned_calls[name] for name in tested_names if name in assigned_calls}
+        tested_calls.discard("")
         return {"calls": calls, "refs": sorted(refs.items()), "depends": depends, "reads": sorted(reads)[:MAX_LIST],
                 "statuses": sorted(statuses), "tests": compares, "guard": guard, "transform": returns_computed,
+                "refuses": raises or bool(statuses), "tested_calls": sorted(tested_calls)[:MAX_LIST],
                 "record": effects or raises, "roots": roots, "middleware_added": middleware, **headers}
 
     def _trivial(self, value: ast.AST) -> bool:
