@@ -24,7 +24,8 @@ EXPECTED = {
                               ("errors.py", 50), ("errors.py", 59), ("errors.py", 83),
                               ("errors.py", 96), ("errors.py", 99), ("errors.py", 118),  # 96-118: streamed yields
                               ("errors.py", 127),  # a broad except's text labelled 400
-                              ("errors.py", 141)},  # the text returned by a method of the module
+                              ("errors.py", 141),  # the text returned by a method of the module
+                              ("errors.py", 151)},  # a class of its own, raised with str(e)
 }
 
 
@@ -161,3 +162,10 @@ def unrelated(request):
     expected = sorted({(f["hazard"], f["line"]): (f["hazard"], f["line"], f["message"])
                        for f in reference.found}.values(), key=lambda f: (f[1], f[0]))
     assert found == expected and {line for _, line, _ in found} == {10, 17}
+
+
+def test_a_handled_class_of_its_own_leaks_only_through_a_raiser_that_puts_the_text_in(unsafe):
+    """The handler of the service's own ProviderError sends exc.message: a leak in the unsafe tree,
+    where a raiser passes str(e), and none in the safe one, where the text goes to internal_message."""
+    finding = next(e for e in unsafe["static-exception-leak"].evidence if e.path == "errors.py" and e.line == 151)
+    assert "ProviderError is raised with a caught exception's text" in finding.message

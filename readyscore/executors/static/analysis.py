@@ -24,7 +24,7 @@ from typing import Any
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.bandit_run import BANDIT_CHECKS, shared_bandit
 from readyscore.executors.static.cache import ResultCache, namespace
-from readyscore.executors.static.hazards import find_hazards
+from readyscore.executors.static.hazards import find_hazards, raised_with_text
 from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
 from readyscore.executors.static import polyglot, wiring_facts
 from readyscore.executors.static.polyglot import language_of
@@ -34,7 +34,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 10  # 10: blocking-in-async hazard; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
+ANALYSER_VERSION = 11  # 10: blocking-in-async hazard; 11: raised_with_text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 # Folders of UI translations (anything-llm's frontend/src/locales/de/common.js, an i18n/ tree).
 LOCALE_DIRS = {"locales", "locale", "i18n", "l10n", "translations"}
@@ -58,6 +58,10 @@ class FileAnalysis:
     @property
     def hazards(self) -> list[dict[str, Any]]:
         return self.data.get("hazards") or []
+
+    @property
+    def raised_with_text(self) -> list[str]:
+        return self.data.get("raised_with_text") or []
 
     @property
     def secrets(self) -> list[dict[str, Any]]:
@@ -174,6 +178,8 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
             aliases = Aliases(nodes)
             data["facts"] = {**extract_facts(tree, aliases, nodes), "wiring": extract_wiring(tree, aliases, nodes)}
             data["hazards"] = find_hazards(tree, aliases, nodes, source.rel)
+            if raised := raised_with_text(nodes):
+                data["raised_with_text"] = raised
         return data
     except RecursionError:
         return {"secrets": secrets, "error": "nested too deeply to analyse"}

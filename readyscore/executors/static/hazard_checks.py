@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +54,10 @@ class CodeHazard(Executor[HazardParams]):
         # Every finding is reported; waivers are scoring's business (readyscore/waivers.py).
         findings = [(module, hazard) for module in modules for hazard in module.hazards
                     if hazard["hazard"] in kinds and not hazard.get("safe")]
+        if any(hazard.get("handled") for _, hazard in findings):
+            carried = _classes_carrying_text(modules)
+            kept = [(m, h, carried(h["handled"]) if h.get("handled") else "") for m, h in findings]
+            findings = [(m, {**h, "message": h["message"] + why} if why else h) for m, h, why in kept if why is not None]
         sighted = [(module, h) for module in modules for h in module.hazards
                    if h["hazard"] == params.hazard and h.get("safe")]
         worst = " (some with credentials allowed)" if any(h.get("severity") == "high" for _, h in findings) else ""
@@ -75,6 +80,32 @@ class CodeHazard(Executor[HazardParams]):
                                   snippet=module.snippet(h["line"], secrets)) for module, h in sighted[:3]]
         return result(spec, verdict.status, verdict.message, evidence=evidence + list(verdict.evidence),
                       metrics=metrics, findings=len(findings))
+
+
+def _classes_carrying_text(modules: list[FileAnalysis]) -> Callable[[str], str | None]:
+    """Whether a handled exception class can carry a caught exception's text: always for a class
+    the service does not define (a library's: its text is anyone's); for the service's own, only
+    when it or a subclass is raised somewhere with such text. text-generation-webui's handler of
+    its `OpenAIError` sends `exc.message`, which every raiser writes for the client; the handler of
+    its `AnthropicError` sends the same, and one raiser passes `str(e)` of any failure."""
+    bases: dict[str, set[str]] = {}
+    for module in modules:
+        for name, facts in ((module.facts.get("wiring") or {}).get("classes") or {}).items():
+            bases.setdefault(name, set()).update(b.rsplit(".", 1)[-1] for b in facts.get("bases") or [])
+    raised = {name for module in modules for name in module.raised_with_text}
+
+    def carries(handled: str) -> str | None:
+        """None: it cannot; otherwise what to add to the finding's message ("" for a library's class)."""
+        if handled not in bases:
+            return ""
+        family, grown = {handled}, True
+        while grown:  # the class and every subclass of it the service defines
+            more = {name for name, parents in bases.items() if parents & family} - family
+            family |= more
+            grown = bool(more)
+        raisers = sorted(family & raised)
+        return f" ({raisers[0]} is raised with a caught exception's text)" if raisers else None
+    return carries
 
 
 def _example_context(module: FileAnalysis) -> bool:

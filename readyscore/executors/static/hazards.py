@@ -81,6 +81,7 @@ HANDLER_DECORATORS = {"exception_handler", "errorhandler", "app_errorhandler", "
 # Exceptions whose text the service (or its framework) wrote for the client.
 CLIENT_ERRORS = {"HTTPException", "StarletteHTTPException", "RequestValidationError", "ValidationError",
                  "WebSocketException", "BadRequest", "NotFound", "Forbidden", "Unauthorized", "PermissionDenied"}
+INSIDE_KEYWORDS = ("internal", "log", "debug", "private")
 TRACEBACK_TEXT = {"traceback.format_exc", "traceback.format_exception", "traceback.format_tb",
                   "traceback.print_exc"}
 
@@ -461,7 +462,13 @@ class _LeakFinder:
             # or validation errors, whose text was written for the client.
             if handled and not all(_tail(arg) in CLIENT_ERRORS for arg in handled):
                 params = [a.arg for a in func.args.args if a.arg not in ("self", "request", "req")]
+                before = len(self.finder.found)
                 self._answers(func.body, set(params[-1:]), in_route=True)
+                if len(handled) == 1:
+                    # A class of the project's own may carry only text its raisers wrote for the
+                    # client; the check decides that across the service (raised_with_text).
+                    for finding in self.finder.found[before:]:
+                        finding["handled"] = _tail(handled[0])
             elif decorators & ROUTE_DECORATORS:
                 in_routes.update(id(n) for n in ast.walk(func) if isinstance(n, ast.ExceptHandler))
         in_streams = {id(n) for func in self._streamed_generators(functions, nodes)
@@ -605,3 +612,22 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     sightings = [{"hazard": hazard, "line": line, "message": message, "safe": True}
                  for hazard, (line, message) in finder.sighted.items()]
     return sorted(unique.values(), key=lambda f: (f["line"], f["hazard"])) + sightings
+
+
+def raised_with_text(nodes: Nodes) -> list[str]:
+    """Exception classes this module raises with a caught exception's text in them (`raise
+    AnthropicError(message=str(e))` in an `except ... as e:` block): a handler that sends such a
+    class's message sends that text on. A keyword named for the inside (`internal_message=repr(e)`,
+    `log_message=`) is not what the class was given for the client."""
+    found: set[str] = set()
+    for block in nodes.of(ast.ExceptHandler):
+        if not block.name:
+            continue
+        for statement in block.body:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and any(
+                        _LeakFinder._as_text(value, {block.name})
+                        for value in [*node.exc.args, *(k.value for k in node.exc.keywords
+                                                        if not (k.arg or "").startswith(INSIDE_KEYWORDS))]):
+                    found.add(_tail(node.exc.func))
+    return sorted(found)
