@@ -35,6 +35,9 @@ OUT_OF_SCOPE_DIRS: dict[str, str] = {
     **dict.fromkeys(("tests", "test", "testing", "testdata", "fixtures", "e2e", "integration-tests",
                      "integration_tests", "__tests__", "spec"), "tests and test fixtures"),
     **dict.fromkeys(("hack", "dev", "devcontainer", ".devcontainer"), "developer tooling"),
+    # Offline evaluation harnesses (RouteLLM's evals/ scores routers on MMLU and GSM8K with its own
+    # OpenAI clients and pickled result files): they measure the model, they do not serve it.
+    **dict.fromkeys(("evals", "evaluation", "evaluations"), "evaluations"),
 }
 # Folder names that *contain* these words are examples or walkthroughs too ("deployment_on_cloud",
 # "k8s-examples", "tutorial-assets").
@@ -140,7 +143,8 @@ _CI_NAMES = frozenset({"Makefile", "makefile", "Jenkinsfile", ".gitlab-ci.yml", 
                        "cloudbuild.yaml"})
 
 
-_TOOLBOX_ONLY = frozenset({"tests and test fixtures", "documentation", "benchmarks", "developer tooling"})
+_TOOLBOX_ONLY = frozenset({"tests and test fixtures", "documentation", "benchmarks", "developer tooling",
+                           "evaluations"})
 
 
 def _may_be_ci(rel: str) -> bool:

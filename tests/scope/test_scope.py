@@ -170,6 +170,7 @@ def test_several_services_are_named_and_judged_or_not(stack):
     ("config/overlays/test-modelcache/kustomization.yaml", "tests and test fixtures"),
     ("hack/dev-load/pod.yaml", "developer tooling"),
     ("k8s-examples/router.yaml", "examples and samples"),
+    ("routellm/evals/mmlu/generate_responses.py", "evaluations"),
 ])
 def test_walkthrough_test_and_dev_folders_found_on_real_repositories(tmp_path, path, reason):
     root = write(tmp_path / "r", {path: TUTORIAL_DAEMONSET, "helm/templates/deployment.yaml": GOOD_DEPLOYMENT})
