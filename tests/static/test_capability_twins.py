@@ -253,18 +253,20 @@ def test_a_check_of_the_models_tokenizer_is_no_authentication(static_audit, tmp_
     assert results == {"check_tokenizer_mode": "fail", "check_token": "pass"}, results
 
 
-def test_the_models_tokenizer_is_no_token_accounting(static_audit, tmp_path):
-    """llama-cpp-python's chat formatter loads `AutoTokenizer` on the serving path to run the model:
-    every server of a Hugging Face model does, accounting or not. Counting the answer's usage with
-    tiktoken in the same place is the real twin."""
+def test_a_tokenizer_is_no_token_accounting(static_audit, tmp_path):
+    """llama-cpp-python's chat formatter loads `AutoTokenizer` on the serving path to run the model,
+    and api-for-open-llm decodes token-id input with tiktoken: a server does either, accounting or
+    not. Counting the prompt's tokens with tokencost and recording them is the real twin."""
     loads = "from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('m')"
-    counts = "import tiktoken\nenc = tiktoken.get_encoding('cl100k_base')\nUSAGE = []"
+    decodes = "import tiktoken\nenc = tiktoken.get_encoding('cl100k_base')"
+    counts = "from tokencost import count_string_tokens\nUSAGE = []"
     results = {}
     for name, head, body in (("tokenizer", loads, "ids = tok.encode('hi')"),
-                             ("counted", counts, "USAGE.append(len(enc.encode('hi')))")):
+                             ("decoder", decodes, "text = enc.decode([1, 2, 3])"),
+                             ("counted", counts, "USAGE.append(count_string_tokens('hi', 'gpt-4o'))")):
         root = write_tree(tmp_path / name, {"app.py": app(head, body=body)})
         results[name] = static_audit(root, ["static-cap-token-accounting"])["static-cap-token-accounting"].status.value
-    assert results == {"tokenizer": "fail", "counted": "pass"}, results
+    assert results == {"tokenizer": "fail", "decoder": "partial", "counted": "pass"}, results
 
 
 @pytest.mark.parametrize("wired", [True, False])
