@@ -25,7 +25,8 @@ EXPECTED = {
                               ("errors.py", 96), ("errors.py", 99), ("errors.py", 118),  # 96-118: streamed yields
                               ("errors.py", 127),  # a broad except's text labelled 400
                               ("errors.py", 141),  # the text returned by a method of the module
-                              ("errors.py", 151)},  # a class of its own, raised with str(e)
+                              ("errors.py", 151),  # a class of its own, raised with str(e)
+                              ("errors.py", 166)},  # make_response(..., 400) under a broad except
 }
 
 

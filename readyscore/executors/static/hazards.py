@@ -345,6 +345,8 @@ def _status_literal(call: ast.Call) -> int | None:
     # A leading integer is the status for HTTPException, abort and helpers such as
     # create_error_response(400, ...); a response's leading argument is its content, never an int.
     candidates = [call.args[0] if call.args else None, _kw(call, "status_code"), _kw(call, "status"), _kw(call, "code")]
+    if _tail(call.func) == "make_response" and len(call.args) > 1:  # Flask: make_response(body, 400)
+        candidates.insert(0, call.args[1])
     for node in candidates:
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             return node.value
@@ -400,8 +402,21 @@ class _LeakFinder:
                  broad: bool = False) -> None:
         """`broad`: the block catches any exception (`except Exception`), whose text nobody wrote for
         the client, so a 4xx status on the answer does not make it a client error."""
+        # The status an inner builder's answer goes out with: `make_response(jsonify(...), 400)`,
+        # `return jsonify(...), 400`.
+        enclosing: dict[int, int] = {}
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call) and _tail(node.func) == "make_response" and node.args:
+                    status = _status_literal(node)
+                    if status is not None:
+                        enclosing[id(node.args[0])] = status
+                elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) > 1 \
+                        and isinstance(node.value.elts[1], ast.Constant) and isinstance(node.value.elts[1].value, int):
+                    enclosing[id(node.value.elts[0])] = node.value.elts[1].value
+
         def client_error(call: ast.Call) -> bool:
-            return not broad and _client_error(call)
+            return not broad and (_client_error(call) or 400 <= enclosing.get(id(call), 0) < 500)
 
         # `ret = {"text": f"...({e})"}; yield json.dumps(ret)`: names the block fills with its text.
         as_text = {target.id for stmt in body if streamed and isinstance(stmt, ast.Assign)

@@ -197,8 +197,11 @@ class _FunctionFacts:
             elif kind in _ASSIGNS:
                 targets = node.targets if kind is ast.Assign else [node.target]
                 value = node.value.value if node.value.__class__ is ast.Await else node.value
-                if value.__class__ is ast.Call and targets[0].__class__ is ast.Name:
-                    assigned_calls[targets[0].id] = _tail(value.func)
+                if value.__class__ is ast.Call:  # `flagged = check(x)`, `text, decision = guard(x)`
+                    target = targets[0]
+                    for name in target.elts if target.__class__ is ast.Tuple else [target]:
+                        if name.__class__ is ast.Name:
+                            assigned_calls[name.id] = _tail(value.func)
                 if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                     effects = True
                     if any(isinstance(t, ast.Attribute) and t.attr == "status_code" for t in targets):
