@@ -227,8 +227,9 @@ class _FunctionFacts:
         tested_calls.discard("")
         return {"calls": calls, "refs": sorted(refs.items()), "depends": depends, "reads": sorted(reads)[:MAX_LIST],
                 "statuses": sorted(statuses), "tests": compares, "guard": guard, "transform": returns_computed,
-                "refuses": raises or bool(statuses), "tested_calls": sorted(tested_calls)[:MAX_LIST],
-                "record": effects or raises, "roots": roots, "middleware_added": middleware, **headers}
+                "refuses": raises or bool(statuses), "record": effects or raises, "roots": roots,
+                "middleware_added": middleware, **headers,
+                **({"tested_calls": sorted(tested_calls)[:MAX_LIST]} if tested_calls else {})}
 
     def _trivial(self, value: ast.AST) -> bool:
         """A return that cannot depend on what the function checked: a constant (`[]`, `{"ok": True}`
