@@ -1,9 +1,10 @@
 """Are two report.json files the same audit result? Timings, timestamps and durations left out.
 
-    python bench/report_identity.py BEFORE/report.json AFTER/report.json [--ignore .profile.origin]
+    python bench/report_identity.py BEFORE_JSON AFTER_JSON [--ignore .profile.origin]
 
-Used to show that a speed change changes no result: run the same audit before and after (each with
-an empty READYSCORE_CACHE_DIR) and compare. Prints the differing paths and exits 1 when any remain.
+BEFORE_JSON and AFTER_JSON are two report.json files. Used to show that a speed change changes no
+result: run the same audit before and after (each with an empty READYSCORE_CACHE_DIR) and compare.
+Prints the differing paths and exits 1 when any remain.
 """
 
 from __future__ import annotations
