@@ -360,6 +360,16 @@ def audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: A
         return _audit(catalog, profile, project, options, progress, cancel)
 
 
+def prefetch(plan: Plan, ctx: AuditContext) -> None:
+    """Let each check that will run start its shared work in the background (Executor.prefetch).
+    Only when work starts changes; a failure here is left for the check itself to report."""
+    for check in plan.runnable:
+        try:
+            check.executor.prefetch(check.params, ctx)
+        except Exception:  # noqa: BLE001 - the check meets the same problem when it runs, and reports it
+            pass
+
+
 def _audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: AuditOptions,
            progress: Progress | None, cancel: threading.Event | None) -> Report:
     ctx = AuditContext(profile=profile, options=options, project=project)
@@ -368,8 +378,20 @@ def _audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: 
     _ = ctx.api_key  # registers the key with the redactor before any check can echo it
     plan = plan_audit(catalog, profile, options)
     started_at = dt.datetime.now(dt.timezone.utc)
-    replay = result_replay.prepare(plan, ctx)
-    replayed = replay.replayed if replay is not None else None
+    try:
+        # A cold audit starts its slow outside work (bandit) before hashing the tree for a replay,
+        # which then overlaps with it; when a record might match, only once the replay missed.
+        walk = None
+        if result_replay.cannot_replay(plan, ctx):
+            walk = result_replay.walk_state(ctx)  # before the background work reads a file
+            prefetch(plan, ctx)
+        replay = result_replay.prepare(plan, ctx, walk)
+        replayed = replay.replayed if replay is not None else None
+        if replayed is None:
+            prefetch(plan, ctx)
+    except BaseException:
+        ctx.cancel.set()  # whatever was started in the background stops (bandit's processes are killed)
+        raise
     outcome = run_checks(plan, ctx, progress, replayed)
     if replay is not None and replayed is None:
         result_replay.record(replay, plan, outcome, ctx, lambda res: _as_reported(res, ctx.redactor))

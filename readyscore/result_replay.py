@@ -130,6 +130,15 @@ def not_replayable(plan: Plan, ctx: AuditContext) -> str | None:
     return None
 
 
+def cannot_replay(plan: Plan, ctx: AuditContext) -> bool:
+    """True when this audit certainly runs its checks: it is not replayable, or no record of this
+    root exists. Cheap (one stat, no tree hashing), so the engine can start shared work such as
+    bandit before `prepare` hashes the tree. False does not mean a replay: `prepare` decides."""
+    if not_replayable(plan, ctx) is not None:
+        return True
+    return not (cache_folder() / "results-v1" / table_name(Path(ctx.root).resolve())).is_file()
+
+
 @dataclass
 class Replay:
     """One audit's look-up and, when it misses, its record."""
@@ -146,9 +155,17 @@ class Replay:
                 "seconds": round(self.seconds, 3), "problem": self.table.problem}
 
 
-def prepare(plan: Plan, ctx: AuditContext) -> Replay | None:
+def walk_state(ctx: AuditContext) -> dict | None:
+    """What the tree walk passed over, before any check has read a file: the replay key's view of
+    the walk. Taken before the engine starts background work that reads files (whose skips, such
+    as a file not in UTF-8, would otherwise enter the key depending on timing)."""
+    return ctx.files.skip_state() if ctx.root is not None else None
+
+
+def prepare(plan: Plan, ctx: AuditContext, walk: dict | None = None) -> Replay | None:
     """The replay key of this audit and, when a record matches it, the results to replay. None when
-    the audit is not replayable (the reason goes to the report's file_cache section)."""
+    the audit is not replayable (the reason goes to the report's file_cache section). `walk`: the
+    walk's skip state taken by `walk_state` before background reads began (default: taken now)."""
     why = not_replayable(plan, ctx)
     if why is not None:
         if ctx.root is not None:
@@ -168,7 +185,7 @@ def prepare(plan: Plan, ctx: AuditContext) -> Replay | None:
         "code": code_fingerprint(),
         "root": str(index.root),
         "tree": tree.hexdigest(),
-        "walk": index.skip_state(),
+        "walk": walk if walk is not None else index.skip_state(),
         "plan": [[c.spec, c.params, c.skip_reason, f"{type(c.executor).__module__}.{type(c.executor).__qualname__}"
                   if c.executor is not None else None] for c in plan.checks],
         "profile": ctx.profile,

@@ -144,6 +144,12 @@ class Executor(ABC, Generic[P]):
         """How long one check may take before the engine gives up on it."""
         return ctx.options.check_timeout_s
 
+    def prefetch(self, params: P, ctx: AuditContext) -> None:
+        """Start, in the background, shared work this check will need. The engine calls it once it
+        knows the checks will run (before hashing the tree for a replay when no record exists), so
+        slow outside work such as bandit's processes starts while the rest is still being set up.
+        Must not change any result, only when work starts."""
+
     @abstractmethod
     def run(self, spec: CheckSpec, params: P, ctx: AuditContext) -> Result:
         """Measure one check. Raise freely: the engine turns exceptions into `error` results."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import sys
-import threading
 import time
 import warnings
 from collections import Counter
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from readyscore.executors.base import AuditContext
-from readyscore.executors.static.bandit_run import BANDIT_CHECKS, shared_bandit
+from readyscore.executors.static.bandit_run import BANDIT_CHECKS, start_bandit_in_background
 from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.hazards import find_hazards, raised_with_text
 from readyscore.executors.static.pyfacts import Aliases, Nodes, extract_facts
@@ -250,20 +249,15 @@ def analysis_timeout(ctx: AuditContext) -> float:
 
 def prefetch_bandit(ctx: AuditContext) -> None:
     """Start the shared bandit run in the background (its checks pick the result up), unless the
-    profile turned every bandit check off."""
+    profile turned every bandit check off. The engine has usually started it already (through the
+    bandit checks' `prefetch`); this covers a static check run on its own."""
     settings = ctx.profile.static
     overrides = ctx.profile.checks
     if not settings.prefetch_bandit or ctx.root is None:
         return
     if all(check in overrides and not overrides[check].enabled for check in BANDIT_CHECKS):
         return
-
-    def run() -> None:
-        try:
-            shared_bandit(ctx)
-        except Exception:  # noqa: BLE001 - the bandit checks report it when they ask for the result
-            pass
-    threading.Thread(target=run, daemon=True, name="bandit-prefetch").start()
+    start_bandit_in_background(ctx)
 
 
 def shared_analysis(ctx: AuditContext) -> Analysis:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
-from readyscore.executors.static.bandit_run import shared_bandit
+from readyscore.executors.static.bandit_run import shared_bandit, start_bandit_in_background
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 from readyscore.settings.static import StaticSettings
 
@@ -42,6 +42,10 @@ class BanditFindings(Executor[BanditParams]):
 
     def timeout_s(self, params: BanditParams, ctx: AuditContext) -> float:
         return max(ctx.options.check_timeout_s, ctx.profile.static.bandit_timeout_s + 60)
+
+    def prefetch(self, params: BanditParams, ctx: AuditContext) -> None:
+        if ctx.profile.static.prefetch_bandit and ctx.root is not None:
+            start_bandit_in_background(ctx)
 
     def run(self, spec: CheckSpec, params: BanditParams, ctx: AuditContext) -> Result:
         settings: StaticSettings = ctx.profile.static

@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -248,3 +249,17 @@ def shared_bandit(ctx: AuditContext) -> BanditRun:
         ctx.sections.setdefault("static", {})["bandit"] = run.section()
         return run
     return ctx.shared("static.bandit", compute)
+
+
+def start_bandit_in_background(ctx: AuditContext) -> None:
+    """Start the shared bandit run in a background thread, once per audit (later calls do nothing);
+    the bandit checks pick its result up through `shared_bandit`, and report its failure."""
+    def start() -> bool:
+        def run() -> None:
+            try:
+                shared_bandit(ctx)
+            except Exception:  # noqa: BLE001 - the bandit checks report it when they ask for the result
+                pass
+        threading.Thread(target=run, daemon=True, name="bandit-prefetch").start()
+        return True
+    ctx.shared("static.bandit-prefetch", start)

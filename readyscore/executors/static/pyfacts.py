@@ -11,6 +11,7 @@ imports, so `from fastapi.security import HTTPBearer as B` makes `B()` a use of
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,24 @@ MAX_TOKEN_NAMES = {"max_tokens", "max_completion_tokens", "max_output_tokens", "
                    "maxoutputtokens", "max_tokens_to_sample"}
 
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # per node type: its fields, expression contexts left out
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # per node type: the fields that can hold nodes
+# ASDL's built-in types (the node classes' docstrings declare each field's type, e.g.
+# "Name(identifier id, expr_context ctx)"): a field of one of these holds a str, an int or a
+# constant, never a node, so the walk need not look at it (Name, Constant and Attribute, the
+# commonest nodes, then cost next to nothing). Expression contexts (Load/Store) are left out too.
+SCALAR_FIELD_TYPES = frozenset({"identifier", "string", "int", "constant"})
+_FIELD_DECLARATION = re.compile(r"(\w+)[*?]? (\w+)")
+
+
+def child_fields(node_class: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold nodes: all but expression contexts and the fields
+    its docstring declares of a scalar type. A docstring that does not parse keeps every field."""
+    declared: dict[str, str] = {}
+    head, paren, rest = (node_class.__doc__ or "").partition("(")
+    if paren and head.strip() == node_class.__name__:
+        declared = {name: kind for kind, name in _FIELD_DECLARATION.findall(rest.split(")")[0])}
+    return tuple(name for name in node_class._fields
+                 if name != "ctx" and declared.get(name) not in SCALAR_FIELD_TYPES)
 
 
 def walk(roots: list[ast.AST]) -> list[ast.AST]:
@@ -36,7 +54,7 @@ def walk(roots: list[ast.AST]) -> list[ast.AST]:
         index += 1
         fields = _CHILD_FIELDS.get(node.__class__)
         if fields is None:
-            fields = _CHILD_FIELDS[node.__class__] = tuple(name for name in node._fields if name != "ctx")
+            fields = _CHILD_FIELDS[node.__class__] = child_fields(node.__class__)
         for name in fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
