@@ -635,9 +635,12 @@ def raised_with_text(nodes: Nodes) -> list[str]:
     class's message sends that text on. A keyword named for the inside (`internal_message=repr(e)`,
     `log_message=`) is not what the class was given for the client."""
     found: set[str] = set()
-    for block in nodes.of(ast.ExceptHandler):
-        if not block.name:
-            continue
+    raise_lines = sorted(node.lineno for node in nodes.of(ast.Raise)
+                         if isinstance(node.exc, ast.Call) and (node.exc.args or node.exc.keywords))
+    for block in nodes.of(ast.ExceptHandler) if raise_lines else ():
+        at = bisect.bisect_left(raise_lines, block.lineno)
+        if not block.name or at == len(raise_lines) or raise_lines[at] > (block.end_lineno or block.lineno):
+            continue  # only a block that holds such a raise is walked
         for statement in block.body:
             for node in ast.walk(statement):
                 if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and any(

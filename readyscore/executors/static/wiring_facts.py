@@ -177,11 +177,7 @@ class _FunctionFacts:
             elif kind in _TESTS:
                 compares = True
                 if kind is not ast.Compare and kind is not ast.BoolOp:
-                    for sub in ast.walk(node.test):
-                        if sub.__class__ is ast.Call:
-                            tested_calls.add(_tail(sub.func))
-                        elif sub.__class__ is ast.Name:
-                            tested_names.add(sub.id)
+                    _decided_on(node.test, tested_calls, tested_names)
             elif kind is ast.comprehension and node.ifs:  # [c for c in found if c.flagged]
                 compares = True
             elif kind is ast.Raise:
@@ -354,6 +350,30 @@ def _param_defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[
                 if isinstance(sub, ast.Call):
                     pairs.append((arg.arg, sub))
     return pairs
+
+
+def _decided_on(test: ast.AST, calls: set[str], names: set[str]) -> None:
+    """The calls and names a test decides on: `check(x)`, `flagged`, `decision.blocked`, `not
+    ok`, `a and b`, `verdict == "block"`. Only the shapes a verdict takes in a test are followed,
+    not every node below: this runs for every `if` of a cold audit."""
+    kind = test.__class__
+    if kind is ast.Call:
+        calls.add(_tail(test.func))
+    elif kind is ast.Name:
+        names.add(test.id)
+    elif kind is ast.Attribute:
+        _decided_on(test.value, calls, names)
+    elif kind is ast.UnaryOp:
+        _decided_on(test.operand, calls, names)
+    elif kind is ast.BoolOp:
+        for value in test.values:
+            _decided_on(value, calls, names)
+    elif kind is ast.Compare:
+        _decided_on(test.left, calls, names)
+        for value in test.comparators:
+            _decided_on(value, calls, names)
+    elif kind is ast.Await:
+        _decided_on(test.value, calls, names)
 
 
 def _listed(value: ast.AST, lists: dict[str, ast.AST] | None) -> ast.AST:
