@@ -381,13 +381,13 @@ def _audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: 
     try:
         # A cold audit starts its slow outside work (bandit) before hashing the tree for a replay,
         # which then overlaps with it; when a record might match, only once the replay missed.
-        walk = None
-        if result_replay.cannot_replay(plan, ctx):
-            walk = result_replay.walk_state(ctx)  # before the background work reads a file
+        early = result_replay.cannot_replay(plan, ctx)
+        walk = result_replay.walk_state(ctx) if early else None  # before the background work reads a file
+        if early:
             prefetch(plan, ctx)
         replay = result_replay.prepare(plan, ctx, walk)
         replayed = replay.replayed if replay is not None else None
-        if replayed is None:
+        if replayed is None and not early:
             prefetch(plan, ctx)
     except BaseException:
         ctx.cancel.set()  # whatever was started in the background stops (bandit's processes are killed)

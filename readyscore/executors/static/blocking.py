@@ -39,6 +39,7 @@ import ast
 from collections.abc import Callable, Iterator
 
 from readyscore.executors.static.pyfacts import Aliases, Nodes, dotted
+from readyscore.executors.static.wiring_facts import ROUTE_DECORATORS
 
 KIND = "blocking-in-async"
 HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send"}
@@ -54,8 +55,7 @@ SYNC_CLIENTS = {"requests.Session", "requests.session", "httpx.Client", "openai.
 CLIENT_METHODS = HTTP_VERBS | {"create", "generate", "invoke", "complete"}
 # Decorators that make an `async def` run per request on the server's loop (startup hooks and
 # lifespans run before serving, and CLI coroutines on a loop of their own: not judged).
-SERVING_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket",
-                      "websocket_route", "middleware", "exception_handler", "view"}
+SERVING_DECORATORS = ROUTE_DECORATORS | {"websocket_route", "middleware", "exception_handler", "view"}
 # Calls that register a handler given as an argument (the endpoint is the second one, or `endpoint=`).
 REGISTRATIONS = {"add_api_route", "add_route", "add_api_websocket_route", "add_websocket_route", "Route",
                  "WebSocketRoute", "APIRoute", "add_get", "add_post", "add_put", "add_patch", "add_delete"}

@@ -142,13 +142,13 @@ def hand_written_evidence(graph: ServiceGraph, rules: list[HandWritten]) -> tupl
         pattern = re.compile("|".join(f"(?:{p})" for p in rule.names)) if rule.names else None
         in_scope = graph.scope(rule.where)
         for (ref, module, facts), named in zip(graph.functions(), _named(pattern, graph)):
-            short = ref.qual.rsplit(".", 1)[-1]
             by_status = (bool(facts.get("statuses")) and bool(set(rule.statuses) & set(facts["statuses"]))
                          and facts.get("tests"))
             if not named and not by_status:
                 continue
             if not rule.routes_count and graph.roots.get(ref) == "route":
                 continue
+            short = ref.qual.rsplit(".", 1)[-1]
             where = f"{module.rel}:{facts['line']}" if ref.qual != MODULE else module.rel
             label = ref.qual if ref.qual != MODULE else "top-level code"
             if by_status and ref in in_scope:
