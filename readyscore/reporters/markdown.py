@@ -87,7 +87,9 @@ def _area_bar(score: float, width: int = 10) -> str:
 
 
 def _areas(report: Report) -> list[str]:
-    lines = ["", "| area | score | coverage | checks |", "| --- | --- | --- | --- |"]
+    lines = ["", "Coverage: share of the applicable checks' weight that was evaluated. Checks: evaluated of all "
+                 "the area's checks, not-applicable ones included.",
+             "", "| area | score | coverage | checks |", "| --- | --- | --- | --- |"]
     for name, area in report.areas.items():
         if not area.total:
             continue

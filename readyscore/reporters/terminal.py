@@ -89,7 +89,10 @@ def summary(report: Report, top: int = 5) -> Group:
     body.append_text(headline)
     parts.append(Panel(body, title="readyscore", subtitle=f"profile {escape(report.profile.name)}", expand=False))
 
-    areas = Table(title="Areas", show_edge=False, pad_edge=False)
+    # The two columns count differently (100% beside 49/55 puzzled a first reader): say how.
+    areas = Table(title="Areas", show_edge=False, pad_edge=False, caption_style="dim",
+                  caption="coverage: share of the applicable checks' weight that was evaluated · "
+                          "checks: evaluated of all the area's checks, not-applicable ones included")
     areas.add_column("area")
     areas.add_column("score")
     areas.add_column("coverage", justify="right")
