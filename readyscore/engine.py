@@ -63,6 +63,14 @@ class Plan:
     def runnable(self) -> list[PlannedCheck]:
         return [c for c in self.checks if c.skip_reason is None]
 
+    def params_by_kind(self) -> dict[str, list[BaseModel]]:
+        """The params of the checks that will run, by executor kind (AuditContext.planned_params)."""
+        found: dict[str, list[BaseModel]] = {}
+        for check in self.runnable:
+            if check.params is not None:
+                found.setdefault(check.spec.kind, []).append(check.params)
+        return found
+
 
 def effective_spec(spec: CheckSpec, profile: Profile) -> CheckSpec:
     override = profile.checks.get(spec.id)
@@ -377,6 +385,7 @@ def _audit(catalog: Catalog, profile: Profile, project: ProjectConfig, options: 
         ctx.cancel = cancel
     _ = ctx.api_key  # registers the key with the redactor before any check can echo it
     plan = plan_audit(catalog, profile, options)
+    ctx.planned_params = plan.params_by_kind()
     started_at = dt.datetime.now(dt.timezone.utc)
     try:
         # A cold audit starts its slow outside work (bandit) before hashing the tree for a replay,

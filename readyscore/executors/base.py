@@ -50,6 +50,10 @@ class AuditContext:
     # Family sections of the report (load statistics, framework coverage ...), keyed by family.
     # A family sets its own key once, typically from inside a `shared` computation.
     sections: dict[str, Any] = field(default_factory=dict)
+    # The params of every check this audit runs, by executor kind (set by the engine once it has
+    # planned): shared work that serves several checks does only what they ask of it. None: not
+    # known (a check run on its own), so shared work does everything any check could ask.
+    planned_params: dict[str, list[BaseModel]] | None = None
     _shared: dict[str, Any] = field(default_factory=dict)
     _shared_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)

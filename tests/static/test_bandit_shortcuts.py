@@ -1,7 +1,8 @@
 """bandit's shortcuts (`--ignore-nosec` on files without a `# nosec` marker, `-s B613` on ASCII files
-when the repository has no bandit config of its own) save work and never change a result: the
-findings readyscore reports are those of plain `bandit -r` over the same tree, `# nosec` markers
-and bidirectional control characters included."""
+when the repository has no bandit config of its own, and the low-severity-only tests skipped when no
+check counts low severity) save work and never change a result: the findings readyscore counts are
+those of plain `bandit -r` over the same tree, `# nosec` markers and bidirectional control
+characters included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ import pytest
 from static_helpers import explain, write_tree
 
 from readyscore.executors.static.bandit_config import BanditConfig
-from readyscore.executors.static.bandit_run import IGNORE_NOSEC, SKIP_TROJANSOURCE, batches_by_shortcut, shortcuts
+from readyscore.catalog import Catalog, CatalogEntry
+from readyscore.executors.static.bandit_checks import BanditParams
+from readyscore.executors.static.bandit_run import (
+    IGNORE_NOSEC,
+    LOW_ONLY_TESTS,
+    SKIP_TROJANSOURCE,
+    batches_by_shortcut,
+    shortcuts,
+)
 from readyscore.executors.static.sources import SourceFile
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: what B613 (trojansource) looks for
@@ -30,6 +39,9 @@ TREE = {
     "service/trojan.py": f"def check(role):\n    if role != 'user{RLO} ':\n        return True\n    return False\n",
     # Non-ASCII without bidi characters: B613 still runs (and finds nothing).
     "service/accents.py": "import hashlib\nNAME = 'caf\u00e9'\nDIGEST = hashlib.md5(NAME.encode())\n",
+    # Low severity only: an assert (B101), a process started without a shell (B603), try/except/pass (B110).
+    "service/low.py": "import subprocess\n\n\ndef run(args):\n    assert args\n    try:\n"
+                      "        subprocess.run(['/bin/ls', *args])\n    except Exception:\n        pass\n",
 }
 CHECKS = ["static-bandit-high", "static-bandit-medium", "static-model-downloads-pinned"]
 
@@ -50,6 +62,14 @@ def test_each_file_gets_only_the_shortcuts_that_cannot_change_its_result():
     # The repository's own config may name tests; a command-line -s could override it.
     with_config = BanditConfig(args=["-c", "bandit.yaml"], source="bandit.yaml")
     assert shortcuts(source("a.py", "x = 1\n"), with_config) == (IGNORE_NOSEC,)
+
+
+def test_the_low_only_tests_are_skipped_in_the_one_skip_list_bandit_keeps():
+    no_config, low = BanditConfig(), ",".join(LOW_ONLY_TESTS)
+    assert shortcuts(source("a.py", "x = 1\n"), no_config, skip_low=LOW_ONLY_TESTS) == (IGNORE_NOSEC, "-s", f"B613,{low}")
+    assert shortcuts(source("a.py", "x = '\u00e9'\n"), no_config, skip_low=LOW_ONLY_TESTS) == (IGNORE_NOSEC, "-s", low)
+    with_config = BanditConfig(args=["-c", "bandit.yaml"], source="bandit.yaml")
+    assert shortcuts(source("a.py", "x = 1\n"), with_config, skip_low=LOW_ONLY_TESTS) == (IGNORE_NOSEC,)
 
 
 def test_batches_keep_files_with_different_shortcuts_apart():
@@ -80,6 +100,7 @@ def test_findings_equal_plain_bandits(static_audit, tmp_path):
     results = static_audit(root, CHECKS, min_confidence="low")
     section = static_audit.last.sections["static"]["bandit"]
     assert section["files_scanned"] == len(TREE) and section["bandit_processes"] >= 2, section
+    assert section["low_severity_only_tests_skipped"] == list(LOW_ONLY_TESTS), section  # no check counts low
     high = {(e.path, e.line, e.rule) for e in results["static-bandit-high"].evidence}
     medium = {(e.path, e.line, e.rule) for e in results["static-bandit-medium"].evidence}
     # bandit's high and medium findings, as plain bandit reports them (low severity is in no check).
@@ -101,3 +122,38 @@ def test_a_repository_config_is_not_overridden_by_a_shortcut(static_audit, tmp_p
     found = {(e.path, e.rule) for e in results["static-bandit-high"].evidence}
     assert ("service/plain.py", "B324") in found and ("service/trojan.py", "B613") in found, explain(results)
     assert not any(rule == "B602" for _, rule in found), explain(results)
+
+
+def _low_severity_check(catalog) -> CatalogEntry:
+    """A check of the user's own (as from --checks-dir) that counts low-severity findings."""
+    medium = catalog.get("static-bandit-medium")
+    spec = medium.spec.model_copy(update={"id": "custom-bandit-low"})
+    return CatalogEntry(spec=spec, params=BanditParams(severities=["low"]), path=medium.path)
+
+
+def test_a_check_that_counts_low_severity_gets_every_low_finding_even_after_an_audit_that_skipped_them(
+        full_catalog, tmp_path, monkeypatch):
+    from static_helpers import by_id, profile
+
+    from readyscore import engine
+    from readyscore.config import AuditOptions, ProjectConfig
+    from readyscore.model import Source
+
+    monkeypatch.setenv("READYSCORE_CACHE_DIR", str(tmp_path / "cache"))  # one cache for both audits
+    root = write_tree(tmp_path / "t", TREE)
+    reference = plain_bandit(root)
+    low_in_reference = {(p, line, rule) for p, line, rule in reference if rule in LOW_ONLY_TESTS}
+    assert {rule for _, _, rule in low_in_reference} >= {"B101", "B603", "B110"}, reference
+    options = AuditOptions(root=root, sources={Source.STATIC}, check_timeout_s=120, deadline_s=300,
+                           show_progress=False)
+    # First the built-in checks alone: the low-only tests are skipped, and that result is cached.
+    first = engine.audit(Catalog([full_catalog.get(c) for c in CHECKS]), profile(), ProjectConfig(), options)
+    assert first.sections["static"]["bandit"]["low_severity_only_tests_skipped"] == list(LOW_ONLY_TESTS)
+    # Then with a check that counts low severity: bandit runs the low-only tests (no cached result
+    # without them is read), and the check sees what plain bandit finds.
+    entries = [full_catalog.get(c) for c in CHECKS] + [_low_severity_check(full_catalog)]
+    second = engine.audit(Catalog(entries), profile(min_confidence="low"), ProjectConfig(), options)
+    section = second.sections["static"]["bandit"]
+    assert section["low_severity_only_tests_skipped"] == [] and section["cache_hits"] == 0, section
+    found = {(e.path, e.line, e.rule) for e in by_id(second)["custom-bandit-low"].evidence}
+    assert low_in_reference <= found, (low_in_reference - found)

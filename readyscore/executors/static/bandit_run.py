@@ -10,6 +10,11 @@ A file with no `# nosec` comment in it is scanned with `--ignore-nosec`: bandit 
 tokenizing the file to find such comments and looking every node's lines up among them, about a
 fifth of its time, and its result is the same, since there is no comment to honour. Which files
 those are depends on their content alone, so the content-hash cache keys stay valid.
+
+The bandit tests that report nothing but low severity are skipped when no check of the audit
+counts their findings (the built-in checks count high and medium, and B615 at any severity): about
+a tenth of bandit's time. Such results are cached apart from complete ones, so an audit with a
+check that does count them never reads a result without them.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ IGNORE_NOSEC = "--ignore-nosec"
 # B613 (trojansource) reads the whole file again for bidirectional control characters, none of
 # which an ASCII text can hold, whatever its declared encoding.
 SKIP_TROJANSOURCE = ("-s", "B613")
+# The bandit tests whose every finding is low severity (bandit 1.8.6 to 1.9.x): assert_used, the
+# three hard-coded password tests, try/except pass and continue, and the three subprocess tests
+# that flag a process started without a shell. B602 and B605 also report low, but not only.
+LOW_ONLY_TESTS = ("B101", "B105", "B106", "B107", "B110", "B112", "B603", "B606", "B607")
+BANDIT_KIND = "bandit_findings"  # the executor kind of the checks that read bandit's findings
 KEPT_FIELDS = ("line_number", "issue_severity", "issue_confidence", "test_id", "test_name", "issue_text",
                "issue_cwe", "more_info")
 
@@ -62,6 +72,7 @@ class BanditRun:
     workers: int = 0
     cache_problem: str | None = None
     seconds: float = 0.0
+    low_tests_skipped: tuple[str, ...] = ()  # LOW_ONLY_TESTS not run, as no check counts them
 
     def section(self) -> dict[str, Any]:
         return {"bandit_version": self.version, "bandit_config": self.config.source,
@@ -69,6 +80,7 @@ class BanditRun:
                 "lines_of_code": self.loc, "files_bandit_could_not_scan": len(self.errors),
                 "excluded_by_bandit_config": self.excluded, "cache_hits": self.cache_hits,
                 "bandit_processes": self.processes, "workers": self.workers, "cache_problem": self.cache_problem,
+                "low_severity_only_tests_skipped": list(self.low_tests_skipped),
                 "seconds": round(self.seconds, 2)}
 
 
@@ -128,23 +140,40 @@ def has_nosec_marker(text: str) -> bool:
     return NOSEC_MARKER.search(text) is not None
 
 
-def shortcuts(source: SourceFile, config: BanditConfig) -> tuple[str, ...]:
-    """bandit arguments that save work on this file and cannot change its result (see the module
-    docstring). Skipping a test goes only with no bandit config of the repository's own, whose
-    `skips`/`tests` a command-line `-s` could override."""
+def low_only_tests_to_skip(ctx: AuditContext) -> tuple[str, ...]:
+    """The LOW_ONLY_TESTS no check of this audit counts: a check counts a test when it counts low
+    severity and the test is among its `only_tests` (all, when it names none) and not among its
+    `exclude_tests`. None skipped when the audit's checks are not known."""
+    planned = ctx.planned_params
+    if planned is None:
+        return ()
+    counted: set[str] = set()
+    for params in planned.get(BANDIT_KIND, ()):
+        if "low" in getattr(params, "severities", ("low",)):
+            only = getattr(params, "only_tests", None) or LOW_ONLY_TESTS
+            counted.update(set(only) - set(getattr(params, "exclude_tests", None) or ()))
+    return tuple(test for test in LOW_ONLY_TESTS if test not in counted)
+
+
+def shortcuts(source: SourceFile, config: BanditConfig, skip_low: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """bandit arguments that save work on this file and cannot change the findings the audit
+    counts (see the module docstring). `skip_low`: low-only tests no check counts. Skipping a test
+    goes only with no bandit config of the repository's own, whose `skips`/`tests` a command-line
+    `-s` could override; bandit keeps only the last `-s`, so the skipped tests go in one."""
     extra: tuple[str, ...] = () if has_nosec_marker(source.text) else (IGNORE_NOSEC,)
-    if not config.args and source.text.isascii():
-        extra += SKIP_TROJANSOURCE
-    return extra
+    if config.args:
+        return extra
+    skipped = [*(SKIP_TROJANSOURCE[1:] if source.text.isascii() else ()), *skip_low]
+    return (*extra, "-s", ",".join(skipped)) if skipped else extra
 
 
 def batches_by_shortcut(files: list[SourceFile], config: BanditConfig, workers: int,
-                        max_files: int) -> list[tuple[list[SourceFile], tuple[str, ...]]]:
+                        max_files: int, skip_low: tuple[str, ...] = ()) -> list[tuple[list[SourceFile], tuple[str, ...]]]:
     """(batch, extra arguments): files that take the same shortcuts share batches (almost every
     file takes them all; the few others get batches of their own)."""
     groups: dict[tuple[str, ...], list[SourceFile]] = {}
     for source in files:
-        groups.setdefault(shortcuts(source, config), []).append(source)
+        groups.setdefault(shortcuts(source, config, skip_low), []).append(source)
     return [(batch, extra) for extra, group in sorted(groups.items(), key=lambda item: -len(item[1]))
             for batch in make_batches(group, workers, max_files)]
 
@@ -206,7 +235,10 @@ def run_bandit(ctx: AuditContext) -> BanditRun:
             run.excluded += 1
         else:
             files.append(source)
-    ns = namespace("bandit", run.version, sys.version_info[:2], run.config.fingerprint, run.config.args)
+    # Low-only tests are skipped only where the skip is taken (no config of the repository's own).
+    run.low_tests_skipped = () if run.config.args else low_only_tests_to_skip(ctx)
+    ns = namespace("bandit", run.version, sys.version_info[:2], run.config.fingerprint, run.config.args,
+                   *((["without", *run.low_tests_skipped],) if run.low_tests_skipped else ()))
     cache = ResultCache.default(settings.cache)
     try:
         cached = cache.get_many(ns, [f.digest for f in files])
@@ -215,7 +247,8 @@ def run_bandit(ctx: AuditContext) -> BanditRun:
         results: dict[str, Any] = {f.rel: cached[f.digest] for f in files if f.digest in cached}
         if missing:
             run.workers = worker_count(settings)
-            batches = batches_by_shortcut(missing, run.config, run.workers, settings.batch_files)
+            batches = batches_by_shortcut(missing, run.config, run.workers, settings.batch_files,
+                                          run.low_tests_skipped)
             run.processes = len(batches)
             deadline = time.monotonic() + settings.bandit_timeout_s
             fresh: dict[str, Any] = {}
