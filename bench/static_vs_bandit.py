@@ -101,6 +101,11 @@ def main() -> None:
         print(f"{'bandit -r TREE':27s}{b:8.2f}s{'':8s}{bc:8.2f}s")
         print(f"{'readyscore audit, cold':27s}{c:8.2f}s{c / b:7.2f}x{cc:8.2f}s   (goal <= 0.6x)")
         print(f"{'readyscore audit, warm':27s}{w:8.2f}s{w / b:7.2f}x{wc:8.2f}s   (goal <= 0.1x)")
+        # Each run's cold audit against the bandit run just before it: a shared machine's load drifts
+        # between runs, and a pair measured back to back shares most of it.
+        paired = [cold[0] / ref[0] for ref, cold in zip(bandit, colds)]
+        print("cold/bandit per run: " + ", ".join(f"{r:.2f}x" for r in paired)
+              + f"; median {statistics.median(paired):.2f}x")
         replay = report.get("sections", {}).get("file_cache", {}).get("results")
         print(f"bandit files scanned by readyscore: {scanned}; warm run's results: {replay} "
               f"(replayed: the recorded cold run's results and sections); "
