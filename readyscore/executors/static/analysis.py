@@ -33,7 +33,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 11  # 10: blocking-in-async hazard; 11: raised_with_text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
+ANALYSER_VERSION = 12  # 10: blocking-in-async hazard; 11: raised_with_text; 12: constant SQL text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 # Folders of UI translations (anything-llm's frontend/src/locales/de/common.js, an i18n/ tree).
 LOCALE_DIRS = {"locales", "locale", "i18n", "l10n", "translations"}
@@ -195,11 +195,12 @@ def analyser_fingerprint() -> str:
         polywiring,
         pyfacts,
         secret_rules,
+        sql_text,
     )
 
     digest = hashlib.blake2b(digest_size=8)
-    for module in (sys.modules[__name__], blocking, hazards, pyfacts, secret_rules, polyglot, wiring_facts, polywiring,
-                   polyshapes):
+    for module in (sys.modules[__name__], blocking, hazards, pyfacts, secret_rules, sql_text, polyglot, wiring_facts,
+                   polywiring, polyshapes):
         try:
             digest.update(Path(module.__file__).read_bytes())
         except (OSError, TypeError):

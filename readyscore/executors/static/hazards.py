@@ -36,12 +36,14 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from readyscore.executors.static.blocking import KIND as BLOCKING_KIND
 from readyscore.executors.static.blocking import find_blocking
 from readyscore.executors.static.pyfacts import Aliases, Nodes, dotted
+from readyscore.executors.static.sql_text import ConstantText
 from readyscore.executors.static.wiring_facts import relative_names
 
 HAZARDS = ("cors-wildcard", "debug-mode", "http-timeout", "sql-injection", "unsafe-deserialization",
@@ -119,17 +121,32 @@ def _const_str_parts(node: ast.AST) -> str:
     return " ".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
 
 
-def dynamic_sql(node: ast.AST) -> bool:
-    """A string built by formatting, whose literal parts look like SQL."""
-    dynamic = False
+def _never(_: ast.AST) -> bool:
+    return False
+
+
+def _formatted_parts(node: ast.AST) -> list[ast.AST] | None:
+    """What formatting puts into a string (None: no formatting): the values of an f-string, the
+    non-literal operands of `%` and `+`, the arguments of `"...".format()`."""
     if isinstance(node, ast.JoinedStr):
-        dynamic = any(isinstance(v, ast.FormattedValue) for v in node.values)
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
-        dynamic = not (isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant))
-        dynamic = dynamic and any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(node))
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        dynamic = isinstance(node.func.value, ast.Constant) and bool(node.args or node.keywords)
-    return dynamic and bool(SQL_WORDS.search(_const_str_parts(node)))
+        return [v.value for v in node.values if isinstance(v, ast.FormattedValue)] or None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
+        if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
+            return None
+        if not any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(node)):
+            return None
+        return [node]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
+            and isinstance(node.func.value, ast.Constant) and (node.args or node.keywords):
+        return [*node.args, *(k.value for k in node.keywords)]
+    return None
+
+
+def dynamic_sql(node: ast.AST, constant: Callable[[ast.AST], bool] = _never) -> bool:
+    """A string built by formatting, whose literal parts look like SQL, and something outside the
+    service's own constant text goes into it (`constant`: sql_text.ConstantText at this line)."""
+    parts = _formatted_parts(node)
+    return bool(parts) and bool(SQL_WORDS.search(_const_str_parts(node))) and not all(constant(p) for p in parts)
 
 
 class _Finder:
@@ -138,9 +155,14 @@ class _Finder:
         self.found: list[dict[str, Any]] = []
         self.sessions: set[str] = set()  # names bound to requests.Session()
         self.safe_loaders: set[str] = set()  # this module's subclasses of yaml.SafeLoader
+        self.constant_text: ConstantText | None = None  # set by find_hazards
         # Safe twins seen, per hazard kind (the first line): a pass on http-timeout needs one, as no
         # outbound call at all is nothing to judge, not a timeout.
         self.sighted: dict[str, tuple[int, str]] = {}
+
+    def constant_at(self, node: ast.AST) -> Callable[[ast.AST], bool]:
+        text = self.constant_text
+        return _never if text is None else (lambda expr: text.constant(expr, node.lineno))
 
     def sight(self, hazard: str, node: ast.AST, message: str) -> None:
         self.sighted.setdefault(hazard, (getattr(node, "lineno", 0), message))
@@ -229,7 +251,7 @@ class _Finder:
 
     def _sql_call(self, node: ast.Call, qual: str, tail: str) -> None:
         is_text = qual in ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
-        if (tail in SQL_SINKS or is_text) and node.args and dynamic_sql(node.args[0]):
+        if (tail in SQL_SINKS or is_text) and node.args and dynamic_sql(node.args[0], self.constant_at(node)):
             self.add("sql-injection", node, f"SQL built by string formatting passed to {tail}()")
 
     def _deserialize_call(self, node: ast.Call, qual: str) -> None:
@@ -574,6 +596,8 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     finder.is_settings = (name.startswith("settings") or "/settings/" in f"/{rel}"
                           or any(m.startswith("django") for m in aliases.imports))
     module_statements = {id(s) for s in tree.body}
+    functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
+    finder.constant_text = ConstantText(tree, functions)
     sql_vars: dict[str, int] = {}
     calls: list[ast.Call] = []
     eval_lines: list[int] = []  # where eval()/exec() is called with an argument
@@ -587,7 +611,7 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                 eval_lines.append(node.lineno)
         elif isinstance(node, ast.Assign):
             finder.assign(node.targets, node.value, id(node) in module_statements)
-            if dynamic_sql(node.value):
+            if dynamic_sql(node.value, finder.constant_at(node)):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         sql_vars[target.id] = node.lineno
@@ -605,7 +629,6 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                 and node.args[0].id in sql_vars:
             finder.add("sql-injection", node, f"SQL built by string formatting (line {sql_vars[node.args[0].id]}) "
                                               f"passed to {_tail(node.func)}()")
-    functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
     if eval_lines:  # _eval_in_function reports only calls with an argument
         eval_lines.sort()
         for node in functions:

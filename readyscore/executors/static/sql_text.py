@@ -1,0 +1,256 @@
+"""Which formatted parts of an SQL string are the service's own constant text.
+
+Careful code builds a query whose shape varies from pieces it wrote itself and binds the values:
+
+    clauses = ["id = :id"]
+    if owner is not None:
+        clauses.append("owner = :owner")
+    conn.execute(text(f"SELECT * FROM t WHERE {' AND '.join(clauses)}"), params)
+
+or loops over a tuple of table names in a migration. Such a string is formatted, but nothing from
+outside reaches it, so it is no injection. A formatted part counts as constant text only when it
+is built from literals, and every binding of every name in it (in its function; at module level
+for a name the function does not bind) is one of the shapes read here: a literal, a join, an
+f-string, `+`/`%` or a conditional of such parts, a loop over literals, a list of literals grown by
+`append`/`extend`/`insert` of literals. Anything else (a parameter, an attribute, a call's result,
+a list handed to another function, which may add to it) is outside data, and the string stays a
+finding. Names are followed a few steps deep, no further.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+from dataclasses import dataclass, field
+
+from readyscore.executors.static.pyfacts import walk
+
+MAX_DEPTH = 8  # names followed through names
+# Calls that read a list without keeping it: handing a list to them does not let it grow.
+READS_ONLY = {"len", "list", "tuple", "sorted", "set", "str", "any", "all", "enumerate", "reversed"}
+STRING_METHODS = {"upper", "lower", "strip", "lstrip", "rstrip", "title", "casefold"}
+GROWERS = {"append", "extend", "insert"}
+
+
+@dataclass
+class _Bindings:
+    """How each name of one scope is bound."""
+
+    values: dict[str, list[ast.AST]] = field(default_factory=dict)  # x = v, x += v, x: T = v, (x := v)
+    loops: dict[str, list[ast.AST]] = field(default_factory=dict)  # for x in v
+    grown: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.append(v), x.insert(i, v); extend: each of v
+    extended: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.extend(v)
+    other: set[str] = field(default_factory=set)  # bound any other way
+    handed: set[str] = field(default_factory=set)  # handed to a call that may keep or change it
+
+    def binds(self, name: str) -> bool:
+        return name in self.values or name in self.loops or name in self.other
+
+
+def _bindings(statements: list[ast.AST], params: list[str]) -> _Bindings:
+    found = _Bindings(other=set(params))
+    for node in walk(statements):
+        kind = node.__class__
+        if kind is ast.Assign:
+            for target in node.targets:
+                _bind(found, target, node.value)
+        elif kind is ast.AnnAssign or kind is ast.NamedExpr:
+            if node.value is not None:
+                _bind(found, node.target, node.value)
+        elif kind is ast.AugAssign:
+            if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add):
+                found.values.setdefault(node.target.id, []).append(node.value)
+            else:
+                _bind(found, node.target, None)
+        elif kind is ast.For or kind is ast.AsyncFor:
+            if isinstance(node.target, ast.Name):
+                found.loops.setdefault(node.target.id, []).append(node.iter)
+            else:
+                _bind(found, node.target, None)
+        elif kind is ast.Call:
+            _call(found, node)
+        elif kind in (ast.withitem,):
+            if node.optional_vars is not None:
+                _bind(found, node.optional_vars, None)
+        elif kind is ast.comprehension:
+            _bind(found, node.target, None)
+        elif kind in (ast.Global, ast.Nonlocal):
+            found.other.update(node.names)
+        elif kind in (ast.Import, ast.ImportFrom):
+            found.other.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif kind is ast.ExceptHandler and node.name:
+            found.other.add(node.name)
+        elif kind is ast.Delete:
+            for target in node.targets:
+                _bind(found, target, None)
+    return found
+
+
+def _bind(found: _Bindings, target: ast.AST, value: ast.AST | None) -> None:
+    if isinstance(target, ast.Name):
+        if value is None:
+            found.other.add(target.id)
+        else:
+            found.values.setdefault(target.id, []).append(value)
+    elif isinstance(target, (ast.Tuple, ast.List)):  # unpacking: which part goes where is not followed
+        for element in target.elts:
+            _bind(found, element.value if isinstance(element, ast.Starred) else element, None)
+
+
+def _call(found: _Bindings, node: ast.Call) -> None:
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in GROWERS:
+        name = func.value.id
+        if func.attr == "extend" and node.args:
+            found.extended.setdefault(name, []).append(node.args[0])
+        elif node.args:
+            found.grown.setdefault(name, []).append(node.args[-1])
+    reader = (isinstance(func, ast.Attribute) and func.attr == "join") or (
+        isinstance(func, ast.Name) and func.id in READS_ONLY)
+    if not reader:  # a list handed to another function may be added to there (a string cannot change)
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            if isinstance(argument, ast.Name):
+                found.handed.add(argument.id)
+
+
+class ConstantText:
+    """Answers, for an expression at a line of one module, whether it is constant text."""
+
+    def __init__(self, tree: ast.Module, functions: list[ast.FunctionDef | ast.AsyncFunctionDef]):
+        self._tree = tree
+        self._functions = sorted(functions, key=lambda f: f.lineno)
+        self._starts = [f.lineno for f in self._functions]
+        self._scopes: dict[int, _Bindings] = {}
+        self._module: _Bindings | None = None
+
+    def constant(self, expr: ast.AST, line: int) -> bool:
+        return self._text(expr, self._scope_at(line), {}, 0)
+
+    # -- scopes ---------------------------------------------------------------------------------
+    def _scope_at(self, line: int) -> _Bindings | None:
+        """The bindings of the innermost function holding the line (None: module level)."""
+        for index in range(bisect.bisect_right(self._starts, line) - 1, -1, -1):
+            func = self._functions[index]
+            if func.lineno <= line <= (func.end_lineno or func.lineno):
+                found = self._scopes.get(id(func))
+                if found is None:
+                    args = func.args
+                    params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+                    params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+                    found = self._scopes[id(func)] = _bindings(func.body, params)
+                return found
+        return None
+
+    def _module_scope(self) -> _Bindings:
+        if self._module is None:
+            statements = [s for s in self._tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                              ast.ClassDef))]
+            self._module = _bindings(statements, [])
+        return self._module
+
+    def _owner(self, name: str, scope: _Bindings | None) -> _Bindings | None:
+        if scope is not None and (scope.binds(name) or name in scope.grown or name in scope.extended):
+            return scope
+        module = self._module_scope()
+        return module if module.binds(name) else None
+
+    # -- expressions ----------------------------------------------------------------------------
+    def _text(self, expr: ast.AST, scope: _Bindings | None, loops: dict[str, ast.AST], depth: int) -> bool:
+        """A string (or number) built from literals only."""
+        if depth > MAX_DEPTH:
+            return False
+        kind = expr.__class__
+        if kind is ast.Constant:
+            return True
+        if kind is ast.JoinedStr:
+            return all(self._text(v, scope, loops, depth) for v in expr.values)
+        if kind is ast.FormattedValue:
+            return self._text(expr.value, scope, loops, depth)
+        if kind is ast.BinOp:
+            return isinstance(expr.op, (ast.Add, ast.Mod)) and self._text(expr.left, scope, loops, depth) \
+                and self._text(expr.right, scope, loops, depth)
+        if kind is ast.IfExp:
+            return self._text(expr.body, scope, loops, depth) and self._text(expr.orelse, scope, loops, depth)
+        if kind in (ast.Tuple, ast.List, ast.Set):
+            return self._items(expr, scope, loops, depth)
+        if kind is ast.Dict:
+            return all(v is not None and self._text(v, scope, loops, depth) for v in expr.values)
+        if kind is ast.Subscript:  # COLUMNS[key]: one of the literals, or a KeyError
+            return self._items(expr.value, scope, loops, depth) or (
+                isinstance(expr.value, ast.Name) and self._named(expr.value.id, scope, loops, depth, dict_ok=True))
+        if kind is ast.Call:
+            return self._call_text(expr, scope, loops, depth)
+        if kind is ast.Name:
+            return self._named(expr.id, scope, loops, depth)
+        return False
+
+    def _call_text(self, call: ast.Call, scope: _Bindings | None, loops: dict[str, ast.AST], depth: int) -> bool:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return False
+        if func.attr == "join" and len(call.args) == 1 and not call.keywords:
+            return self._text(func.value, scope, loops, depth) and self._items(call.args[0], scope, loops, depth)
+        if func.attr == "format":
+            return self._text(func.value, scope, loops, depth) and all(
+                self._text(a.value if isinstance(a, ast.Starred) else a, scope, loops, depth)
+                for a in [*call.args, *(k.value for k in call.keywords)])
+        if func.attr in STRING_METHODS and not call.args and not call.keywords:
+            return self._text(func.value, scope, loops, depth)
+        return False
+
+    def _items(self, expr: ast.AST, scope: _Bindings | None, loops: dict[str, ast.AST], depth: int) -> bool:
+        """A collection whose every item is constant text."""
+        if depth > MAX_DEPTH:
+            return False
+        kind = expr.__class__
+        if kind in (ast.Tuple, ast.List, ast.Set):
+            return all(self._items(e.value, scope, loops, depth) if isinstance(e, ast.Starred)
+                       else self._text(e, scope, loops, depth) for e in expr.elts)
+        if kind in (ast.ListComp, ast.GeneratorExp, ast.SetComp):
+            inner = dict(loops)
+            for generator in expr.generators:
+                if not isinstance(generator.target, ast.Name) or generator.is_async \
+                        or not self._items(generator.iter, scope, inner, depth + 1):
+                    return False
+                inner[generator.target.id] = generator.iter
+            return self._text(expr.elt, scope, inner, depth + 1)
+        if kind is ast.Call:
+            func = expr.func
+            if isinstance(func, ast.Name) and func.id in ("sorted", "list", "tuple", "set", "reversed") \
+                    and len(expr.args) == 1:
+                return self._items(expr.args[0], scope, loops, depth + 1)
+            if isinstance(func, ast.Attribute) and func.attr in ("keys", "values") and not expr.args:
+                return self._text(func.value, scope, loops, depth + 1) if isinstance(func.value, ast.Dict) else (
+                    isinstance(func.value, ast.Name) and self._named(func.value.id, scope, loops, depth, dict_ok=True))
+            return False
+        if kind is ast.Name:
+            return self._named(expr.id, scope, loops, depth, items=True)
+        return False
+
+    def _named(self, name: str, scope: _Bindings | None, loops: dict[str, ast.AST], depth: int,
+               items: bool = False, dict_ok: bool = False) -> bool:
+        if name in loops:  # a comprehension's variable: an item of its iterable
+            return True
+        owner = self._owner(name, scope)
+        if owner is None or name in owner.other:
+            return False
+        if (items or dict_ok) and name in owner.handed:
+            return False
+        values = owner.values.get(name, [])
+        iterables = owner.loops.get(name, [])
+        if not values and not iterables:
+            return False
+        deeper = depth + 1
+        for value in values:
+            if items or dict_ok:
+                collection = self._items(value, owner, {}, deeper) or (
+                    dict_ok and isinstance(value, ast.Dict) and self._text(value, owner, {}, deeper))
+                if not collection:
+                    return False
+            elif not self._text(value, owner, {}, deeper):
+                return False
+        if not all(self._items(iterable, owner, {}, deeper) for iterable in iterables):
+            return False
+        grown_ok = all(self._text(v, owner, {}, deeper) for v in owner.grown.get(name, []))
+        extended_ok = all(self._items(v, owner, {}, deeper) for v in owner.extended.get(name, []))
+        return grown_ok and extended_ok

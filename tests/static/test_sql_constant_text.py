@@ -1,0 +1,119 @@
+"""SQL whose shape varies but whose formatted parts are the service's own literals (a WHERE built
+from literal clauses and joined, a migration looping over a tuple of table names) is no injection;
+each safe file has an unsafe twin that differs in one place, where outside data gets in. Measured
+on DocsGPT 52279d2: 52 findings before, 34 after, each of the 18 dropped read by hand."""
+
+from __future__ import annotations
+
+import pytest
+from static_helpers import explain, write_tree
+
+HEAD = "import os\n\nfrom sqlalchemy import text\n\n\n"
+# name -> (safe source, unsafe twin, the twin's line that must be reported)
+TWINS = {
+    "clauses": (
+        "def find(conn, owner=None):\n"
+        "    clauses = ['id > 0']\n"
+        "    params = {}\n"
+        "    if owner is not None:\n"
+        "        clauses.append('owner = :owner')\n"
+        "        params['owner'] = owner\n"
+        "    return conn.execute(text(f\"SELECT * FROM t WHERE {' AND '.join(clauses)}\"), params)\n",
+        "def find(conn, owner=None):\n"
+        "    clauses = ['id > 0']\n"
+        "    params = {}\n"
+        "    if owner is not None:\n"
+        "        clauses.append(f\"owner = '{owner}'\")\n"
+        "        params['owner'] = owner\n"
+        "    return conn.execute(text(f\"SELECT * FROM t WHERE {' AND '.join(clauses)}\"), params)\n",
+        7),
+    "where": (
+        "def count(conn, uid=None):\n"
+        "    where = ''\n"
+        "    if uid is not None:\n"
+        "        where = 'WHERE user_id = :uid'\n"
+        "    return conn.execute(text(f'SELECT count(*) FROM users {where}'), {'uid': uid})\n",
+        "def count(conn, uid=None):\n"
+        "    where = ''\n"
+        "    if uid is not None:\n"
+        "        where = 'WHERE user_id = ' + uid\n"
+        "    return conn.execute(text(f'SELECT count(*) FROM users {where}'), {'uid': uid})\n",
+        5),
+    "loop": (
+        "def downgrade(op):\n"
+        "    for table in ('a', 'b'):\n"
+        "        op.execute(f'DROP TABLE IF EXISTS {table} CASCADE;')\n",
+        "def downgrade(op, tables):\n"
+        "    for table in tables:\n"
+        "        op.execute(f'DROP TABLE IF EXISTS {table} CASCADE;')\n",
+        3),
+    "handed": (
+        "def search(conn, q):\n"
+        "    clauses = ['deleted = false']\n"
+        "    where = ' AND '.join(clauses)\n"
+        "    return conn.execute(text(f'SELECT * FROM docs WHERE {where}'), {'q': q})\n",
+        "def search(conn, q):\n"
+        "    clauses = ['deleted = false']\n"
+        "    add_filters(clauses, q)\n"  # a helper may append outside text to the list
+        "    where = ' AND '.join(clauses)\n"
+        "    return conn.execute(text(f'SELECT * FROM docs WHERE {where}'), {'q': q})\n",
+        5),
+    "module": (
+        "TABLE = 'events'\n\n\n"
+        "def latest(conn):\n"
+        "    return conn.execute(text(f'SELECT * FROM {TABLE} ORDER BY id DESC'))\n",
+        "TABLE = os.environ.get('TABLE', 'events')\n\n\n"
+        "def latest(conn):\n"
+        "    return conn.execute(text(f'SELECT * FROM {TABLE} ORDER BY id DESC'))\n",
+        5),
+    "lookup": (
+        "ORDER = {'new': 'created_at DESC', 'old': 'created_at ASC'}\n\n\n"
+        "def page(conn, sort):\n"
+        "    return conn.execute(text(f'SELECT * FROM t ORDER BY {ORDER[sort]}'))\n",
+        "ORDER = {'new': 'created_at DESC', 'old': 'created_at ASC'}\n\n\n"
+        "def page(conn, sort):\n"
+        "    return conn.execute(text(f'SELECT * FROM t ORDER BY {ORDER.get(sort, sort)}'))\n",
+        5),
+    "comprehension": (
+        "COLUMNS = ('name', 'email')\n\n\n"
+        "def update(conn, values):\n"
+        "    sets = ', '.join(f'{c} = :{c}' for c in COLUMNS)\n"
+        "    return conn.execute(text(f'UPDATE users SET {sets}'), values)\n",
+        "def update(conn, values):\n"
+        "    sets = ', '.join(f'{c} = :{c}' for c in values.keys())\n"
+        "    return conn.execute(text(f'UPDATE users SET {sets}'), values)\n",
+        3),
+    "variable": (
+        "def create(cursor):\n"
+        "    query = 'CREATE TABLE IF NOT EXISTS %s (id int)' % 'items'\n"
+        "    cursor.execute(query)\n",
+        "def create(cursor, name):\n"
+        "    query = 'CREATE TABLE IF NOT EXISTS %s (id int)' % name\n"
+        "    cursor.execute(query)\n",
+        3),
+}
+
+
+def _tree(which: int) -> dict[str, str]:
+    return {f"service/{name}.py": HEAD + pair[which] for name, pair in TWINS.items()}
+
+
+@pytest.fixture(scope="module")
+def audits(module_audit, tmp_path_factory):
+    safe = module_audit(write_tree(tmp_path_factory.mktemp("safe"), _tree(0)), ["static-sql-injection"])
+    unsafe = module_audit(write_tree(tmp_path_factory.mktemp("unsafe"), _tree(1)), ["static-sql-injection"])
+    return safe["static-sql-injection"], unsafe["static-sql-injection"]
+
+
+def test_formatted_sql_from_the_services_own_literals_is_no_injection(audits):
+    safe, _ = audits
+    assert safe.status.value == "pass", explain({"static-sql-injection": safe})
+
+
+@pytest.mark.parametrize("name", list(TWINS))
+def test_each_twin_where_outside_data_gets_in_is_reported_at_its_line(audits, name):
+    _, unsafe = audits
+    assert unsafe.status.value == "fail"
+    found = {(e.path, e.line) for e in unsafe.evidence if e.path == f"service/{name}.py"}
+    line = TWINS[name][2] + HEAD.count("\n")
+    assert found == {(f"service/{name}.py", line)}, unsafe.evidence
