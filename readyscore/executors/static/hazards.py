@@ -11,7 +11,8 @@ was seen. The kinds, and what makes their safe twin safe:
   httpx with `timeout=None`, aiohttp sessions and OpenAI/Anthropic clients without a timeout
   (their defaults are 5 and 10 minutes), `urlopen` without one. Safe: a timeout set.
 - sql-injection: SQL built by formatting (f-string, %, +, .format) passed to execute/text/read_sql,
-  directly or through a variable. Safe: bound parameters.
+  directly or through a variable. Safe: bound parameters, and formatted parts that are the
+  service's own literals (sql_text.py).
 - unsafe-deserialization: pickle/dill/joblib/marshal/shelve loads, `yaml.load` without a safe
   loader, `torch.load` without `weights_only=True`, `numpy.load(allow_pickle=True)`.
 - eval-request-data: eval/exec of data that comes from the request or from model output.
