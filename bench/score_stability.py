@@ -4,6 +4,7 @@ either: the figures behind docs/scoring.md ("Area and overall score").
     python bench/score_stability.py                  # presets level1..4 and the calibration fixtures
     python bench/score_stability.py --only level3    # one tree
     python bench/score_stability.py --reports DIR    # keep the report.json files in DIR
+    python bench/score_stability.py --calibrated-scale   # also: the same audits on a calibrated scale
 
 For each tree: a file-only audit (static + deploy) and a full audit of the same tree with the demo
 service live on loopback (`--url`; live probes and a short Locust load test), as `readyscore demo`
@@ -89,16 +90,45 @@ def prediction_accuracy(file_only, full) -> tuple[int, int, list[str]]:
     return checked, right, wrong
 
 
+def calibration_knots(profile) -> list[tuple[float, float]]:
+    """A what-if for issue 20, not readyscore's scoring: knots that put a service whose evidence
+    covers Levels 1..N of the catalog exactly (their share of the catalog's check weight, area
+    weights aside) at the bottom of Level N's score band; 0 stays 0 and 100 stays 100."""
+    from readyscore.catalog import load_catalog
+
+    weights: dict[int, float] = {}
+    for entry in load_catalog():
+        weights[entry.spec.level] = weights.get(entry.spec.level, 0.0) + entry.spec.weight
+    total = sum(weights.values())
+    knots, covered = [(0.0, 0.0)], 0.0
+    top = max(spec.level for spec in profile.levels)
+    for spec in sorted(profile.levels, key=lambda s: s.level):
+        covered += weights.get(spec.level, 0.0)
+        if spec.level < top:
+            knots.append((100 * covered / total, spec.min_score))
+    return knots + [(100.0, 100.0)]
+
+
+def calibrated(score: float, knots: list[tuple[float, float]]) -> float:
+    for (x0, y0), (x1, y1) in zip(knots, knots[1:]):
+        if score <= x1:
+            return y0 + (score - x0) * (y1 - y0) / (x1 - x0) if x1 > x0 else y1
+    return knots[-1][1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=sorted(TREES), help="audit only this tree (repeatable)")
     parser.add_argument("--reports", type=Path, help="folder to keep the report.json files in")
     parser.add_argument("--max-diff", type=float, default=8.0, help="largest allowed |file-only - full| (points)")
+    parser.add_argument("--calibrated-scale", action="store_true",
+                        help="also print the figures on a calibrated scale (a what-if, see calibration_knots)")
     args = parser.parse_args()
 
     profile = load_profile("default")
     base = args.reports or Path(tempfile.mkdtemp(prefix="readyscore-stability-"))
     rows, swing_rows, prediction_rows, failed = [], [], [], False
+    reports: dict[str, tuple] = {}
     for name in args.only or list(TREES):
         tree, preset = TREES[name]
         if tree is None:
@@ -113,6 +143,7 @@ def main() -> int:
         rows.append((name, file_only.score, bands[0], file_only.coverage, full.score, bands[1], full.coverage,
                      diff, ok))
         prediction_rows.append((name, *prediction_accuracy(file_only, full)))
+        reports[name] = (file_only, full)
         for kind, report in (("file-only", file_only), ("full", full)):
             top = swings(report, profile)[0]
             swing_rows.append((name, kind, top.points, top.check_id, top.if_failed, top.if_passed))
@@ -130,9 +161,27 @@ def main() -> int:
     print("| --- | --- | --- | --- |")
     for name, checked, right, wrong in prediction_rows:
         print(f"| {name} | {checked} | {right} | {', '.join(wrong) or '—'} |")
+    if args.calibrated_scale:
+        print_calibrated(reports, profile)
     if args.reports:
         print(f"\nreports kept in {base}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def print_calibrated(reports: dict[str, tuple], profile) -> None:
+    """The same audits re-scored on the calibrated scale: each score and each single-check swing
+    mapped through the knots (a monotone map, so the largest swing may come from another check)."""
+    knots = calibration_knots(profile)
+    print("\nCalibrated scale (what-if), knots " + ", ".join(f"{x:.1f}->{y:.0f}" for x, y in knots))
+    print("\n| tree | file-only (band) | full (band) | file-only - full | largest full swing | check |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, (file_only, full) in reports.items():
+        fs, us = calibrated(file_only.score or 0.0, knots), calibrated(full.score or 0.0, knots)
+        moved = [(calibrated(s.if_passed or 0.0, knots) - calibrated(s.if_failed or 0.0, knots), s.check_id)
+                 for s in swings(full, profile)]
+        points, check_id = max(moved) if moved else (0.0, "-")
+        print(f"| {name} | {fs:.1f} (L{band(fs, profile)}) | {us:.1f} (L{band(us, profile)}) | {fs - us:+.1f} | "
+              f"{points:.2f} | {check_id} |")
 
 
 if __name__ == "__main__":
