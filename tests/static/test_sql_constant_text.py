@@ -1,6 +1,7 @@
 """SQL whose shape varies but whose formatted parts are the service's own literals (a WHERE built
 from literal clauses and joined, a migration looping over a tuple of table names) is no injection;
-each safe file has an unsafe twin that differs in one place, where outside data gets in. Measured
+each safe file has an unsafe twin that differs in one place, where outside data gets in (also
+through an item assigned, or a module-level dict that another function updates). Measured
 on DocsGPT 52279d2: 52 findings before, 34 after, each of the 18 dropped read by hand."""
 
 from __future__ import annotations
@@ -83,6 +84,26 @@ TWINS = {
         "    sets = ', '.join(f'{c} = :{c}' for c in values.keys())\n"
         "    return conn.execute(text(f'UPDATE users SET {sets}'), values)\n",
         3),
+    "assigned": (
+        "def find(conn, kind):\n"
+        "    clauses = ['id > 0', 'kind = :kind']\n"
+        "    clauses[1] = 'kind = :kind'\n"
+        "    return conn.execute(text(f\"SELECT * FROM t WHERE {' AND '.join(clauses)}\"), {'kind': kind})\n",
+        "def find(conn, kind):\n"
+        "    clauses = ['id > 0', 'kind = :kind']\n"
+        "    clauses[1] = f\"kind = '{kind}'\"\n"
+        "    return conn.execute(text(f\"SELECT * FROM t WHERE {' AND '.join(clauses)}\"), {'kind': kind})\n",
+        4),
+    "updated": (
+        "SORTS = {'new': 'id DESC'}\n\n\n"
+        "def page(conn, sort):\n"
+        "    return conn.execute(text(f'SELECT * FROM t ORDER BY {SORTS[sort]}'))\n",
+        "SORTS = {'new': 'id DESC'}\n\n\n"
+        "def configure(extra):\n"
+        "    SORTS.update(extra)\n\n\n"  # another function may put anything into the module's dict
+        "def page(conn, sort):\n"
+        "    return conn.execute(text(f'SELECT * FROM t ORDER BY {SORTS[sort]}'))\n",
+        9),
     "variable": (
         "def create(cursor):\n"
         "    query = 'CREATE TABLE IF NOT EXISTS %s (id int)' % 'items'\n"

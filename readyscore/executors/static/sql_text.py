@@ -11,10 +11,11 @@ or loops over a tuple of table names in a migration. Such a string is formatted,
 outside reaches it, so it is no injection. A formatted part counts as constant text only when it
 is built from literals, and every binding of every name in it (in its function; at module level
 for a name the function does not bind) is one of the shapes read here: a literal, a join, an
-f-string, `+`/`%` or a conditional of such parts, a loop over literals, a list of literals grown by
-`append`/`extend`/`insert` of literals. Anything else (a parameter, an attribute, a call's result,
-a list handed to another function, which may add to it) is outside data, and the string stays a
-finding. Names are followed a few steps deep, no further.
+f-string, `+`/`%` or a conditional of such parts, a loop over literals, a list (or dict) of
+literals grown only by `append`/`extend`/`insert`/`x[k] = ...` of literals, anywhere in the module
+for a module-level one. Anything else (a parameter, an attribute, a call's result, a collection
+handed to another function or changed by another method, which may add outside data to it) is
+outside data, and the string stays a finding. Names are followed a few steps deep, no further.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ MAX_DEPTH = 8  # names followed through names
 READS_ONLY = {"len", "list", "tuple", "sorted", "set", "str", "any", "all", "enumerate", "reversed"}
 STRING_METHODS = {"upper", "lower", "strip", "lstrip", "rstrip", "title", "casefold"}
 GROWERS = {"append", "extend", "insert"}
+# Methods that read a list or dict, or only take items out of it: calling them adds nothing. Any
+# other method called on a collection (update, setdefault ...) may put outside data into it.
+KEEPS_CONTENT = {"get", "keys", "values", "items", "copy", "index", "count", "pop", "remove", "clear", "sort",
+                 "reverse", "join"}
 
 
 @dataclass
@@ -38,10 +43,10 @@ class _Bindings:
 
     values: dict[str, list[ast.AST]] = field(default_factory=dict)  # x = v, x += v, x: T = v, (x := v)
     loops: dict[str, list[ast.AST]] = field(default_factory=dict)  # for x in v
-    grown: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.append(v), x.insert(i, v); extend: each of v
+    grown: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.append(v), x.insert(i, v), x[k] = v
     extended: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.extend(v)
     other: set[str] = field(default_factory=set)  # bound any other way
-    handed: set[str] = field(default_factory=set)  # handed to a call that may keep or change it
+    handed: set[str] = field(default_factory=set)  # handed to a call, or a method called, that may change it
 
     def binds(self, name: str) -> bool:
         return name in self.values or name in self.loops or name in self.other
@@ -87,7 +92,12 @@ def _bindings(statements: list[ast.AST], params: list[str]) -> _Bindings:
 
 
 def _bind(found: _Bindings, target: ast.AST, value: ast.AST | None) -> None:
-    if isinstance(target, ast.Name):
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):  # x[k] = v puts v into x
+        if value is None:
+            found.handed.add(target.value.id)
+        else:
+            found.grown.setdefault(target.value.id, []).append(value)
+    elif isinstance(target, ast.Name):
         if value is None:
             found.other.add(target.id)
         else:
@@ -99,12 +109,14 @@ def _bind(found: _Bindings, target: ast.AST, value: ast.AST | None) -> None:
 
 def _call(found: _Bindings, node: ast.Call) -> None:
     func = node.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in GROWERS:
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         name = func.value.id
         if func.attr == "extend" and node.args:
             found.extended.setdefault(name, []).append(node.args[0])
-        elif node.args:
+        elif func.attr in GROWERS and node.args:
             found.grown.setdefault(name, []).append(node.args[-1])
+        elif func.attr not in KEEPS_CONTENT:
+            found.handed.add(name)
     reader = (isinstance(func, ast.Attribute) and func.attr == "join") or (
         isinstance(func, ast.Name) and func.id in READS_ONLY)
     if not reader:  # a list handed to another function may be added to there (a string cannot change)
@@ -142,14 +154,19 @@ class ConstantText:
         return None
 
     def _module_scope(self) -> _Bindings:
+        """Module-level bindings; a module-level collection may be grown or handed on anywhere in
+        the module, so those are read from every function too."""
         if self._module is None:
             statements = [s for s in self._tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                               ast.ClassDef))]
             self._module = _bindings(statements, [])
+            everywhere = _bindings(self._tree.body, [])
+            self._module.grown, self._module.extended = everywhere.grown, everywhere.extended
+            self._module.handed = everywhere.handed
         return self._module
 
     def _owner(self, name: str, scope: _Bindings | None) -> _Bindings | None:
-        if scope is not None and (scope.binds(name) or name in scope.grown or name in scope.extended):
+        if scope is not None and scope.binds(name):
             return scope
         module = self._module_scope()
         return module if module.binds(name) else None
@@ -251,6 +268,5 @@ class ConstantText:
                 return False
         if not all(self._items(iterable, owner, {}, deeper) for iterable in iterables):
             return False
-        grown_ok = all(self._text(v, owner, {}, deeper) for v in owner.grown.get(name, []))
-        extended_ok = all(self._items(v, owner, {}, deeper) for v in owner.extended.get(name, []))
-        return grown_ok and extended_ok
+        return all(self._text(v, owner, {}, deeper) for v in owner.grown.get(name, [])) and all(
+            self._items(v, owner, {}, deeper) for v in owner.extended.get(name, []))
