@@ -104,6 +104,28 @@ TWINS = {
         "def page(conn, sort):\n"
         "    return conn.execute(text(f'SELECT * FROM t ORDER BY {SORTS[sort]}'))\n",
         9),
+    "text_variable": (  # text(q), with q formatted earlier: reported like execute(q)
+        "def find(conn, kind):\n"
+        "    q = 'SELECT * FROM t WHERE ' + 'kind = :kind'\n"
+        "    return conn.execute(text(q), {'kind': kind})\n",
+        "def find(conn, kind):\n"
+        "    q = 'SELECT * FROM t WHERE kind = ' + kind\n"
+        "    return conn.execute(text(q), {'kind': kind})\n",
+        3),
+    "scoped": (  # a `sql` formatted in one function says nothing of the `sql` another one executes
+        "def describe(conn, name):\n"
+        "    sql = f\"SELECT * FROM t WHERE name = '{name}'\"\n"
+        "    return sql\n\n\n"
+        "def count(conn):\n"
+        "    sql = 'SELECT count(*) FROM t'\n"
+        "    return conn.execute(text(sql))\n",
+        "def describe(conn, name):\n"
+        "    sql = f\"SELECT * FROM t WHERE name = '{name}'\"\n"
+        "    return conn.execute(text(sql))\n\n\n"
+        "def count(conn):\n"
+        "    sql = 'SELECT count(*) FROM t'\n"
+        "    return conn.execute(text(sql))\n",
+        3),
     "variable": (
         "def create(cursor):\n"
         "    query = 'CREATE TABLE IF NOT EXISTS %s (id int)' % 'items'\n"
@@ -138,3 +160,14 @@ def test_each_twin_where_outside_data_gets_in_is_reported_at_its_line(audits, na
     found = {(e.path, e.line) for e in unsafe.evidence if e.path == f"service/{name}.py"}
     line = TWINS[name][2] + HEAD.count("\n")
     assert found == {(f"service/{name}.py", line)}, unsafe.evidence
+
+
+@pytest.mark.parametrize("tail, reported", [(" + user", True), ("", False)])
+def test_a_very_long_concatenation_is_still_read(static_audit, tmp_path, tail, reported):
+    # 2,000 `+` make a tree 2,000 deep: read without recursion, so the file is analysed, and the
+    # one operand from outside is found (or, with none, nothing is).
+    chain = "'SELECT * FROM t WHERE a = 1'" + " + ' AND b = 2'" * 2000 + tail
+    source = HEAD + f"def find(conn, user):\n    q = {chain}\n    return conn.execute(q)\n"
+    results = static_audit(write_tree(tmp_path / "t", {"service/long.py": source}), ["static-sql-injection"])
+    result = results["static-sql-injection"]
+    assert result.status.value == ("fail" if reported else "pass"), explain(results)

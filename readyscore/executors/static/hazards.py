@@ -59,6 +59,7 @@ PICKLE_LOADS = {"pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load
                 "cPickle.loads", "dill.load", "dill.loads", "joblib.load", "marshal.load", "marshal.loads",
                 "shelve.open", "pandas.read_pickle", "jsonpickle.decode", "cloudpickle.load", "cloudpickle.loads"}
 SAFE_YAML_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
+SQLALCHEMY_TEXT = ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
 SQL_SINKS = {"execute", "executemany", "executescript", "raw", "read_sql", "read_sql_query", "exec_driver_sql"}
 SQL_WORDS = re.compile(r"(?i)\b(select|insert\s+into|update|delete\s+from|create\s+table|drop\s+table|alter\s+table|"
                        r"where|values|replace\s+into|merge\s+into)\b")
@@ -251,7 +252,7 @@ class _Finder:
             self.add("http-timeout", node, "urlopen() without a timeout waits forever")
 
     def _sql_call(self, node: ast.Call, qual: str, tail: str) -> None:
-        is_text = qual in ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
+        is_text = qual in SQLALCHEMY_TEXT
         if (tail in SQL_SINKS or is_text) and node.args and dynamic_sql(node.args[0], self.constant_at(node)):
             self.add("sql-injection", node, f"SQL built by string formatting passed to {tail}()")
 
@@ -599,7 +600,13 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     module_statements = {id(s) for s in tree.body}
     functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
     finder.constant_text = ConstantText(tree, functions)
-    sql_vars: dict[str, int] = {}
+    # (the function it is in, a name) -> the line where formatted SQL was assigned to that name: a
+    # `sql` formatted in one function says nothing of the `sql` another function executes.
+    sql_vars: dict[tuple[int, str], int] = {}
+
+    def scope_of(line: int) -> int:
+        return id(finder.constant_text.function_at(line))
+
     calls: list[ast.Call] = []
     eval_lines: list[int] = []  # where eval()/exec() is called with an argument
     for node in nodes.of(ast.ClassDef):
@@ -615,7 +622,7 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
             if dynamic_sql(node.value, finder.constant_at(node)):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
-                        sql_vars[target.id] = node.lineno
+                        sql_vars[(scope_of(node.lineno), target.id)] = node.lineno
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             finder.assign([node.target], node.value, id(node) in module_statements)
         elif isinstance(node, ast.Dict):
@@ -626,9 +633,11 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     # Calls after the assignments: `q = f"SELECT ..."` may sit deeper in the tree than `execute(q)`.
     for node in calls:
         finder.call(node)
-        if _tail(node.func) in SQL_SINKS and node.args and isinstance(node.args[0], ast.Name) \
-                and node.args[0].id in sql_vars:
-            finder.add("sql-injection", node, f"SQL built by string formatting (line {sql_vars[node.args[0].id]}) "
+        sink = _tail(node.func) in SQL_SINKS or finder.aliases.qualify(node.func) in SQLALCHEMY_TEXT
+        assigned = sql_vars.get((scope_of(node.lineno), node.args[0].id)) \
+            if sink and node.args and isinstance(node.args[0], ast.Name) else None
+        if assigned is not None:
+            finder.add("sql-injection", node, f"SQL built by string formatting (line {assigned}) "
                                               f"passed to {_tail(node.func)}()")
     if eval_lines:  # _eval_in_function reports only calls with an argument
         eval_lines.sort()

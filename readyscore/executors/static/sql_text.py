@@ -125,6 +125,20 @@ def _call(found: _Bindings, node: ast.Call) -> None:
                 found.handed.add(argument.id)
 
 
+def _operands(expr: ast.BinOp) -> list[ast.AST] | None:
+    """The operands of a chain of `+` and `%` (None: another operator in it)."""
+    found, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, (ast.Add, ast.Mod)):
+                return None
+            stack += [node.right, node.left]
+        else:
+            found.append(node)
+    return found
+
+
 class ConstantText:
     """Answers, for an expression at a line of one module, whether it is constant text."""
 
@@ -136,22 +150,32 @@ class ConstantText:
         self._module: _Bindings | None = None
 
     def constant(self, expr: ast.AST, line: int) -> bool:
-        return self._text(expr, self._scope_at(line), {}, 0)
+        try:
+            return self._text(expr, self._scope_at(line), {}, 0)
+        except RecursionError:  # a pathological expression: not shown to be constant, so it stays a finding
+            return False
 
     # -- scopes ---------------------------------------------------------------------------------
-    def _scope_at(self, line: int) -> _Bindings | None:
-        """The bindings of the innermost function holding the line (None: module level)."""
+    def function_at(self, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The innermost function holding the line (None: module level)."""
         for index in range(bisect.bisect_right(self._starts, line) - 1, -1, -1):
             func = self._functions[index]
             if func.lineno <= line <= (func.end_lineno or func.lineno):
-                found = self._scopes.get(id(func))
-                if found is None:
-                    args = func.args
-                    params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
-                    params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
-                    found = self._scopes[id(func)] = _bindings(func.body, params)
-                return found
+                return func
         return None
+
+    def _scope_at(self, line: int) -> _Bindings | None:
+        """The bindings of the innermost function holding the line (None: module level)."""
+        func = self.function_at(line)
+        if func is None:
+            return None
+        found = self._scopes.get(id(func))
+        if found is None:
+            args = func.args
+            params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+            params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+            found = self._scopes[id(func)] = _bindings(func.body, params)
+        return found
 
     def _module_scope(self) -> _Bindings:
         """Module-level bindings; a module-level collection may be grown or handed on anywhere in
@@ -183,9 +207,9 @@ class ConstantText:
             return all(self._text(v, scope, loops, depth) for v in expr.values)
         if kind is ast.FormattedValue:
             return self._text(expr.value, scope, loops, depth)
-        if kind is ast.BinOp:
-            return isinstance(expr.op, (ast.Add, ast.Mod)) and self._text(expr.left, scope, loops, depth) \
-                and self._text(expr.right, scope, loops, depth)
+        if kind is ast.BinOp:  # a long `+` chain is a deep tree: its operands are gathered, not recursed into
+            operands = _operands(expr)
+            return operands is not None and all(self._text(o, scope, loops, depth) for o in operands)
         if kind is ast.IfExp:
             return self._text(expr.body, scope, loops, depth) and self._text(expr.orelse, scope, loops, depth)
         if kind in (ast.Tuple, ast.List, ast.Set):
