@@ -126,6 +126,7 @@ def test_eval_search_skips_only_functions_that_cannot_hold_the_call():
 
     from readyscore.executors.static.hazards import _eval_in_function, _Finder, find_hazards
     from readyscore.executors.static.pyfacts import Aliases, Nodes
+    from readyscore.executors.static.sql_text import ConstantText
 
     code = '''
 from flask import request
@@ -157,7 +158,7 @@ def unrelated(request):
     nodes = Nodes(tree)
     found = [(f["hazard"], f["line"], f["message"]) for f in find_hazards(tree, Aliases(nodes), nodes)
              if f["hazard"] == "eval-request-data"]
-    reference = _Finder(Aliases(nodes))
+    reference = _Finder(Aliases(nodes), ConstantText(tree, list(nodes.of(_ast.FunctionDef, _ast.AsyncFunctionDef))))
     for func in nodes.of(_ast.FunctionDef, _ast.AsyncFunctionDef):
         _eval_in_function(func, reference)
     expected = sorted({(f["hazard"], f["line"]): (f["hazard"], f["line"], f["message"])

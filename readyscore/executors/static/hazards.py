@@ -123,10 +123,6 @@ def _const_str_parts(node: ast.AST) -> str:
     return " ".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
 
 
-def _never(_: ast.AST) -> bool:
-    return False
-
-
 def _formatted_parts(node: ast.AST) -> list[ast.AST] | None:
     """What formatting puts into a string (None: no formatting): the values of an f-string, the
     non-literal operands of `%` and `+`, the arguments of `"...".format()`."""
@@ -144,7 +140,7 @@ def _formatted_parts(node: ast.AST) -> list[ast.AST] | None:
     return None
 
 
-def dynamic_sql(node: ast.AST, constant: Callable[[ast.AST], bool] = _never) -> bool:
+def dynamic_sql(node: ast.AST, constant: Callable[[ast.AST], bool]) -> bool:
     """A string built by formatting, whose literal parts look like SQL, and something outside the
     service's own constant text goes into it (`constant`: sql_text.ConstantText at this line)."""
     parts = _formatted_parts(node)
@@ -152,19 +148,31 @@ def dynamic_sql(node: ast.AST, constant: Callable[[ast.AST], bool] = _never) -> 
 
 
 class _Finder:
-    def __init__(self, aliases: Aliases):
+    def __init__(self, aliases: Aliases, constant_text: ConstantText):
         self.aliases = aliases
+        self.constant_text = constant_text
+        # (the function it is in, a name) -> the line where formatted SQL was assigned to that name:
+        # a `sql` formatted in one function says nothing of the `sql` another function executes.
+        self.sql_vars: dict[tuple[int, str], int] = {}
         self.found: list[dict[str, Any]] = []
         self.sessions: set[str] = set()  # names bound to requests.Session()
         self.safe_loaders: set[str] = set()  # this module's subclasses of yaml.SafeLoader
-        self.constant_text: ConstantText | None = None  # set by find_hazards
         # Safe twins seen, per hazard kind (the first line): a pass on http-timeout needs one, as no
         # outbound call at all is nothing to judge, not a timeout.
         self.sighted: dict[str, tuple[int, str]] = {}
 
     def constant_at(self, node: ast.AST) -> Callable[[ast.AST], bool]:
-        text = self.constant_text
-        return _never if text is None else (lambda expr: text.constant(expr, node.lineno))
+        return lambda expr: self.constant_text.constant(expr, node.lineno)
+
+    def _function_of(self, node: ast.AST) -> int:
+        return id(self.constant_text.function_at(node.lineno))
+
+    def sql_assigned(self, node: ast.Assign) -> None:
+        """Remember `q = f"SELECT ... {x}"`: an `execute(q)` in the same function reports it."""
+        if dynamic_sql(node.value, self.constant_at(node)):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.sql_vars[(self._function_of(node), target.id)] = node.lineno
 
     def sight(self, hazard: str, node: ast.AST, message: str) -> None:
         self.sighted.setdefault(hazard, (getattr(node, "lineno", 0), message))
@@ -252,8 +260,16 @@ class _Finder:
             self.add("http-timeout", node, "urlopen() without a timeout waits forever")
 
     def _sql_call(self, node: ast.Call, qual: str, tail: str) -> None:
-        is_text = qual in SQLALCHEMY_TEXT
-        if (tail in SQL_SINKS or is_text) and node.args and dynamic_sql(node.args[0], self.constant_at(node)):
+        """SQL built by formatting reaching execute()/text()/...: written in the call, or through a
+        variable assigned in the same function (sql_assigned, which runs first)."""
+        if not (tail in SQL_SINKS or qual in SQLALCHEMY_TEXT) or not node.args:
+            return
+        query = node.args[0]
+        if isinstance(query, ast.Name):
+            assigned = self.sql_vars.get((self._function_of(node), query.id))
+            if assigned is not None:
+                self.add("sql-injection", node, f"SQL built by string formatting (line {assigned}) passed to {tail}()")
+        elif dynamic_sql(query, self.constant_at(node)):
             self.add("sql-injection", node, f"SQL built by string formatting passed to {tail}()")
 
     def _deserialize_call(self, node: ast.Call, qual: str) -> None:
@@ -593,20 +609,12 @@ class _LeakFinder:
 
 
 def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = "") -> list[dict[str, Any]]:
-    finder = _Finder(aliases)
+    functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
+    finder = _Finder(aliases, ConstantText(tree, functions))
     name = rel.rsplit("/", 1)[-1]
     finder.is_settings = (name.startswith("settings") or "/settings/" in f"/{rel}"
                           or any(m.startswith("django") for m in aliases.imports))
     module_statements = {id(s) for s in tree.body}
-    functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
-    finder.constant_text = ConstantText(tree, functions)
-    # (the function it is in, a name) -> the line where formatted SQL was assigned to that name: a
-    # `sql` formatted in one function says nothing of the `sql` another function executes.
-    sql_vars: dict[tuple[int, str], int] = {}
-
-    def scope_of(line: int) -> int:
-        return id(finder.constant_text.function_at(line))
-
     calls: list[ast.Call] = []
     eval_lines: list[int] = []  # where eval()/exec() is called with an argument
     for node in nodes.of(ast.ClassDef):
@@ -619,10 +627,7 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
                 eval_lines.append(node.lineno)
         elif isinstance(node, ast.Assign):
             finder.assign(node.targets, node.value, id(node) in module_statements)
-            if dynamic_sql(node.value, finder.constant_at(node)):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        sql_vars[(scope_of(node.lineno), target.id)] = node.lineno
+            finder.sql_assigned(node)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             finder.assign([node.target], node.value, id(node) in module_statements)
         elif isinstance(node, ast.Dict):
@@ -633,12 +638,6 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
     # Calls after the assignments: `q = f"SELECT ..."` may sit deeper in the tree than `execute(q)`.
     for node in calls:
         finder.call(node)
-        sink = _tail(node.func) in SQL_SINKS or finder.aliases.qualify(node.func) in SQLALCHEMY_TEXT
-        assigned = sql_vars.get((scope_of(node.lineno), node.args[0].id)) \
-            if sink and node.args and isinstance(node.args[0], ast.Name) else None
-        if assigned is not None:
-            finder.add("sql-injection", node, f"SQL built by string formatting (line {assigned}) "
-                                              f"passed to {_tail(node.func)}()")
     if eval_lines:  # _eval_in_function reports only calls with an argument
         eval_lines.sort()
         for node in functions:
