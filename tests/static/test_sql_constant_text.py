@@ -1,7 +1,8 @@
 """SQL whose shape varies but whose formatted parts are the service's own literals (a WHERE built
 from literal clauses and joined, a migration looping over a tuple of table names) is no injection;
 each safe file has an unsafe twin that differs in one place, where outside data gets in (also
-through an item assigned, or a module-level dict that another function updates). Measured
+through an item assigned, a dict whose keys are read, or a module-level dict that another function
+updates). Measured
 on DocsGPT 52279d2: 52 findings before, 34 after, each of the 18 dropped read by hand."""
 
 from __future__ import annotations
@@ -103,6 +104,24 @@ TWINS = {
         "    SORTS.update(extra)\n\n\n"  # another function may put anything into the module's dict
         "def page(conn, sort):\n"
         "    return conn.execute(text(f'SELECT * FROM t ORDER BY {SORTS[sort]}'))\n",
+        9),
+    "keys": (  # .keys() reads the keys: literal values beside a key from the request make no constant
+        "def pick(conn, name):\n"
+        "    fields = {'name': 'text', 'email': 'text'}\n"
+        "    return conn.execute(text(f\"SELECT {', '.join(fields.keys())} FROM users\"))\n",
+        "def pick(conn, name):\n"
+        "    fields = {name: 'text', 'email': 'text'}\n"
+        "    return conn.execute(text(f\"SELECT {', '.join(fields.keys())} FROM users\"))\n",
+        3),
+    "keyed": (  # an item added under a key from outside: the keys are no longer all literals
+        "COLUMNS = {'name': 'text'}\n\n\n"
+        "def pick(conn):\n"
+        "    return conn.execute(text(f\"SELECT {', '.join(COLUMNS.keys())} FROM users\"))\n",
+        "COLUMNS = {'name': 'text'}\n\n\n"
+        "def allow(column):\n"
+        "    COLUMNS[column] = 'text'\n\n\n"
+        "def pick(conn):\n"
+        "    return conn.execute(text(f\"SELECT {', '.join(COLUMNS.keys())} FROM users\"))\n",
         9),
     "text_variable": (  # text(q), with q formatted earlier: reported like execute(q)
         "def find(conn, kind):\n"

@@ -44,6 +44,7 @@ class _Bindings:
     values: dict[str, list[ast.AST]] = field(default_factory=dict)  # x = v, x += v, x: T = v, (x := v)
     loops: dict[str, list[ast.AST]] = field(default_factory=dict)  # for x in v
     grown: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.append(v), x.insert(i, v), x[k] = v
+    keyed: dict[str, list[ast.AST]] = field(default_factory=dict)  # x[k] = v: the keys k
     extended: dict[str, list[ast.AST]] = field(default_factory=dict)  # x.extend(v)
     other: set[str] = field(default_factory=set)  # bound any other way
     handed: set[str] = field(default_factory=set)  # handed to a call, or a method called, that may change it
@@ -97,6 +98,7 @@ def _bind(found: _Bindings, target: ast.AST, value: ast.AST | None) -> None:
             found.handed.add(target.value.id)
         else:
             found.grown.setdefault(target.value.id, []).append(value)
+            found.keyed.setdefault(target.value.id, []).append(target.slice)
     elif isinstance(target, ast.Name):
         if value is None:
             found.other.add(target.id)
@@ -186,7 +188,7 @@ class ConstantText:
             self._module = _bindings(statements, [])
             everywhere = _bindings(self._tree.body, [])
             self._module.grown, self._module.extended = everywhere.grown, everywhere.extended
-            self._module.handed = everywhere.handed
+            self._module.keyed, self._module.handed = everywhere.keyed, everywhere.handed
         return self._module
 
     def _owner(self, name: str, scope: _Bindings | None) -> _Bindings | None:
@@ -214,11 +216,12 @@ class ConstantText:
             return self._text(expr.body, scope, loops, depth) and self._text(expr.orelse, scope, loops, depth)
         if kind in (ast.Tuple, ast.List, ast.Set):
             return self._items(expr, scope, loops, depth)
-        if kind is ast.Dict:
-            return all(v is not None and self._text(v, scope, loops, depth) for v in expr.values)
+        if kind is ast.Dict:  # shown as text, keys and values both
+            return self._collection(expr, "keys", scope, depth) and self._collection(expr, "values", scope, depth)
         if kind is ast.Subscript:  # COLUMNS[key]: one of the literals, or a KeyError
-            return self._items(expr.value, scope, loops, depth) or (
-                isinstance(expr.value, ast.Name) and self._named(expr.value.id, scope, loops, depth, dict_ok=True))
+            if isinstance(expr.value, ast.Name):
+                return self._named(expr.value.id, scope, loops, depth, want="values")
+            return self._collection(expr.value, "values", scope, depth)
         if kind is ast.Call:
             return self._call_text(expr, scope, loops, depth)
         if kind is ast.Name:
@@ -261,21 +264,33 @@ class ConstantText:
                     and len(expr.args) == 1:
                 return self._items(expr.args[0], scope, loops, depth + 1)
             if isinstance(func, ast.Attribute) and func.attr in ("keys", "values") and not expr.args:
-                return self._text(func.value, scope, loops, depth + 1) if isinstance(func.value, ast.Dict) else (
-                    isinstance(func.value, ast.Name) and self._named(func.value.id, scope, loops, depth, dict_ok=True))
+                if isinstance(func.value, ast.Name):
+                    return self._named(func.value.id, scope, loops, depth, want=func.attr)
+                return isinstance(func.value, ast.Dict) and self._collection(func.value, func.attr, scope, depth + 1)
             return False
         if kind is ast.Name:
-            return self._named(expr.id, scope, loops, depth, items=True)
+            return self._named(expr.id, scope, loops, depth, want="items")
         return False
 
+    def _collection(self, value: ast.AST, want: str, scope: _Bindings | None, depth: int) -> bool:
+        """A collection read as `want`: iterated ("items"; a dict is not followed), indexed or its
+        .values() read ("values"), its .keys() read ("keys")."""
+        if want == "items":
+            return self._items(value, scope, {}, depth)
+        if isinstance(value, ast.Dict):
+            parts = value.keys if want == "keys" else value.values
+            return all(p is not None and self._text(p, scope, {}, depth) for p in parts)
+        return want == "values" and self._items(value, scope, {}, depth)
+
     def _named(self, name: str, scope: _Bindings | None, loops: dict[str, ast.AST], depth: int,
-               items: bool = False, dict_ok: bool = False) -> bool:
+               want: str = "text") -> bool:
+        """A name read as text, or as a collection (`want`, as in _collection)."""
         if name in loops:  # a comprehension's variable: an item of its iterable
             return True
         owner = self._owner(name, scope)
         if owner is None or name in owner.other:
             return False
-        if (items or dict_ok) and name in owner.handed:
+        if want != "text" and name in owner.handed:
             return False
         values = owner.values.get(name, [])
         iterables = owner.loops.get(name, [])
@@ -283,14 +298,11 @@ class ConstantText:
             return False
         deeper = depth + 1
         for value in values:
-            if items or dict_ok:
-                collection = self._items(value, owner, {}, deeper) or (
-                    dict_ok and isinstance(value, ast.Dict) and self._text(value, owner, {}, deeper))
-                if not collection:
-                    return False
-            elif not self._text(value, owner, {}, deeper):
+            if not (self._text(value, owner, {}, deeper) if want == "text"
+                    else self._collection(value, want, owner, deeper)):
                 return False
         if not all(self._items(iterable, owner, {}, deeper) for iterable in iterables):
             return False
-        return all(self._text(v, owner, {}, deeper) for v in owner.grown.get(name, [])) and all(
+        added = [*owner.grown.get(name, []), *(owner.keyed.get(name, []) if want == "keys" else [])]
+        return all(self._text(v, owner, {}, deeper) for v in added) and all(
             self._items(v, owner, {}, deeper) for v in owner.extended.get(name, []))
