@@ -81,6 +81,20 @@ def test_batches_keep_files_with_different_shortcuts_apart():
     assert [extra for batch, extra in batches if any(f.rel == "m.py" for f in batch)] == [SKIP_TROJANSOURCE]
 
 
+def test_a_few_files_with_other_shortcuts_share_one_batch_and_the_heaviest_batch_goes_first():
+    # 60 plain files and 17 non-ASCII ones (the standard library has 17): before, the 17 took three
+    # bandit processes of their own (one per 8 files), each paying bandit's start-up.
+    plain = [source(f"p{i}.py", "x = 1\n" * (500 + i)) for i in range(60)]
+    accented = [source(f"a{i}.py", "x = '\u00e9'\n" * 10) for i in range(17)]
+    batches = batches_by_shortcut(plain + accented, BanditConfig(), workers=2, max_files=200)
+    assert sorted(f.rel for batch, _ in batches for f in batch) == sorted(f.rel for f in plain + accented)
+    extras = [extra for _, extra in batches]
+    assert extras.count((IGNORE_NOSEC,)) == 1  # the accented files: one batch, B613 not skipped
+    assert extras.count((IGNORE_NOSEC, *SKIP_TROJANSOURCE)) == 4  # two per worker for the rest
+    weights = [sum(len(f.text) for f in batch) for batch, _ in batches]
+    assert weights == sorted(weights, reverse=True)
+
+
 def plain_bandit(root) -> set[tuple[str, int, str]]:
     """The reference: bandit's own command line over the tree, no shortcut."""
     out = subprocess.run([sys.executable, "-P", "-m", "bandit", "-r", ".", "-f", "json", "-q", "--exit-zero"],

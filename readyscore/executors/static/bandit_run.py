@@ -100,13 +100,22 @@ def worker_count(settings: StaticSettings) -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def make_batches(files: list[SourceFile], workers: int, max_files: int) -> list[list[SourceFile]]:
+def batch_count(files: list[SourceFile], workers: int, max_files: int) -> int:
+    """Two batches per worker leave room to even out; a small tree gets fewer, since each batch
+    pays bandit's start-up (about a quarter of a second of CPU)."""
+    if not files:
+        return 0
+    return max(min(-(-len(files) // MIN_BATCH_FILES), 2 * workers), -(-len(files) // max_files))
+
+
+def make_batches(files: list[SourceFile], workers: int, max_files: int,
+                 count: int | None = None) -> list[list[SourceFile]]:
     """Longest-first onto the lightest batch: bandit's time grows with a file's size, so batches of
-    similar bytes finish together. Two batches per worker leave room to even out; a small tree gets
-    fewer, since each batch pays bandit's start-up."""
+    similar bytes finish together. `count`: how many batches to aim for (default `batch_count`);
+    more are made only when a batch would pass `max_files` or the command-line limit."""
     if not files:
         return []
-    count = max(min(-(-len(files) // MIN_BATCH_FILES), 2 * workers), -(-len(files) // max_files))
+    count = max(1, count or batch_count(files, workers, max_files))
     batches: list[list[SourceFile]] = [[] for _ in range(count)]
     weights = [0] * count
     argv = [0] * count
@@ -120,9 +129,13 @@ def make_batches(files: list[SourceFile], workers: int, max_files: int) -> list[
             argv.append(0)
             target = len(batches) - 1
         batches[target].append(source)
-        weights[target] += len(source.text) + 2000  # a per-file fixed cost
+        weights[target] += batch_weight(source)
         argv[target] += len(source.rel) + 3
     return [batch for batch in batches if batch]
+
+
+def batch_weight(source: SourceFile) -> int:
+    return len(source.text) + 2000  # bandit's time grows with the bytes, plus a per-file fixed cost
 
 
 def _arg(rel: str) -> str:
@@ -169,13 +182,21 @@ def shortcuts(source: SourceFile, config: BanditConfig, skip_low: tuple[str, ...
 
 def batches_by_shortcut(files: list[SourceFile], config: BanditConfig, workers: int,
                         max_files: int, skip_low: tuple[str, ...] = ()) -> list[tuple[list[SourceFile], tuple[str, ...]]]:
-    """(batch, extra arguments): files that take the same shortcuts share batches (almost every
-    file takes them all; the few others get batches of their own)."""
+    """(batch, extra arguments): files that take the same shortcuts share batches. Almost every file
+    takes them all; the few others (a `# nosec` marker, a non-ASCII text) get batches of their own,
+    as many as their share of the bytes calls for and at least one, so a handful of files does not
+    pay for several bandit start-ups. Heaviest batch first: the workers take them in this order, so
+    the last ones to start are the lightest and the workers finish close together."""
     groups: dict[tuple[str, ...], list[SourceFile]] = {}
     for source in files:
         groups.setdefault(shortcuts(source, config, skip_low), []).append(source)
-    return [(batch, extra) for extra, group in sorted(groups.items(), key=lambda item: -len(item[1]))
-            for batch in make_batches(group, workers, max_files)]
+    total_count = batch_count(files, workers, max_files)
+    total_weight = sum(batch_weight(f) for f in files) or 1
+    planned = []
+    for extra, group in groups.items():
+        share = round(total_count * sum(batch_weight(f) for f in group) / total_weight)
+        planned += [(batch, extra) for batch in make_batches(group, workers, max_files, count=max(1, share))]
+    return sorted(planned, key=lambda item: -sum(batch_weight(f) for f in item[0]))
 
 
 def _run_batch(batch: list[SourceFile], config: BanditConfig, ctx: AuditContext, deadline: float,
