@@ -22,7 +22,7 @@ PROOF = {
     "static-cap-input-validation": ("service/main.py", 45, "validated by chatrequest"),
     "static-cap-persistence": ("service/db.py", 4, "sqlalchemy.create_engine"),
     "static-cap-migrations": ("alembic/versions/0001_init.py", None, "present"),
-    "static-cap-retries": ("service/main.py", 37, "tenacity.retry in complete"),
+    "static-cap-retries": ("service/main.py", 37, "tenacity.retry(wait=...) in complete"),
     "static-cap-caching": ("service/main.py", 57, "cachetools.ttlcache in chat"),
     "static-cap-structured-logging": ("service/main.py", 22, "structlog"),
     "static-cap-metrics": ("service/main.py", 54, "prometheus_client.counter.inc in chat"),

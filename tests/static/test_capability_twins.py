@@ -72,9 +72,9 @@ TWINS: dict[str, dict[str, dict[str, str]]] = {
         "declared": {"app.py": PLAIN, "alembic.ini": "[alembic]\nscript_location = alembic\n"},
     },
     "static-cap-retries": {
-        "implemented": {"app.py": app("from tenacity import retry, stop_after_attempt\n\n\n"
-                                      "@retry(stop=stop_after_attempt(3))\ndef complete():\n    return 1",
-                                      body="complete()")},
+        "implemented": {"app.py": app("from tenacity import retry, stop_after_attempt, wait_exponential\n\n\n"
+                                      "@retry(stop=stop_after_attempt(3), wait=wait_exponential(max=10))\n"
+                                      "def complete():\n    return 1", body="complete()")},
         "mention": {"app.py": app("MAX_RETRIES = 3")},
         "stub": {"app.py": app("def with_retry(fn):\n    return fn\n\n\n@with_retry\ndef complete():\n    return 1",
                                body="complete()")},
@@ -228,6 +228,24 @@ def test_retries_are_no_circuit_breaker(static_audit, tmp_path):
     results = static_audit(root, ["static-cap-retries", "static-cap-circuit-breaker"])
     assert results["static-cap-retries"].status.value == "pass", results["static-cap-retries"].message
     assert results["static-cap-circuit-breaker"].status.value == "fail", results["static-cap-circuit-breaker"].message
+
+
+@pytest.mark.parametrize("decorator, status", [
+    ("from tenacity import retry, stop_after_attempt\n\n\n@retry(stop=stop_after_attempt(3))", "partial"),
+    ("from tenacity import retry\n\n\n@retry", "partial"),
+    ("import retrying\n\n\n@retrying.retry(stop_max_attempt_number=3)", "partial"),
+    ("import retrying\n\n\n@retrying.retry(stop_max_attempt_number=3, wait_exponential_multiplier=100)", "pass"),
+    ("import backoff\n\n\n@backoff.on_exception(backoff.expo, ConnectionError, max_tries=3)", "pass"),
+])
+def test_a_retry_without_a_wait_is_no_backoff(static_audit, tmp_path, decorator, status):
+    """tenacity and retrying wait nothing between attempts unless told to: such a decorator retries at
+    once (a bare tenacity `@retry` forever), a retry storm rather than backoff. It is shown as
+    declared, with what it lacks; backoff's decorators always take a wait generator."""
+    tree = {"app.py": app(f"{decorator}\ndef complete():\n    return 1", body="complete()")}
+    result = static_audit(write_tree(tmp_path / "t", tree), ["static-cap-retries"])["static-cap-retries"]
+    assert result.status.value == status, (result.message, result.evidence)
+    if status == "partial":
+        assert any("without wait" in e.message and e.line for e in result.evidence), result.evidence
 
 
 @pytest.mark.parametrize("budget", ["error_budget", "pixel_budget_from_env"])

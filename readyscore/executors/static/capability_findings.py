@@ -41,9 +41,13 @@ def _mechanism_hit(site: Site, mechanism: Mechanism, wanted: set[str]) -> str | 
             return None
     elif site.how != mechanism.how:
         return None
-    if mechanism.keywords and not set(mechanism.keywords) & set(site.keywords):
+    if _lacks_keywords(site, mechanism) and mechanism.missing_keywords == "nothing":
         return None
     return _matches(site.names, wanted)
+
+
+def _lacks_keywords(site: Site, mechanism: Mechanism) -> bool:
+    return bool(mechanism.keywords) and not set(mechanism.keywords) & set(site.keywords)
 
 
 def mechanism_evidence(graph: ServiceGraph, mechanisms: list[Mechanism]) -> tuple[list[Evidence], list[Evidence]]:
@@ -62,7 +66,12 @@ def mechanism_evidence(graph: ServiceGraph, mechanisms: list[Mechanism]) -> tupl
             seen.add((site.path, site.line, hit))
             keyword = next((k for k in mechanism.keywords if k in site.keywords), None)
             label = f"{hit}({keyword}=...)" if keyword else hit
-            if site.function in in_scope:
+            if _lacks_keywords(site, mechanism):  # missing_keywords: declared
+                wanted_keywords = " or ".join(f"{k}=" for k in mechanism.keywords)
+                declared.append(Evidence(message=f"{VERBS[site.how]} {hit} {_in(site.function)}, without "
+                                                 f"{wanted_keywords}", path=site.path, line=site.line,
+                                         strength=DECLARED))
+            elif site.function in in_scope:
                 verb = mechanism.what or VERBS[site.how]
                 implemented.append(Evidence(message=f"{verb} {label} {_in(site.function)}", path=site.path,
                                             line=site.line, strength=IMPLEMENTED))

@@ -37,7 +37,12 @@ class Mechanism(BaseModel):
     names: list[str] = Field(min_length=1, description="qualified names or prefixes (slowapi.Limiter.limit)")
     where: Scope = Field(default="request", description="request: on a route's path; service: there or in "
                                                         "start-up code; anywhere: any code of the service")
-    keywords: list[str] = Field(default_factory=list, description="call only: one of these keyword arguments is passed")
+    keywords: list[str] = Field(default_factory=list, description="call or decorator: one of these keyword "
+                                                                  "arguments is passed")
+    # What a site of the mechanism without any of the keywords shows. nothing: without them the
+    # call is not the control (`Query()` constrains nothing); declared: the control is applied with
+    # defaults that fall short (a bare tenacity `@retry` retries at once, forever).
+    missing_keywords: Literal["nothing", "declared"] = "nothing"
     what: str | None = Field(default=None, description="how evidence reads ('rate limit on the route')")
 
 

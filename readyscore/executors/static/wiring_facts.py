@@ -400,8 +400,9 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast
     for decorator in func.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         name = chain(target)
-        if name:
-            decorators.append([name, decorator.lineno])
+        if name:  # with its keyword arguments: `@retry(wait=...)` backs off, a bare `@retry` does not
+            keywords = sorted({k.arg for k in decorator.keywords if k.arg}) if isinstance(decorator, ast.Call) else []
+            decorators.append([name, decorator.lineno, keywords])
         tail = _tail(target)
         route |= tail in ROUTE_DECORATORS
         middleware |= tail in MIDDLEWARE_DECORATORS
