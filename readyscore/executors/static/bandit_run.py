@@ -1,14 +1,16 @@
 """Run bandit over the service's Python files: in parallel, in batches, through its command line.
 
-bandit's maintainers call the command line its only stable interface, so readyscore runs
-`python -m bandit -f json -q FILE...` over batches of files, as many processes at a time as there
+bandit's maintainers call the command line its only stable interface, so readyscore runs bandit's
+command line, `-f json -q FILE...`, over batches of files, as many processes at a time as there
 are cores, and keeps each file's result in the content-hash cache: a re-run on an unchanged tree
 starts no bandit process at all. bandit reports every severity and confidence; the checks filter
-afterwards, so changing a threshold never invalidates the cache.
+afterwards, so changing a threshold never invalidates the cache. The command line is started by
+bandit_launcher.py, which adds one shortcut that cannot change bandit's output (see there).
 
 A file with no `# nosec` comment in it is scanned with `--ignore-nosec`: bandit then skips
-tokenizing the file to find such comments and looking every node's lines up among them, about a
-fifth of its time, and its result is the same, since there is no comment to honour. Which files
+tokenizing the file to find such comments, about a fifth of its time, and its result is the same,
+since there is no comment to honour (the launcher's shortcut then also skips looking every node's
+lines up in the empty table of comments). Which files
 those are depends on their content alone, so the content-hash cache keys stay valid.
 
 The bandit tests that report nothing but low severity are skipped when no check of the audit
@@ -29,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from readyscore.executors.base import AuditCancelled, AuditContext
@@ -37,6 +40,8 @@ from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.sources import SourceFile, shared_sources
 from readyscore.settings.static import StaticSettings
 
+# bandit's command line, run by a script of ours that adds one shortcut (bandit_launcher.py).
+LAUNCHER = Path(__file__).with_name("bandit_launcher.py")
 MAX_ARGV_BYTES = 96 * 1024  # well under every platform's command-line limit
 # The built-in checks that read bandit's results (a prefetch is pointless when all are disabled).
 BANDIT_CHECKS = ("static-bandit-high", "static-bandit-medium", "static-model-downloads-pinned")
@@ -205,7 +210,8 @@ def _run_batch(batch: list[SourceFile], config: BanditConfig, ctx: AuditContext,
     # -P: bandit runs with the audited tree as its working directory, and without -P Python would
     # put that directory first on sys.path, so a `token.py` or `ast.py` in the tree would shadow
     # the standard library inside bandit: a crash at best, the audited code running at worst.
-    command = [sys.executable, "-P", "-m", "bandit", "-f", "json", "-q", "--exit-zero",
+    # (For a script, -P also keeps the script's own folder off sys.path.)
+    command = [sys.executable, "-P", str(LAUNCHER), "-f", "json", "-q", "--exit-zero",
                *extra, *config.args, *(_arg(f.rel) for f in batch)]
     process = subprocess.Popen(command, cwd=str(ctx.root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
