@@ -53,3 +53,23 @@ def test_the_launcher_is_bandits_command_line(tmp_path):
     report = subprocess.run([sys.executable, "-P", str(LAUNCHER), "-f", "json", "-q", "--exit-zero", "./app.py"],
                             capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert '"test_id": "B324"' in report
+
+
+def test_debug_logging_is_muted_only_when_no_debug_output_is_asked_for():
+    import logging
+    import types
+
+    from readyscore.executors.static.bandit_launcher import asks_for_debug, mute_debug_logging
+
+    assert [asks_for_debug(a) for a in (["-f", "json", "-q", "./d.py"], ["-d"], ["-qd"], ["--debug"],
+                                        ["-s", "B101", "--ignore-nosec"])] == [False, True, True, True, False]
+    for arguments, muted in ((["-q", "./app.py"], True), (["-q", "-d", "./app.py"], False)):
+        logger = logging.Logger(f"bandit.test.{muted}")
+        records = []
+        logger.addHandler(type("H", (logging.Handler,), {"emit": lambda self, r: records.append(r)})())
+        logger.setLevel(logging.DEBUG)
+        module = types.SimpleNamespace(LOG=logger)
+        assert mute_debug_logging([module], arguments) is muted
+        logger.debug("a debug line")
+        logger.info("an info line")
+        assert [r.getMessage() for r in records] == (["an info line"] if muted else ["a debug line", "an info line"])
