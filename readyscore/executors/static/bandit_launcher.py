@@ -4,7 +4,7 @@ Run as a script, `python -P bandit_launcher.py ARGS`: it takes the same argument
 bandit` and runs bandit's command-line entry point (bandit.cli.main.main) on them, so the
 interface readyscore relies on stays bandit's command line. It imports nothing of readyscore.
 
-The shortcut: for every node and every test, bandit's tester asks which `# nosec` comments cover
+The first: for every node and every test, bandit's tester asks which `# nosec` comments cover
 the node's lines (`BanditTester._get_nosecs_from_contexts`), walking every line the node spans
 (for a string, every line of the statement around it) through the file's table of such comments.
 When that table is empty, as it always is under `--ignore-nosec` (readyscore passes it for every

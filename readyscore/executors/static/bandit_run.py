@@ -5,13 +5,13 @@ command line, `-f json -q FILE...`, over batches of files, as many processes at 
 are cores, and keeps each file's result in the content-hash cache: a re-run on an unchanged tree
 starts no bandit process at all. bandit reports every severity and confidence; the checks filter
 afterwards, so changing a threshold never invalidates the cache. The command line is started by
-bandit_launcher.py, which adds one shortcut that cannot change bandit's output (see there).
+bandit_launcher.py, which adds two shortcuts that cannot change bandit's output (see there).
 
 A file with no `# nosec` comment in it is scanned with `--ignore-nosec`: bandit then skips
 tokenizing the file to find such comments, about a fifth of its time, and its result is the same,
-since there is no comment to honour (the launcher's shortcut then also skips looking every node's
-lines up in the empty table of comments). Which files
-those are depends on their content alone, so the content-hash cache keys stay valid.
+since there is no comment to honour (the launcher then also skips looking every node's lines up in
+the empty table of comments). Which files those are depends on their content alone, so the
+content-hash cache keys stay valid.
 
 The bandit tests that report nothing but low severity are skipped when no check of the audit
 counts their findings (the built-in checks count high and medium, and B615 at any severity): about
@@ -40,7 +40,7 @@ from readyscore.executors.static.cache import ResultCache, namespace
 from readyscore.executors.static.sources import SourceFile, shared_sources
 from readyscore.settings.static import StaticSettings
 
-# bandit's command line, run by a script of ours that adds one shortcut (bandit_launcher.py).
+# bandit's command line, run by a script of ours that adds two shortcuts (bandit_launcher.py).
 LAUNCHER = Path(__file__).with_name("bandit_launcher.py")
 MAX_ARGV_BYTES = 96 * 1024  # well under every platform's command-line limit
 # The built-in checks that read bandit's results (a prefetch is pointless when all are disabled).
