@@ -4,12 +4,14 @@ plain `bandit -r` on a tree with and without markers is tested in test_bandit_sh
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+import types
 
 from bandit.core import tester
 
-from readyscore.executors.static.bandit_launcher import skip_empty_nosec_lookups
+from readyscore.executors.static.bandit_launcher import asks_for_debug, mute_debug_logging, skip_empty_nosec_lookups
 from readyscore.executors.static.bandit_run import LAUNCHER
 
 
@@ -56,11 +58,6 @@ def test_the_launcher_is_bandits_command_line(tmp_path):
 
 
 def test_debug_logging_is_muted_only_when_no_debug_output_is_asked_for():
-    import logging
-    import types
-
-    from readyscore.executors.static.bandit_launcher import asks_for_debug, mute_debug_logging
-
     assert [asks_for_debug(a) for a in (["-f", "json", "-q", "./d.py"], ["-d"], ["-qd"], ["--debug"],
                                         ["-s", "B101", "--ignore-nosec"])] == [False, True, True, True, False]
     for arguments, muted in ((["-q", "./app.py"], True), (["-q", "-d", "./app.py"], False)):

@@ -60,11 +60,10 @@ def mute_debug_logging(modules: Iterable[object], arguments: list[str]) -> bool:
     """Make the modules' `LOG.debug` do nothing, unless the arguments ask for debug output."""
     if asks_for_debug(arguments):
         return False
-    loggers = [getattr(module, "LOG", None) for module in modules]
+    loggers = [log for log in (getattr(module, "LOG", None) for module in modules) if isinstance(log, logging.Logger)]
     for logger in loggers:
-        if isinstance(logger, logging.Logger):
-            logger.debug = _ignore  # type: ignore[method-assign]
-    return any(isinstance(logger, logging.Logger) for logger in loggers)
+        logger.debug = _ignore  # type: ignore[method-assign]
+    return bool(loggers)
 
 
 def main() -> None:

@@ -324,8 +324,8 @@ class ServiceGraph:
                     return through_type
                 hint = METHOD_HINTS.get(raw.rpartition(".")[2])
                 return (raw, hint[1]) if hint and hint[0] in imported[m] else names
-            for raw, line, *keywords in facts.get("decorators", []):
-                yield Site("decorator", resolve(raw), rel, line, ref, tuple(keywords[0]) if keywords else ())
+            for raw, line, keywords in facts.get("decorators", []):
+                yield Site("decorator", resolve(raw), rel, line, ref, tuple(keywords))
             for raw, line, keywords in facts.get("calls", []):
                 yield Site("call", resolve(raw), rel, line, ref, tuple(keywords))
             for raw, line in facts.get("depends", []):

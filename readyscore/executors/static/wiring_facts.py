@@ -67,6 +67,11 @@ def chain(node: ast.AST) -> str | None:
             return None
 
 
+def keyword_names(call: ast.Call) -> list[str]:
+    """The keyword arguments a call or decorator passes by name, sorted (`**kwargs` has none)."""
+    return sorted({k.arg for k in call.keywords if k.arg})
+
+
 def _tail(node: ast.AST) -> str:
     name = chain(node) or ""
     return name.rsplit(".", 1)[-1]
@@ -146,7 +151,7 @@ class _FunctionFacts:
             if kind is ast.Call:
                 name = chain(node.func)
                 if name and len(calls) < MAX_LIST:
-                    calls.append([name, node.lineno, sorted({k.arg for k in node.keywords if k.arg})])
+                    calls.append([name, node.lineno, keyword_names(node)])
                 tail = name.rsplit(".", 1)[-1] if name else ""
                 if tail in DEPENDS:
                     target = node.args[0] if node.args else next((k.value for k in node.keywords
@@ -212,7 +217,7 @@ class _FunctionFacts:
                     if isinstance(node, ast.Call):
                         name = chain(node.func)
                         if name:
-                            calls.append([name, node.lineno, sorted({k.arg for k in node.keywords if k.arg})])
+                            calls.append([name, node.lineno, keyword_names(node)])
                             if name.rsplit(".", 1)[-1] in DEPENDS and node.args and chain(node.args[0]):
                                 depends.append([chain(node.args[0]), node.lineno])
         headers = self._headers()
@@ -401,7 +406,7 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         name = chain(target)
         if name:  # with its keyword arguments: `@retry(wait=...)` backs off, a bare `@retry` does not
-            keywords = sorted({k.arg for k in decorator.keywords if k.arg}) if isinstance(decorator, ast.Call) else []
+            keywords = keyword_names(decorator) if isinstance(decorator, ast.Call) else []
             decorators.append([name, decorator.lineno, keywords])
         tail = _tail(target)
         route |= tail in ROUTE_DECORATORS
