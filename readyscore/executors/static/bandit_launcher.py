@@ -118,8 +118,11 @@ def skip_testless_nodes(visitor_class: type, arguments: list[str]) -> bool:
             wanted = self._readyscore_wanted = node_types_to_visit(self)
         if wanted is None:
             return original(self, node)
-        # bandit's generic_visit, with the per-node work done only for the wanted types.
-        for _, value in ast.iter_fields(node):
+        # bandit's generic_visit, with the per-node work done only for the wanted types (and the
+        # fields read as ast.iter_fields reads them, without a generator per node: a missing
+        # field is skipped either way).
+        for field in node._fields:
+            value = getattr(node, field, None)
             if isinstance(value, list):
                 last = len(value) - 1
                 for index, item in enumerate(value):

@@ -58,6 +58,7 @@ LLM_CLIENTS = {"openai.OpenAI", "openai.AsyncOpenAI", "openai.AzureOpenAI", "ope
 PICKLE_LOADS = {"pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load", "_pickle.loads", "cPickle.load",
                 "cPickle.loads", "dill.load", "dill.loads", "joblib.load", "marshal.load", "marshal.loads",
                 "shelve.open", "pandas.read_pickle", "jsonpickle.decode", "cloudpickle.load", "cloudpickle.loads"}
+FLASK_CORS_CALLS = ("flask_cors.CORS", "flask_cors.cross_origin")
 SAFE_YAML_LOADERS = {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"}
 SQLALCHEMY_TEXT = ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
 SQL_SINKS = {"execute", "executemany", "executescript", "raw", "read_sql", "read_sql_query", "exec_driver_sql"}
@@ -196,6 +197,8 @@ class _Finder:
         self._bind_call(node, qual, tail)
 
     def _cors_call(self, node: ast.Call, qual: str) -> None:
+        if not node.keywords and qual not in FLASK_CORS_CALLS:
+            return  # every case below reads a keyword argument, but flask-cors's default
         credentials = _is_const(_kw(node, "allow_credentials"), True) or _is_const(_kw(node, "supports_credentials"), True)
         worse = " with credentials allowed" if credentials else ""
         origins = _kw(node, "allow_origins")
@@ -203,7 +206,7 @@ class _Finder:
         if "*" in _strings(origins) or any(s in WILDCARD_REGEXES for s in _strings(regex)):
             self.add("cors-wildcard", node, f"CORS allows any origin{worse}", "high" if credentials else None)
             return
-        if qual in ("flask_cors.CORS", "flask_cors.cross_origin"):
+        if qual in FLASK_CORS_CALLS:
             given = _kw(node, "origins")
             resources = _kw(node, "resources")
             if given is None and resources is None and not _has_star_kwargs(node):

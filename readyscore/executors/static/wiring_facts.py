@@ -170,11 +170,15 @@ class _FunctionFacts:
             elif kind in _NAMES:
                 if node.ctx.__class__ is not ast.Load:
                     continue
-                name = dotted(node)
-                if name and name not in refs and len(refs) < MAX_LIST:
-                    refs[name] = node.lineno
-                if isinstance(node, ast.Attribute):
-                    reads.add(node.attr.lower())
+                if kind is ast.Name:
+                    if len(refs) < MAX_LIST and node.id not in refs:
+                        refs[node.id] = node.lineno
+                    continue
+                reads.add(node.attr.lower())
+                if len(refs) < MAX_LIST:
+                    name = dotted(node)
+                    if name and name not in refs:
+                        refs[name] = node.lineno
             elif kind is ast.Subscript:
                 if node.ctx.__class__ is ast.Load and isinstance(node.slice, ast.Constant) \
                         and isinstance(node.slice.value, str):
