@@ -326,3 +326,22 @@ def test_a_moderation_verdict_guards_only_when_a_route_decides_on_it(static_audi
     root = write_tree(tmp_path / use, {"app.py": code})
     result = static_audit(root, ["static-cap-llm-safeguards"])["static-cap-llm-safeguards"]
     assert result.status.value == status, (result.message, result.evidence)
+
+
+POETRY_LOCK = ('[[package]]\nname = "jupyterlab"\nversion = "4.5.3"\n\n[[package]]\nname = "tenacity"\n'
+               'version = "9.0.0"\n\n[[package]]\nname = "prometheus-client"\nversion = "0.21.0"\n')
+
+
+@pytest.mark.parametrize("declared_in, status", [
+    ('[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "*"\ntenacity = "^9"\n', "partial"),
+    ('[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "*"\njupyterlab = "^4"\n', "fail"),
+])
+def test_a_package_only_in_the_lock_file_is_not_declared(static_audit, tmp_path, declared_in, status):
+    """A lock file lists what the declared packages pull in (jupyterlab brings tenacity and
+    prometheus-client): only the pyproject's own list declares anything (langserve read "declares
+    tenacity" and "declares prometheus-client" from its poetry.lock)."""
+    tree = {"app.py": PLAIN, "pyproject.toml": declared_in, "poetry.lock": POETRY_LOCK}
+    results = static_audit(write_tree(tmp_path / "t", tree), ["static-cap-retries", "static-cap-metrics"])
+    assert results["static-cap-retries"].status.value == status, results["static-cap-retries"].evidence
+    assert results["static-cap-metrics"].status.value == "fail", results["static-cap-metrics"].evidence
+    assert not any(e.path == "poetry.lock" for r in results.values() for e in r.evidence)

@@ -1,8 +1,13 @@
-"""Which libraries the service declares: requirements files, pyproject, Pipfile, setup.cfg, lock files.
+"""Which libraries the service declares: requirements files, pyproject, Pipfile, setup.cfg.
 
 A declared dependency is weaker evidence than a use in code (DESIGN: declared < implemented), so
 the capability checks fall back on it only when the code shows nothing. Names are normalised the
 way pip does (PEP 503), so `Flask_Limiter` and `flask-limiter` are the same project.
+
+Lock files (poetry.lock, uv.lock, pdm.lock, Pipfile.lock) are not read: they list every package
+the declared ones pull in, so a service that only installs jupyterlab "declares" prometheus-client,
+python-json-logger and tenacity there (langserve's poetry.lock did). The service's own choice is in
+the file the lock was made from, as go.mod's `// indirect` requirements are left out for Go.
 """
 
 from __future__ import annotations
@@ -15,9 +20,7 @@ from readyscore.executors.base import AuditContext
 
 REQUIREMENT_GLOBS = ("requirements*.txt", "requirements/*.txt", "requirements*.in", "requirements/*.in",
                      "**/requirements*.txt")
-LOCK_GLOBS = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_LOCK_NAME = re.compile(r'^name\s*=\s*"([^"]+)"', re.MULTILINE)
 
 
 def normalise(name: str) -> str:
@@ -94,10 +97,6 @@ def declared_dependencies(ctx: AuditContext) -> dict[str, tuple[str, int | None]
             block = text.split("install_requires", 1)[1].split("\n[", 1)[0]
             add(_from_requirement_lines([line for line in block.splitlines()[1:] if line.startswith((" ", "\t"))]),
                 entry.rel, text)
-    for entry in files.glob(*LOCK_GLOBS):
-        text = files.read_text(entry.rel, limit=16 * 1024 * 1024)
-        if text is not None:
-            add(_LOCK_NAME.findall(text), entry.rel, text)
     return found
 
 
