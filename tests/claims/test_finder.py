@@ -39,6 +39,14 @@ def kinds(claims):
     # Plain sentences are claims only under a readiness heading (or in a README's introduction).
     ("## Security\n\n- Rate limiting per API key\n", [(3, "capability", ["rate-limiting"])]),
     ("## Industry alignment\n\n- AWS API Gateway: rate limiting concepts\n", []),
+    # Praise for what the service is built from is no statement about the service (langserve).
+    ("All built with battle-tested open-source Python libraries like FastAPI.\n", []),
+    ("A battle-tested gateway serving millions of requests.\n", [(1, "statement", ["production-ready"])]),
+    # Schema migrations, not a guide to migrating to another product or version (langserve).
+    ("## Features\n\n- Database migrations with Alembic\n", [(3, "capability", ["migrations"])]),
+    ("## Features\n\n- Schema migration on start-up\n", [(3, "capability", ["migrations"])]),
+    ("## Features\n\n- See the Platform Migration Guide to move off this project\n", []),
+    ("## Features\n\n- Migrations guide for upgrading from v1\n", []),
     # Not claims: negated statements, code, endpoint tables.
     ("This is not production-ready yet.\n", []),
     ("```\nproduction-ready\n- [x] JWT authentication\n```\n", []),
