@@ -132,11 +132,39 @@ def route(code: str, params: str = "") -> str:
     ('n = body.get("max_tokens")\n    if n > 4096:\n        raise ValueError("at most 4096")\n'
      '    client.chat.completions.create(messages=m, max_tokens=n)', True),
     ('n = body.get("max_tokens")\n    n = min(n, 4096)\n    client.chat.completions.create(messages=m, max_tokens=n)', True),
+    # Converted or given a default, the client's number is still the client's (api-for-open-llm).
+    ('client.chat.completions.create(messages=m, max_tokens=int(body.get("max_tokens", 256)))', False),
+    ('client.chat.completions.create(messages=m, max_tokens=body.get("max_tokens") or 512)', False),
+    ("client.chat.completions.create(messages=m, max_tokens=min(int(body.get('max_tokens', 256)), 4096))", True),
+    # A route's request parameter: its attribute is the client's, unless the handler bounds it.
+    ("client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", False),
+    ("body.max_tokens = body.max_tokens or 512\n    client.chat.completions.create(messages=m, max_tokens=body.max_tokens)",
+     False),
+    ("n = body.max_tokens\n    client.chat.completions.create(messages=m, max_tokens=n)", False),
+    ("body.max_tokens = min(body.max_tokens, 4096)\n    "
+     "client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", True),
+    ('if body.max_tokens > 4096:\n        raise ValueError("at most 4096")\n    '
+     "client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", True),
+    # Whether it asked for any tokens at all is no upper bound (api-for-open-llm's echo branch).
+    ("if body.max_tokens > 0:\n        m = m + ['echo']\n    "
+     "client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", False),
 ])
 def test_a_max_tokens_cap_is_not_the_clients_value_passed_through(static_audit, tmp_path, code, capped):
     (tmp_path / "app.py").write_text(route(code))
     result = static_audit(tmp_path, ["static-cap-max-tokens"])["static-cap-max-tokens"]
     assert result.status.value == ("pass" if capped else "fail"), result.message
+
+
+@pytest.mark.parametrize("params, capped", [(", conf=Depends(get_conf)", True), (", conf: dict = None", False)])
+def test_a_parameter_a_dependency_fills_is_the_servers_setting(static_audit, tmp_path, params, capped):
+    """`conf=Depends(get_conf)` is the server's configuration, its max_tokens a cap; a plain
+    parameter of a route handler is the request's."""
+    code = route("client.chat.completions.create(messages=m, max_tokens=conf.max_tokens)", params=params)
+    code = code.replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI\n\n\ndef get_conf():\n"
+                        "    return CONF")
+    (tmp_path / "app.py").write_text(code)
+    result = static_audit(tmp_path, ["static-cap-max-tokens"])["static-cap-max-tokens"]
+    assert result.status.value == ("pass" if capped else "fail"), (result.message, result.evidence)
 
 
 @pytest.mark.parametrize("field, used, status", [

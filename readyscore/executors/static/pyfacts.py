@@ -180,8 +180,27 @@ def extract_facts(tree: ast.Module, aliases: Aliases, nodes: Nodes) -> dict[str,
             "module_dicts": module_dicts}
 
 
+# Wrappers that keep the client's number the client's: a conversion (`int(params.get("max_tokens",
+# 256))`, api-for-open-llm) or a default for when it sent none (`body.get("max_tokens") or 512`).
+CONVERSIONS = {"int", "float", "round", "abs"}
+
+
+def unwrap_client_number(value: ast.AST) -> ast.AST:
+    """The value inside conversions and `x or default`: what decides whether it is the client's."""
+    while True:
+        if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in CONVERSIONS
+                and value.args):
+            value = value.args[0]
+        elif isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+            value = value.values[0]
+        else:
+            return value
+
+
 def _passes_client_value_through(value: ast.AST) -> bool:
-    """`body.get("max_tokens")`, `payload["max_tokens"]`: the client's number, not a cap."""
+    """`body.get("max_tokens")`, `payload["max_tokens"]`, `int(body.get("max_tokens", 256))`: the
+    client's number, not a cap."""
+    value = unwrap_client_number(value)
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "min":
         return False
     if isinstance(value, ast.Subscript) or (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)

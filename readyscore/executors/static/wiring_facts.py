@@ -21,7 +21,15 @@ import ast
 import re
 from typing import Any
 
-from readyscore.executors.static.pyfacts import MAX_TOKEN_NAMES, Aliases, Nodes, caps_tokens, dotted, walk
+from readyscore.executors.static.pyfacts import (
+    MAX_TOKEN_NAMES,
+    Aliases,
+    Nodes,
+    caps_tokens,
+    dotted,
+    unwrap_client_number,
+    walk,
+)
 
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
 MIDDLEWARE_DECORATORS = {"middleware", "before_request", "before_app_request", "on_request"}
@@ -435,14 +443,22 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast
         for sub in walk([arg.annotation]) if arg.annotation is not None else ():
             if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                 facts["depends"].append([chain(sub.args[0]), sub.lineno])
-    derived = _max_tokens_facts(walker.nodes)
+    derived = _max_tokens_facts(walker.nodes, _client_params(func) if route else frozenset())
     return {"line": func.lineno, "route": route, "middleware": middleware, "decorators": decorators,
             "params": params, "derived": derived, **facts}
 
 
-def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
+def _client_params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """A route handler's parameters that hold the request's data: all but `self`/`cls` and those
+    filled by a dependency (`settings: Settings = Depends(get_settings)` is the server's)."""
+    return frozenset(name for name, default in _param_defaults(func) if name not in ("self", "cls") and not (
+        isinstance(default, ast.Call) and _tail(default.func) in DEPENDS))
+
+
+def _max_tokens_facts(nodes: list[ast.AST], client_params: frozenset[str] = frozenset()) -> list[str]:
     """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends the
-    client's own value on (`max_tokens=body.get("max_tokens")`), which is no cap."""
+    client's own value on (`max_tokens=body.get("max_tokens")`, `max_tokens=request.max_tokens` in a
+    route handler that takes `request`), which is no cap."""
     found = set()
     client_values: set[str] | None = None  # a second pass over the nodes, only when a name is passed on
     for node in nodes:
@@ -460,31 +476,54 @@ def _max_tokens_facts(nodes: list[ast.AST]) -> list[str]:
                 found.add("max-tokens-cap" if any(k.arg in ("le", "lt") for k in node.value.keywords)
                           else "max-tokens-passthrough")
         for value in values:
-            if isinstance(value, ast.Name) and client_values is None:
-                client_values = _client_valued(nodes)
-            client = isinstance(value, ast.Name) and value.id in (client_values or ())
+            inner = unwrap_client_number(value)
+            if isinstance(inner, (ast.Name, ast.Attribute)) and client_values is None:
+                client_values = _client_valued(nodes, client_params)
+            client = isinstance(inner, (ast.Name, ast.Attribute)) and dotted(inner) in (client_values or ())
             found.add("max-tokens-cap" if caps_tokens(value) and not client else "max-tokens-passthrough")
     return sorted(found)
 
 
-def _client_valued(nodes: list[ast.AST]) -> set[str]:
-    """Names that only ever hold the client's own number (`n = body.get("max_tokens")`) and are
-    never bounded from above (`if n > LIMIT:`, `n = min(n, LIMIT)`): passing one on caps nothing.
-    A lower bound (`if n <= 0: raise`) is validation, not a cap."""
+def _sign_test(limit: ast.AST) -> bool:
+    """`n > 0`, `n >= 1`: whether the client asked for any tokens at all, not an upper bound."""
+    return (isinstance(limit, ast.Constant) and type(limit.value) in (int, float) and limit.value <= 1)
+
+
+def _client_valued(nodes: list[ast.AST], client_params: frozenset[str] = frozenset()) -> set[str]:
+    """Names (and, in a route handler, attributes of the request's parameters: `request.max_tokens`)
+    that only ever hold the client's own number (`n = body.get("max_tokens")`) and are never bounded
+    from above (`if n > LIMIT:`, `n = min(n, LIMIT)`): passing one on caps nothing. A lower bound
+    (`if n <= 0: raise`) is validation, not a cap; a default (`request.max_tokens = request.max_tokens
+    or 512`) is no cap either."""
     assigned: dict[str, list[ast.AST]] = {}
     bounded: set[str] = set()
+    attributes: set[str] = set()  # request attributes read
     for node in nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            assigned.setdefault(node.targets[0].id, []).append(node.value)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Attribute)):
+            target = dotted(node.targets[0])
+            if target:
+                assigned.setdefault(target, []).append(node.value)
         elif isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             for op, left, right in zip(node.ops, sides, sides[1:]):
-                if isinstance(op, (ast.Gt, ast.GtE)) and isinstance(left, ast.Name):
-                    bounded.add(left.id)
-                elif isinstance(op, (ast.Lt, ast.LtE)) and isinstance(right, ast.Name):
-                    bounded.add(right.id)
-    return {name for name, values in assigned.items()
-            if name not in bounded and all(not caps_tokens(value) for value in values)}
+                if isinstance(op, (ast.Gt, ast.GtE)) and isinstance(left, (ast.Name, ast.Attribute)) \
+                        and not _sign_test(right):
+                    bounded.add(dotted(left) or "")
+                elif isinstance(op, (ast.Lt, ast.LtE)) and isinstance(right, (ast.Name, ast.Attribute)) \
+                        and not _sign_test(left):
+                    bounded.add(dotted(right) or "")
+        elif isinstance(node, ast.Attribute) and client_params:
+            name = dotted(node)
+            if name and name.split(".", 1)[0] in client_params:
+                attributes.add(name)
+    def caps(value: ast.AST) -> bool:  # the client's number, converted or defaulted, is no cap
+        return caps_tokens(value) and dotted(unwrap_client_number(value)) not in attributes
+
+    local = {name for name, values in assigned.items()
+             if "." not in name and name not in bounded and not any(caps(value) for value in values)}
+    # A request attribute is the client's unless the handler bounds it or assigns it a cap.
+    request = {name for name in attributes if name not in bounded and not any(caps(value) for value in assigned.get(name, []))}
+    return local | request
 
 
 def _class(node: ast.ClassDef) -> dict[str, Any]:
