@@ -18,6 +18,11 @@ CHECK = "repo-no-env-file"
     ({".env": "PORT=8000\n"}, "fail"),
     ({".env": ""}, "fail"),  # nothing to show it is browser configuration
     ({".env.example": "OPENAI_API_KEY=\n"}, "pass"),
+    # A template per variant (api-for-open-llm) is a template; the variant's own file is not.
+    ({".env.vllm.example": "MODEL_NAME=qwen\nOPENAI_API_KEY=\n"}, "pass"),
+    ({"deploy/prod.env.sample": "DB_PASSWORD=\n"}, "pass"),
+    ({".env.vllm": "MODEL_NAME=qwen\nOPENAI_API_KEY=sk-live\n"}, "fail"),
+    ({".env.example.bak": "OPENAI_API_KEY=sk-live\n"}, "fail"),
 ])
 def test_committed_env_files(static_audit, tmp_path, files, status):
     root = write_tree(tmp_path / "x", {"app.py": "print('hi')\n", **files})
