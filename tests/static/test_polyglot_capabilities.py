@@ -77,3 +77,22 @@ def test_a_stub_import_is_nothing(static_audit, tmp_path, check, language):
 def test_a_declared_library_is_partial(static_audit, tmp_path, language, manifest):
     result = static_audit(service(tmp_path, language, manifest), ["static-cap-rate-limit"])["static-cap-rate-limit"]
     assert result.status.value == "partial" and result.strength == "declared", result.message
+
+
+NEXT_ROUTE = {"app/api/chat/route.ts": 'export async function POST(request: Request) {\n  return Response.json({ ok: true });\n}\n'}
+
+
+@pytest.mark.parametrize("files, status", [
+    # Next.js runs instrumentation.ts's register() at server start: @vercel/otel traces every request
+    # from there (vercel/ai-chatbot read "declared only" before).
+    ({"instrumentation.ts": 'import { registerOTel } from "@vercel/otel";\n\nexport function register() {\n'
+                            '  registerOTel({ serviceName: "chat" });\n}\n'}, "pass"),
+    ({"instrumentation.ts": 'import type { Configuration } from "@vercel/otel";\nexport const c: Configuration | null = null;\n'},
+     "fail"),
+    ({"instrumentation.ts": '// TODO: registerOTel() for tracing\nexport function register() {}\n'}, "fail"),
+    ({"package.json": '{"dependencies": {"next": "15", "@vercel/otel": "^1.12.0"}}'}, "partial"),
+])
+def test_nextjs_instrumentation_traces_with_vercel_otel(static_audit, tmp_path, files, status):
+    root = write_tree(tmp_path / "svc", {**NEXT_ROUTE, **files})
+    result = static_audit(root, ["static-cap-tracing"])["static-cap-tracing"]
+    assert result.status.value == status, (result.message, result.evidence)
