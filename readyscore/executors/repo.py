@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
+from readyscore.executors.static.secret_rules import URL_CREDENTIALS, is_secret_name
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
@@ -75,6 +76,11 @@ class FilesAbsentParams(BaseModel):
     # NEXT_PUBLIC_*/VITE_*/REACT_APP_* variables into the browser bundle, so they are public by design
     # and `.env.development` is meant to be committed. One other key (or an unreadable file) counts.
     allow_when_every_key: Regex | None = None
+    # A KEY=value file that names no credential (no key such as API_KEY, *_TOKEN or *_PASSWORD, no
+    # URL with a password) is configuration: envoyproxy/ai-gateway's `.env.otel.console` presets.
+    # Files matching `always` (`.env`, `.env.local`: where an app's secrets go) count whatever they hold.
+    allow_without_credentials: bool = False
+    always: list[str] = Field(default_factory=list, description="globs that count whatever they hold")
 
 
 @register
@@ -86,7 +92,9 @@ class FilesAbsent(Executor[FilesAbsentParams]):
     def run(self, spec: CheckSpec, params: FilesAbsentParams, ctx: AuditContext) -> Result:
         offending = [entry.rel for entry in ctx.files.glob(*params.patterns)
                      if not any(matches(entry.rel, pattern) for pattern in params.allow)
-                     and not _every_key_allowed(ctx, entry.rel, params.allow_when_every_key)]
+                     and not _every_key_allowed(ctx, entry.rel, params.allow_when_every_key)
+                     and not (params.allow_without_credentials and not any(matches(entry.rel, p) for p in params.always)
+                              and _names_no_credential(ctx, entry.rel))]
         if not offending:
             return result(spec, Status.PASS, f"no {params.what}", findings=0)
         return result(spec, Status.FAIL, f"{len(offending)} {params.what} committed",
@@ -97,17 +105,30 @@ class FilesAbsent(Executor[FilesAbsentParams]):
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
 
 
+def _assignments(ctx: AuditContext, rel: str) -> list[tuple[str, str]] | None:
+    """(key, value) of every line of a KEY=value file; None when it cannot be read, holds no
+    assignment, or holds a line that is none (then nothing about it can be vouched for)."""
+    text = ctx.files.read_text(rel)
+    if text is None:
+        return None
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    pairs = [(m.group(1), line[m.end():].strip()) for line in lines if (m := _ENV_LINE.match(line))]
+    return pairs if pairs and len(pairs) == len(lines) else None
+
+
 def _every_key_allowed(ctx: AuditContext, rel: str, allowed: str | None) -> bool:
     """Every assignment of a KEY=value file has an allowed key (and there is at least one)."""
     if allowed is None:
         return False
-    text = ctx.files.read_text(rel)
-    if text is None:
-        return False
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    keys = [m.group(1) for line in lines if (m := _ENV_LINE.match(line))]
+    pairs = _assignments(ctx, rel)
     pattern = re.compile(allowed)
-    return bool(keys) and len(keys) == len(lines) and all(pattern.fullmatch(key) for key in keys)
+    return pairs is not None and all(pattern.fullmatch(key) for key, _ in pairs)
+
+
+def _names_no_credential(ctx: AuditContext, rel: str) -> bool:
+    """No key of the KEY=value file is credential-named and no value is a URL with a password."""
+    pairs = _assignments(ctx, rel)
+    return pairs is not None and not any(is_secret_name(key) or URL_CREDENTIALS.search(value) for key, value in pairs)
 
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")

@@ -1,6 +1,7 @@
 """repo-no-env-file: a committed .env fails; a Next.js/Vite `.env.development` whose every key is a
 browser-public variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_* ...) is configuration the framework
-ships to every visitor, meant to be committed (Xinference's frontend). One other key fails it."""
+ships to every visitor, meant to be committed (Xinference's frontend). One other key fails it,
+unless the file names no credential at all and is not `.env` or `.env.local` (a settings preset)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ CHECK = "repo-no-env-file"
     ({"deploy/prod.env.sample": "DB_PASSWORD=\n"}, "pass"),
     ({".env.vllm": "MODEL_NAME=qwen\nOPENAI_API_KEY=sk-live\n"}, "fail"),
     ({".env.example.bak": "OPENAI_API_KEY=sk-live\n"}, "fail"),
+    # A settings preset that names no credential is configuration (envoyproxy/ai-gateway's aigw
+    # presets); one that names a credential, even empty, or holds a URL with a password is not.
+    ({".env.ollama": "CHAT_MODEL=qwen2.5:0.5b\nEMBEDDINGS_MODEL=all-minilm:33m\n"}, "pass"),
+    ({"cmd/aigw/.env.otel.host": "# OTLP\nOTEL_EXPORTER_OTLP_ENDPOINT=http://host.docker.internal:4317\n"}, "pass"),
+    ({".env.otel": "OTEL_ENDPOINT=http://x:4317\nOTEL_API_KEY=\n"}, "fail"),
+    ({".env.staging": "DATABASE_URL=postgres://app:hunter2@db:5432/app\n"}, "fail"),
+    ({"deploy/prod.env": "PORT=8000\nJWT_SECRET=abc\n"}, "fail"),
+    # `.env` and `.env.local` are where an app's secrets go: whatever they hold.
+    ({".env.local": "PORT=8000\n"}, "fail"),
+    ({"web/.env.development.local": "VITE_TITLE=Chat\nPORT=1\n"}, "fail"),
 ])
 def test_committed_env_files(static_audit, tmp_path, files, status):
     root = write_tree(tmp_path / "x", {"app.py": "print('hi')\n", **files})
