@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from readyscore.claims.mapping import ClaimMap
 from readyscore.claims.records import Admission, Claim, ClaimKind
-from readyscore.files import FileIndex
+from readyscore.files import FileIndex, matches
 
 MAX_FILE_BYTES = 512 * 1024  # a 50 MB "README" is read up to here, and said to be cut
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
@@ -108,8 +108,8 @@ class _DocumentReader:
         self.marks = sorted(marks, key=lambda pair: -len(pair[0]))  # longest first: "✔️" before "✔"
 
     def scope_for(self, text: str, depth: int = 7) -> Scope:
-        return Scope(open=_matches(self.syntax.open_scope, text), claimy=_matches(self.syntax.claim_scope, text),
-                     depth=depth)
+        return Scope(open=_matches(self.syntax.open_scope, text), depth=depth,
+                     claimy=_matches(self.syntax.claim_scope, text) and not _matches(self.syntax.advice_scope, text))
 
     def checkbox(self, body: str) -> tuple[str | None, str]:
         """('checked' | 'unchecked' | None, the text without its box or mark)."""
@@ -294,7 +294,8 @@ def documents(index: FileIndex, mapping: ClaimMap) -> list[str]:
     """The audited tree's documents that may hold claims, README first, then by path."""
     suffixes = {s.lower() for s in mapping.suffixes}
     found = [f.rel for f in index.glob(*mapping.files)
-             if os.path.splitext(f.rel)[1].lower() in suffixes]
+             if os.path.splitext(f.rel)[1].lower() in suffixes
+             and not any(matches(f.rel, pattern) for pattern in mapping.exclude)]
     return sorted(found, key=lambda rel: (not PurePosixPath(rel).name.lower().startswith("readme"),
                                           rel.count("/"), rel))
 

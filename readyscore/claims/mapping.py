@@ -92,11 +92,15 @@ class Syntax(Strict):
     admission_phrases: list[str] = Field(default_factory=list)
     open_scopes: list[str] = Field(default_factory=list)
     claim_scopes: list[str] = Field(default_factory=list)
+    # A heading or label that gives the reader advice ("Best practices", "To minimize security
+    # risks when running X:"): the lines below it say what the reader should do, not what the
+    # service does, so they are no claims even where a claim scope matches too.
+    advice_scopes: list[str] = Field(default_factory=list)
     not_admitting: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
 
-    _check_patterns = field_validator("admission_phrases", "open_scopes", "claim_scopes", "not_admitting",
-                                      "negations")(classmethod(lambda cls, v: _compile_all(v)))
+    _check_patterns = field_validator("admission_phrases", "open_scopes", "claim_scopes", "advice_scopes",
+                                      "not_admitting", "negations")(classmethod(lambda cls, v: _compile_all(v)))
 
     @cached_property
     def admission(self) -> re.Pattern[str] | None:
@@ -109,6 +113,10 @@ class Syntax(Strict):
     @cached_property
     def claim_scope(self) -> re.Pattern[str] | None:
         return _regex(self.claim_scopes)
+
+    @cached_property
+    def advice_scope(self) -> re.Pattern[str] | None:
+        return _regex(self.advice_scopes)
 
     @cached_property
     def not_admitting_regex(self) -> re.Pattern[str] | None:
@@ -153,6 +161,8 @@ class ClaimMap(Strict):
     title: str
     description: str = ""
     files: list[str] = Field(min_length=1)
+    # Documents under `files` that say what someone proposes or decided, not what the service is.
+    exclude: list[str] = Field(default_factory=list)
     suffixes: list[str] = Field(default_factory=lambda: [".md", ".txt", ".rst", ""])
     syntax: Syntax = Field(default_factory=Syntax)
     score_tolerance: float = Field(default=5.0, ge=0, le=100)

@@ -163,3 +163,29 @@ def test_a_changelog_records_fixes_not_admissions():
     text = "# Changelog\n\n## 0.6.0\n\n### Bug Fixes\n\n* add missing docker database deps (#2264)\n"
     assert find(text, "CHANGELOG.md")[1] == []
     assert [a.refs for a in find(text, "docs/status.md")[1]] == [["containerized"]]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A label or heading that advises the reader: what they should do is not what the service does
+    # (envoyproxy/ai-gateway's SECURITY.md read "store secrets using Kubernetes Secrets" as a claim
+    # that the service is orchestrated).
+    ("# Security Policy\n\nTo minimize security risks when running the gateway:\n\n"
+     "- Store secrets using Kubernetes Secrets rather than in plaintext.\n", []),
+    ("## Security best practices\n\n- Put rate limiting in front of the API\n", []),
+    # The same item under a claim scope that gives no advice is a claim.
+    ("# Security\n\nThe gateway's security:\n\n- Rate limiting per API key\n", [(5, "capability", ["rate-limiting"])]),
+])
+def test_advice_to_the_reader_claims_nothing(text, expected):
+    claims, _ = find(text, "SECURITY.md")
+    assert kinds(claims) == expected
+
+
+def test_design_proposals_and_decision_records_are_not_read_for_claims(tmp_path):
+    from readyscore.claims.finder import documents  # noqa: PLC0415
+    from readyscore.files import FileIndex  # noqa: PLC0415
+
+    for rel in ("README.md", "docs/guide.md", "docs/proposals/009-quota/proposal.md", "docs/adr/0001-auth.md",
+                "rfcs/0002-cache.md", "docs/decisions/db.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("## Features\n\n- Rate limiting per API key\n")
+    assert documents(FileIndex(tmp_path), MAPPING) == ["README.md", "docs/guide.md"]
