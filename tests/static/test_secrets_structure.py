@@ -44,6 +44,15 @@ FALSE_ALARMS = {
     "server/sql/utils.js": "/**\n * scheme://[username[:password]@]host1[:port1][/[endpoint]]\n */\nconst x = 1;\n",
     "frontend/src/locales/de/common.js": ("export default {\n  password: \"Administrator-Kontopasswort\",\n"
                                           "  \"placeholder-password\": \"Passwort\",\n};\n"),
+    # envoyproxy/ai-gateway: a stand-in key in a test, MCP progress tokens (request correlation, not
+    # credentials), a JSON fragment, Envoy's per-request command operators.
+    "internal/autoconfig/openai_test.go": ("package autoconfig\nvar env = map[string]string{\n"
+                                           "\t\"AZURE_OPENAI_API_KEY\": \"azure-key-123\",\n}\n"),
+    "internal/mcpproxy/handlers.go": ("package mcpproxy\nvar p = mcp.ProgressNotificationParams{ProgressToken: \"1234__i__backend1\"}\n"
+                                      "var c = Case{inputProgressToken: \"YWJjZA==__s__backend1\", "
+                                      "expUpstreamToken: `\"progressToken\":\"abcd\"`}\n"),
+    "manifests/envoy.yaml": ("log_format:\n  json_format:\n    used_token: \"%DYNAMIC_METADATA(io.envoy.ai_gateway:used_token)%\"\n"
+                             "    api_key: \"%REQ(x-api-key)%\"\n"),
 }
 
 
@@ -71,12 +80,14 @@ def test_real_keys_stay_findings(static_audit, tmp_path):
         "frontend/src/locales/en/common.js": f"export default {{ apiKey: \"{OPENAI}\" }};\n",
         # A password with a digit in an ASCII literal is still one, next to a sentinel-looking name.
         "app/settings.py": "SHELL_TOKEN = \"__sh3ll_" + "Tk9q__\"\n",
+        # Random letters with a few digits after them are no numbered words; an access token is one.
+        "internal/auth/keys.go": f"package auth\nvar t = Token{{AccessToken: \"GjkLqpwRmZtXbN83\"}}\n",
     })
     results = static_audit(root, CHECKS)
     found = {(e.path, e.line) for e in results["static-secrets"].evidence}
     assert found == {("Dockerfile", 2), ("app/config.py", 2), ("gateway/src/keys.ts", 1), ("router/cmd/main.go", 2),
                      ("router/src/main.rs", 1), ("infra/main.tf", 2), ("app/settings.py", 1),
-                     ("frontend/src/locales/en/common.js", 1)}, \
+                     ("frontend/src/locales/en/common.js", 1), ("internal/auth/keys.go", 2)}, \
         results["static-secrets"].message
     assert all(LITERAL not in (e.message + (e.snippet or "")) for e in results["static-secrets"].evidence)
 

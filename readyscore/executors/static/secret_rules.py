@@ -58,8 +58,9 @@ SECRET_NAME = re.compile(
     r"signing_?key|client_?secret|auth_?token|access_?token|refresh_?token|bearer_?token|token|jwt_?secret|"
     r"webhook_?secret|encryption_?key|master_?key)$", re.IGNORECASE)
 # Tokenizer vocabulary and similar settings that end in "token" but are not credentials.
+# MCP's progress tokens correlate notifications with a request; a "used token" is a count.
 NOT_SECRET_NAME = re.compile(r"(?i)(?:^|_)(pad|bos|eos|unk|sep|cls|mask|start|end|stop|special|eot|image|audio|"
-                             r"default|placeholder|csrf|next|page|continuation|max|min|num|n)_?token$")
+                             r"default|placeholder|csrf|next|page|continuation|max|min|num|n|progress|used)_?token$")
 # In config files: `KEY=value`, `key: value`, `"key": "value"`, `ENV KEY=value`, `- KEY=value`.
 CONFIG_ASSIGN = re.compile(
     r"""(?im)^[ \t]*(?:export[ \t]+|ENV[ \t]+|ARG[ \t]+|-[ \t]+)?["']?([A-Za-z0-9_.\-]{2,80})["']?[ \t]*[:=][ \t]*"""
@@ -87,7 +88,12 @@ PLACEHOLDER_MARKERS = ("your", "example", "placeholder", "xxxx", "dummy", "sampl
                        "put-", "enter-", "my-api-key", "api-key-here", "key-here", "here", "none", "null", "nil",
                        "undefined", "not-set", "notset", "unset", "tbd", "foobar", "0000000", "not-a-real", "not_a_real",
                        "notreal", "test-key", "test_key", "testkey", "invalid")
-ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Z_]+%$|os\.environ|getenv|secretKeyRef|^!|^\[\[")
+# Also Envoy's command operators (`%DYNAMIC_METADATA(ns:key)%`, `%REQ(x-api-key)%`): filled in per request.
+ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Z_]+%$|^%[A-Z_]+\(.*\)%$|os\.environ|getenv|"
+                           r"secretKeyRef|^!|^\[\[")
+# Separated words with a small number after them ("azure-key-123", "api_key_2"): a stand-in a test
+# passes around. The separator matters: "GjkLqpwRmZtXbN83" is random letters, not words.
+NUMBERED_WORDS = re.compile(r"(?P<words>[A-Za-z]+(?:[_.-][A-Za-z]+)+)[-_]?\d{1,4}")
 
 
 def classify(value: str, name: str = "") -> str | None:
@@ -120,10 +126,13 @@ def classify(value: str, name: str = "") -> str | None:
         return None  # text in another script ('パスワードの確認'): a UI string, not a credential
     if OBJECT_REFERENCE.fullmatch(value) and "." in value:
         return None  # "xinference.api.oauth2.reset_password:main" names the code to run
-    if WORDS_ONLY.fullmatch(value):
+    if '"' in value:
+        return None  # a fragment of JSON or code (`"progressToken":"abcd"`), not a credential
+    if WORDS_ONLY.fullmatch(value) or NUMBERED_WORDS.fullmatch(value):
         # Words without digits ("model-secret", "custom_api_key", "vllmApiKey", "random_string",
-        # "urn:ietf:params:oauth:token-type:access_token") name a secret, a metric or a placeholder;
-        # as a password, a plain word is a weak one.
+        # "urn:ietf:params:oauth:token-type:access_token"), or with a small number after them
+        # ("azure-key-123"), name a secret, a metric or a placeholder; as a password, a plain word
+        # is a weak one.
         return "weak" if PASSWORD_NAME.search(name) else None
     return "secret"
 
