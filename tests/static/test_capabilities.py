@@ -29,7 +29,8 @@ PROOF = {
     "static-cap-tracing": ("service/main.py", 23, "opentelemetry.trace"),
     "static-cap-error-tracking": ("service/main.py", 21, "sentry_sdk.init"),
     "static-cap-llm-safeguards": ("service/guard.py", 6, "hand-written guard: moderate"),
-    "static-cap-max-tokens": ("service/main.py", 38, "bounds max_tokens"),
+    # The route's input model bounds it (Field(le=1024)); complete() only passes its caller's number on.
+    "static-cap-max-tokens": ("service/main.py", 32, "bounds max_tokens on the server side: chatrequest"),
     "static-cap-pii-redaction": ("service/guard.py", 10, "hand-written transform: redact_pii"),
     "static-cap-token-accounting": ("service/main.py", 45, "prompt_tokens"),
     "static-cap-prompt-versioning": ("service/prompts.py", 9, "load_prompt"),
@@ -212,3 +213,36 @@ def test_a_node_service_is_read_where_its_stack_is_described(static_audit, tmp_p
     results = static_audit(tmp_path, ["static-cap-auth", "static-cap-audit-log"])
     assert results["static-cap-auth"].status.value == "fail"
     assert results["static-cap-audit-log"].status.value == "not_evaluated"
+
+
+HELPER_SERVICE = ("from fastapi import FastAPI, Query\nfrom openai import OpenAI\nclient = OpenAI(timeout=30)\n"
+                  "app = FastAPI()\n\n\n{helper}\n\n\n@app.post('/chat')\ndef chat(body: dict{params}):\n    {call}\n")
+
+
+@pytest.mark.parametrize("helper, params, call, capped", [
+    # A helper passes on its caller's number: the cap, if any, is where a constant goes in
+    # (llama-cpp-python's Llama.create_completion read as capping max_tokens=max_tokens).
+    ("def generate(m, max_tokens=16):\n    return client.completions.create(prompt=m, max_tokens=max_tokens)",
+     "", "return generate(body['prompt'], max_tokens=body.get('max_tokens'))", False),
+    ("def generate(m, max_tokens=16):\n    return client.completions.create(prompt=m, max_tokens=max_tokens)",
+     "", "return generate(body['prompt'], max_tokens=256)", True),
+    ("def generate(m, max_tokens=None):\n    return client.completions.create(\n"
+     "        prompt=m, max_tokens=-1 if max_tokens is None else max_tokens)",
+     "", "return generate(body['prompt'], max_tokens=body.get('max_tokens'))", False),
+    ("def generate(m, max_tokens=16):\n    max_tokens = min(max_tokens, 1024)\n"
+     "    return client.completions.create(prompt=m, max_tokens=max_tokens)",
+     "", "return generate(body['prompt'], max_tokens=body.get('max_tokens'))", True),
+    # A factory's nested handler passes on its own caller's number (llama-cpp-python's chat handlers).
+    ("def make():\n    def handler(m, max_tokens=None):\n"
+     "        return client.completions.create(prompt=m, max_tokens=max_tokens)\n    return handler",
+     "", "return make()(body['prompt'], max_tokens=body.get('max_tokens'))", False),
+    # A route parameter bounded by its default is capped; a plain one is the client's.
+    ("", ", max_tokens: int = Query(256, le=1024)",
+     "return client.completions.create(prompt=body['prompt'], max_tokens=max_tokens)", True),
+    ("", ", max_tokens: int = 256", "return client.completions.create(prompt=body['prompt'], max_tokens=max_tokens)",
+     False),
+])
+def test_a_parameter_passed_on_is_its_callers_number(static_audit, tmp_path, helper, params, call, capped):
+    (tmp_path / "app.py").write_text(HELPER_SERVICE.format(helper=helper, params=params, call=call))
+    result = static_audit(tmp_path, ["static-cap-max-tokens"])["static-cap-max-tokens"]
+    assert result.status.value == ("pass" if capped else "fail"), (result.message, result.evidence)

@@ -258,7 +258,7 @@ def reads_evidence(graph: ServiceGraph, names: list[str]) -> tuple[list[Evidence
 
 DERIVED_MESSAGES = {"max-tokens-cap": "bounds max_tokens on the server side"}
 # Facts that show the opposite of a derived fact: mentions, never evidence.
-DERIVED_COUNTER = {"max-tokens-cap": ("max-tokens-passthrough", "passes the client's own max_tokens on (no cap)")}
+DERIVED_COUNTER = {"max-tokens-cap": ("max-tokens-passthrough", "passes on a max_tokens it did not set, the client's or its caller's (no cap)")}
 
 
 def derived_evidence(graph: ServiceGraph, facts_wanted: list[str]) -> tuple[list[Evidence], list[Evidence]]:

@@ -443,24 +443,32 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast
         for sub in walk([arg.annotation]) if arg.annotation is not None else ():
             if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                 facts["depends"].append([chain(sub.args[0]), sub.lineno])
-    derived = _max_tokens_facts(walker.nodes, _client_params(func) if route else frozenset())
+    # Nested functions (a factory's handler) are walked with it: their parameters are their callers' too.
+    chosen_by_caller = _caller_params(func).union(*(_caller_params(node) for node in walker.nodes
+                                                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))))
+    derived = _max_tokens_facts(walker.nodes, chosen_by_caller, chosen_by_caller if route else frozenset())
     return {"line": func.lineno, "route": route, "middleware": middleware, "decorators": decorators,
             "params": params, "derived": derived, **facts}
 
 
-def _client_params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-    """A route handler's parameters that hold the request's data: all but `self`/`cls` and those
-    filled by a dependency (`settings: Settings = Depends(get_settings)` is the server's)."""
+def _caller_params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The parameters whose value the caller chooses (a route handler's: the request's data): all
+    but `self`/`cls`, those a dependency fills (`settings: Settings = Depends(get_settings)` is the
+    server's) and those whose default bounds them (`max_tokens: int = Query(256, le=1024)`)."""
     return frozenset(name for name, default in _param_defaults(func) if name not in ("self", "cls") and not (
-        isinstance(default, ast.Call) and _tail(default.func) in DEPENDS))
+        isinstance(default, ast.Call) and (_tail(default.func) in DEPENDS
+                                           or any(k.arg in ("le", "lt") for k in default.keywords))))
 
 
-def _max_tokens_facts(nodes: list[ast.AST], client_params: frozenset[str] = frozenset()) -> list[str]:
-    """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends the
-    client's own value on (`max_tokens=body.get("max_tokens")`, `max_tokens=request.max_tokens` in a
-    route handler that takes `request`), which is no cap."""
+def _max_tokens_facts(nodes: list[ast.AST], params: frozenset[str] = frozenset(),
+                      request_objects: frozenset[str] = frozenset()) -> list[str]:
+    """"max-tokens-cap": the service bounds max_tokens itself; "max-tokens-passthrough": it sends on
+    a number it did not choose: the client's (`max_tokens=body.get("max_tokens")`,
+    `max_tokens=request.max_tokens` in a route handler that takes `request`) or its caller's (a
+    parameter: `def generate(max_tokens=16): ... max_tokens=max_tokens`), which is no cap; the cap,
+    if any, is where a constant or a setting is passed in."""
     found = set()
-    client_values: set[str] | None = None  # a second pass over the nodes, only when a name is passed on
+    client_values: set[str] | None = None  # a second pass over the nodes, only when a value is passed on
     for node in nodes:
         if node.__class__ not in _TOKEN_CARRIERS:
             continue
@@ -476,12 +484,23 @@ def _max_tokens_facts(nodes: list[ast.AST], client_params: frozenset[str] = froz
                 found.add("max-tokens-cap" if any(k.arg in ("le", "lt") for k in node.value.keywords)
                           else "max-tokens-passthrough")
         for value in values:
-            inner = unwrap_client_number(value)
-            if isinstance(inner, (ast.Name, ast.Attribute)) and client_values is None:
-                client_values = _client_valued(nodes, client_params)
-            client = isinstance(inner, (ast.Name, ast.Attribute)) and dotted(inner) in (client_values or ())
-            found.add("max-tokens-cap" if caps_tokens(value) and not client else "max-tokens-passthrough")
+            if client_values is None:
+                client_values = _client_valued(nodes, params, request_objects)
+            found.add("max-tokens-passthrough" if _client_number(value, client_values) else "max-tokens-cap")
     return sorted(found)
+
+
+def _client_number(value: ast.AST, client: set[str]) -> bool:
+    """Whether `value` is a number the service did not choose: the client's value read from the
+    request (`.get(...)`, a subscript, None), a name or attribute in `client`, through conversions
+    and defaults (`int(x)`, `x or 512`) and either branch of a conditional
+    (`-1 if max_tokens is None else max_tokens`)."""
+    inner = unwrap_client_number(value)
+    if isinstance(inner, ast.IfExp):
+        return _client_number(inner.body, client) or _client_number(inner.orelse, client)
+    if not caps_tokens(inner):
+        return True
+    return isinstance(inner, (ast.Name, ast.Attribute)) and dotted(inner) in client
 
 
 def _sign_test(limit: ast.AST) -> bool:
@@ -489,12 +508,14 @@ def _sign_test(limit: ast.AST) -> bool:
     return (isinstance(limit, ast.Constant) and type(limit.value) in (int, float) and limit.value <= 1)
 
 
-def _client_valued(nodes: list[ast.AST], client_params: frozenset[str] = frozenset()) -> set[str]:
-    """Names (and, in a route handler, attributes of the request's parameters: `request.max_tokens`)
-    that only ever hold the client's own number (`n = body.get("max_tokens")`) and are never bounded
-    from above (`if n > LIMIT:`, `n = min(n, LIMIT)`): passing one on caps nothing. A lower bound
-    (`if n <= 0: raise`) is validation, not a cap; a default (`request.max_tokens = request.max_tokens
-    or 512`) is no cap either."""
+def _client_valued(nodes: list[ast.AST], params: frozenset[str] = frozenset(),
+                   request_objects: frozenset[str] = frozenset()) -> set[str]:
+    """Names and attributes that only ever hold a number the service did not choose and that are
+    never bounded from above (`if n > LIMIT:`, `n = min(n, LIMIT)`): the caller's parameters, the
+    attributes of a route handler's request objects (`request.max_tokens`), and local names assigned
+    only from those or from the request (`n = body.get("max_tokens")`). Passing one on caps nothing.
+    A lower bound (`if n <= 0: raise`) is validation, not a cap; a default (`request.max_tokens =
+    request.max_tokens or 512`) is no cap either."""
     assigned: dict[str, list[ast.AST]] = {}
     bounded: set[str] = set()
     attributes: set[str] = set()  # request attributes read
@@ -512,18 +533,20 @@ def _client_valued(nodes: list[ast.AST], client_params: frozenset[str] = frozens
                 elif isinstance(op, (ast.Lt, ast.LtE)) and isinstance(right, (ast.Name, ast.Attribute)) \
                         and not _sign_test(left):
                     bounded.add(dotted(right) or "")
-        elif isinstance(node, ast.Attribute) and client_params:
+        elif isinstance(node, ast.Attribute) and request_objects:
             name = dotted(node)
-            if name and name.split(".", 1)[0] in client_params:
+            if name and name.split(".", 1)[0] in request_objects:
                 attributes.add(name)
-    def caps(value: ast.AST) -> bool:  # the client's number, converted or defaulted, is no cap
-        return caps_tokens(value) and dotted(unwrap_client_number(value)) not in attributes
-
-    local = {name for name, values in assigned.items()
-             if "." not in name and name not in bounded and not any(caps(value) for value in values)}
-    # A request attribute is the client's unless the handler bounds it or assigns it a cap.
-    request = {name for name in attributes if name not in bounded and not any(caps(value) for value in assigned.get(name, []))}
-    return local | request
+    given = (set(params) | attributes) - bounded
+    client = set(given)
+    for _ in range(8):  # until no name changes side: `a = body.get(...)`, then `b = a or 256`
+        settled = {name for name in given if all(_client_number(v, client) for v in assigned.get(name, []))}
+        settled |= {name for name, values in assigned.items() if "." not in name and name not in bounded
+                    and all(_client_number(v, client) for v in values)}
+        if settled == client:
+            break
+        client = settled
+    return client
 
 
 def _class(node: ast.ClassDef) -> dict[str, Any]:
