@@ -431,11 +431,11 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast
                     facts["depends"].append([chain(sub.args[0]), sub.lineno])
     # An app factory (`def create_app(): ... @app.get(...) def index(): ...`) hosts its routes: nested
     # handlers are walked as part of it, so the factory stands for them on the request path.
-    for node in walker.nodes:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            tails = {_tail(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
-            route |= bool(tails & ROUTE_DECORATORS)
-            middleware |= bool(tails & MIDDLEWARE_DECORATORS)
+    nested = [node for node in walker.nodes if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for node in nested:
+        tails = {_tail(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
+        route |= bool(tails & ROUTE_DECORATORS)
+        middleware |= bool(tails & MIDDLEWARE_DECORATORS)
     params = []
     for arg in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]:
         if arg.annotation is not None:
@@ -444,8 +444,7 @@ def _function(func: ast.FunctionDef | ast.AsyncFunctionDef, lists: dict[str, ast
             if isinstance(sub, ast.Call) and _tail(sub.func) in DEPENDS and sub.args and chain(sub.args[0]):
                 facts["depends"].append([chain(sub.args[0]), sub.lineno])
     # Nested functions (a factory's handler) are walked with it: their parameters are their callers' too.
-    chosen_by_caller = _caller_params(func).union(*(_caller_params(node) for node in walker.nodes
-                                                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))))
+    chosen_by_caller = _caller_params(func).union(*map(_caller_params, nested))
     derived = _max_tokens_facts(walker.nodes, chosen_by_caller, chosen_by_caller if route else frozenset())
     return {"line": func.lineno, "route": route, "middleware": middleware, "decorators": decorators,
             "params": params, "derived": derived, **facts}
