@@ -31,6 +31,10 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[([ xX✓✔])\]\s*")
 _BOLD_ONLY = re.compile(r"^(?:\*\*|__)([^*_]{1,120})(?:\*\*|__)\s*:?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# Preformatted HTML (`<pre><code>`, a README's terminal output) is code too: "100/100" in a progress
+# bar states no score (TensorZero's README).
+_PRE_OPEN = re.compile(r"<pre[\s>]", re.IGNORECASE)
+_PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
 # Emoji and their mis-encoded bytes in front of a label ("🔒 **For Production, Add:**").
 # Mis-encoded emoji are letters to a regex ("ğŸ”’"), so anything short and not ASCII goes.
 _LEADING_SYMBOLS = re.compile(r"^[^A-Za-z0-9*_\[(`\"']{1,12}(?=\*\*|__)")
@@ -129,7 +133,7 @@ class _DocumentReader:
     def read(self, text: str) -> None:
         """Line by line; a paragraph or list item wrapped over several lines is read as one unit
         (a claim does not stop at a line break), cited by its first line."""
-        in_fence = False
+        in_fence = in_pre = False
         previous_blank = True
         unit: list = []  # [first line number, is a list item, text]
 
@@ -149,6 +153,14 @@ class _DocumentReader:
                 in_fence = not in_fence
                 continue
             if in_fence:
+                continue
+            if in_pre:
+                in_pre = not _PRE_CLOSE.search(line)
+                continue
+            opened = _PRE_OPEN.search(line)
+            if opened:
+                flush()
+                in_pre = not _PRE_CLOSE.search(line, opened.end())
                 continue
             if not line.strip():
                 flush()

@@ -50,6 +50,12 @@ def kinds(claims):
     # Not claims: negated statements, code, endpoint tables.
     ("This is not production-ready yet.\n", []),
     ("```\nproduction-ready\n- [x] JWT authentication\n```\n", []),
+    # Exporting metrics is one claim, monitoring in place another; "to your observability tools" is neither.
+    ("- [x] Export Prometheus metrics to your favorite observability tools\n", [(1, "checklist", ["metrics"])]),
+    ("- [x] Monitoring with Prometheus and Grafana\n", [(1, "checklist", ["metrics", "monitoring"])]),
+    # Preformatted HTML is code too: a progress bar's 100/100 states no score (TensorZero's README).
+    ("<pre><code class=\"language-bash\">Run ID: 1\nreadiness run 100/100\n</code></pre>\n", []),
+    ("<td><pre>score 100/100</pre></td>\nReadiness: Score 65/100\n", [(2, "score", ["score"])]),
     ("| GET | `/health` | Health check |\n", []),
 ])
 def test_what_counts_as_a_claim(text, expected):
