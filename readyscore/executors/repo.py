@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from readyscore.executors.base import MAX_FINDINGS, AuditContext, Executor, result
 from readyscore.executors.registry import register
-from readyscore.executors.static.secret_rules import URL_CREDENTIALS, is_secret_name
+from readyscore.executors.static.secret_rules import URL_CREDENTIALS, is_secret_name, says_it_is_a_stand_in
 from readyscore.files import matches
 from readyscore.model import CheckSpec, Evidence, EvidenceStrength, Result, Status
 
@@ -76,8 +76,9 @@ class FilesAbsentParams(BaseModel):
     # NEXT_PUBLIC_*/VITE_*/REACT_APP_* variables into the browser bundle, so they are public by design
     # and `.env.development` is meant to be committed. One other key (or an unreadable file) counts.
     allow_when_every_key: Regex | None = None
-    # A KEY=value file that names no credential (no key such as API_KEY, *_TOKEN or *_PASSWORD, no
-    # URL with a password) is configuration: envoyproxy/ai-gateway's `.env.otel.console` presets.
+    # A KEY=value file that holds no credential (no key such as API_KEY, *_TOKEN or *_PASSWORD with a
+    # value that is one, no URL with a password) is configuration or a template: envoyproxy/ai-gateway's
+    # `.env.otel.console` presets, TensorZero's `ci/dummy-env-file.env` (`dummy_anthropic_key` ...).
     # Files matching `always` (`.env`, `.env.local`: where an app's secrets go) count whatever they hold.
     allow_without_credentials: bool = False
     always: list[str] = Field(default_factory=list, description="globs that count whatever they hold")
@@ -94,7 +95,7 @@ class FilesAbsent(Executor[FilesAbsentParams]):
                      if not any(matches(entry.rel, pattern) for pattern in params.allow)
                      and not _every_key_allowed(ctx, entry.rel, params.allow_when_every_key)
                      and not (params.allow_without_credentials and not any(matches(entry.rel, p) for p in params.always)
-                              and _names_no_credential(ctx, entry.rel))]
+                              and _holds_no_credential(ctx, entry.rel))]
         if not offending:
             return result(spec, Status.PASS, f"no {params.what}", findings=0)
         return result(spec, Status.FAIL, f"{len(offending)} {params.what} committed",
@@ -125,10 +126,14 @@ def _every_key_allowed(ctx: AuditContext, rel: str, allowed: str | None) -> bool
     return pairs is not None and all(pattern.fullmatch(key) for key, _ in pairs)
 
 
-def _names_no_credential(ctx: AuditContext, rel: str) -> bool:
-    """No key of the KEY=value file is credential-named and no value is a URL with a password."""
+def _holds_no_credential(ctx: AuditContext, rel: str) -> bool:
+    """Every credential-named key of the KEY=value file is empty, a reference or a value that says
+    it stands in for one (`dummy_anthropic_key`, `<your-key>`), and no value is a URL with a
+    password. Any other value counts, a short or weak one (`abc`, `changeme`) included."""
     pairs = _assignments(ctx, rel)
-    return pairs is not None and not any(is_secret_name(key) or URL_CREDENTIALS.search(value) for key, value in pairs)
+    return pairs is not None and not any(
+        (is_secret_name(key) and not says_it_is_a_stand_in(value)) or URL_CREDENTIALS.search(value)
+        for key, value in pairs)
 
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")

@@ -24,11 +24,14 @@ CHECK = "repo-no-env-file"
     ({"deploy/prod.env.sample": "DB_PASSWORD=\n"}, "pass"),
     ({".env.vllm": "MODEL_NAME=qwen\nOPENAI_API_KEY=sk-live\n"}, "fail"),
     ({".env.example.bak": "OPENAI_API_KEY=sk-live\n"}, "fail"),
-    # A settings preset that names no credential is configuration (envoyproxy/ai-gateway's aigw
-    # presets); one that names a credential, even empty, or holds a URL with a password is not.
+    # A settings preset that holds no credential is configuration (envoyproxy/ai-gateway's aigw
+    # presets), a file of placeholders a template (TensorZero's CI); one whose credential-named key
+    # holds a value that is one, or that holds a URL with a password, is not.
     ({".env.ollama": "CHAT_MODEL=qwen2.5:0.5b\nEMBEDDINGS_MODEL=all-minilm:33m\n"}, "pass"),
     ({"cmd/aigw/.env.otel.host": "# OTLP\nOTEL_EXPORTER_OTLP_ENDPOINT=http://host.docker.internal:4317\n"}, "pass"),
-    ({".env.otel": "OTEL_ENDPOINT=http://x:4317\nOTEL_API_KEY=\n"}, "fail"),
+    ({".env.otel": "OTEL_ENDPOINT=http://x:4317\nOTEL_API_KEY=\n"}, "pass"),
+    ({"ci/dummy-env-file.env": 'export ANTHROPIC_API_KEY="dummy_anthropic_key"\nexport AWS_REGION="us-east-1"\n'}, "pass"),
+    ({".env.otel": "OTEL_ENDPOINT=http://x:4317\nOTEL_API_KEY=Zx9vQ2mLp7Rk4tWq\n"}, "fail"),
     ({".env.staging": "DATABASE_URL=postgres://app:hunter2@db:5432/app\n"}, "fail"),
     ({"deploy/prod.env": "PORT=8000\nJWT_SECRET=abc\n"}, "fail"),
     # `.env` and `.env.local` are where an app's secrets go: whatever they hold.

@@ -119,3 +119,19 @@ def test_a_url_template_in_code_is_no_credential_but_the_same_url_in_config_is_a
     cited = {(e.path, e.line) for check in CHECKS for e in results[check].evidence}
     assert ("docker-compose.yml", 5) in {(e.path, e.line) for e in results["static-weak-defaults"].evidence}
     assert not any(path == "server/db.js" for path, _ in cited)
+
+
+def test_a_ci_jobs_throwaway_database_password_is_no_weak_default_but_a_literal_secret_there_still_counts(
+        static_audit, tmp_path):
+    """TensorZero's workflows start Postgres for their tests (`postgres://postgres:postgres@localhost`):
+    no deployed credential. The same URL in the service's compose file is a weak default; a literal
+    token in a workflow is still a hard-coded secret."""
+    workflow = ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n"
+                "      DATABASE_URL: postgres://postgres:postgres@localhost:5432/tests\n"
+                f"      DEPLOY_TOKEN: {LITERAL}\n    steps:\n      - run: make test\n")
+    compose = "services:\n  api:\n    image: x\n    environment:\n      - DATABASE_URL=postgres://postgres:postgres@db/app\n"
+    root = write_tree(tmp_path / "t", {".github/workflows/test.yml": workflow, "docker-compose.yml": compose})
+    results = static_audit(root, CHECKS)
+    weak = {(e.path, e.line) for e in results["static-weak-defaults"].evidence}
+    assert weak == {("docker-compose.yml", 5)}, results["static-weak-defaults"].evidence
+    assert {(e.path, e.line) for e in results["static-secrets"].evidence} == {(".github/workflows/test.yml", 7)}

@@ -114,11 +114,25 @@ def _example_context(module: FileAnalysis) -> bool:
     return file_kind(module.source.rel) in ("doc", "example") or not module.source.in_scope
 
 
+# CI pipeline definitions: a weak password there (`postgres://postgres:postgres@localhost`) belongs
+# to a throwaway service a test job starts, not to the deployed service.
+CI_PIPELINE_PREFIXES = (".github/workflows/", ".circleci/", ".buildkite/")
+CI_PIPELINE_NAMES = (".gitlab-ci.yml", "bitbucket-pipelines.yml", ".drone.yml", ".travis.yml")
+
+
+def _ci_pipeline(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return rel.startswith(CI_PIPELINE_PREFIXES) or name in CI_PIPELINE_NAMES or name.startswith("azure-pipelines")
+
+
 def _counts(module: FileAnalysis, secret: dict, scope: str) -> bool:
     """Which check a finding belongs to. The service's own files: every literal. A provider-format
     key is a leaked key wherever it sits (a tutorial's code included), except in docs and example
     files, which with tests go to the low-severity check, and there only when the value is
-    unmistakably real (a provider format, or long, mixed and random)."""
+    unmistakably real (a provider format, or long, mixed and random). A weak default in a CI
+    pipeline is a test job's throwaway service: no check counts it (a literal secret there still does)."""
+    if secret["kind"] == "weak" and _ci_pipeline(module.source.rel):
+        return False
     is_test = module.source.is_test
     example = _example_context(module)
     provider = secret["rule"] in PROVIDER_RULE_IDS

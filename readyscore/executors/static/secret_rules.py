@@ -96,6 +96,22 @@ ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Z_]+%$|^%[A-Z_]+
 NUMBERED_WORDS = re.compile(r"(?P<words>[A-Za-z]+(?:[_.-][A-Za-z]+)+)[-_]?\d{1,4}")
 
 
+STAND_IN_PREFIXES = ("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")
+
+
+def says_it_is_a_stand_in(value: str) -> bool:
+    """Empty, a reference, or a value that says it stands in for one (`<token>`, `your-key-here`,
+    `dummy_anthropic_key`, `test-token`); a well-known weak default (`changeme`) does not: it is
+    what a service runs with when nobody changes it."""
+    value = value.strip().strip("\"'")
+    lowered = value.lower()
+    if not value or ENV_REFERENCE.search(value):
+        return True
+    if lowered in WEAK_DEFAULTS or lowered.startswith("django-insecure-"):
+        return False
+    return any(marker in lowered for marker in PLACEHOLDER_MARKERS) or lowered.startswith(STAND_IN_PREFIXES)
+
+
 def classify(value: str, name: str = "") -> str | None:
     """'secret', 'weak' (a well-known default) or None (not a credential)."""
     value = value.strip().strip("\"'")
@@ -108,7 +124,7 @@ def classify(value: str, name: str = "") -> str | None:
         return "weak"
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
         return None
-    if lowered.startswith(("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")):
+    if lowered.startswith(STAND_IN_PREFIXES):
         return None  # "test-token-123": a stand-in a test passes around
     if PROVIDER_PREFIX.match(lowered) and not _PROVIDER.fullmatch(value):
         return None  # "sk-test123", "sk-this-is-the-secret-key": a provider prefix on a stand-in
