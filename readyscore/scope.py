@@ -145,6 +145,10 @@ _CI_NAMES = frozenset({"Makefile", "makefile", "Jenkinsfile", ".gitlab-ci.yml", 
 
 _TOOLBOX_ONLY = frozenset({"tests and test fixtures", "documentation", "benchmarks", "developer tooling",
                            "evaluations"})
+# What a pipeline uses from these folders it uses to test, benchmark or document the service, not to
+# deploy it: TensorZero's e2e workflows `docker compose up` the stacks under crates/*/tests/e2e and
+# ui/fixtures, and push a mock provider's image from tests/ (all judged as its deployment before).
+_NEVER_DEPLOYED = frozenset({"tests and test fixtures", "documentation", "benchmarks"})
 
 
 def _may_be_ci(rel: str) -> bool:
@@ -165,12 +169,14 @@ def _deployed_paths(index: FileIndex, known: set[str], folders: set[str]) -> dic
         text = index.read_text(entry.rel, limit=MAX_REFERENCE_BYTES)
         # A Makefile is a developer's toolbox: its `test-e2e` applies test fixtures (kubeai) and its
         # `apidocs` builds a docs image (kserve). It brings back no path scoped out as tests, docs,
-        # benchmarks or developer tooling; a pipeline still can, and so can a Makefile for an example.
+        # benchmarks or developer tooling; a pipeline brings back no tests, docs or benchmarks, but
+        # can bring back developer tooling or an example it deploys, and a Makefile can for an example.
         toolbox = posixpath.basename(entry.rel) in ("Makefile", "makefile")
+        kept_out = _TOOLBOX_ONLY if toolbox else _NEVER_DEPLOYED
         for line in (text or "").splitlines():
             if _DEPLOY_VERB.search(line):  # `pytest examples/` runs a tutorial, it does not deploy it
                 for token in _PATH_TOKEN.findall(line):
-                    if toolbox and folder_reason(token.strip("'\"").lstrip("./") + "/x") in _TOOLBOX_ONLY:
+                    if folder_reason(token.strip("'\"").lstrip("./") + "/x") in kept_out:
                         continue
                     note(token, f"built or applied by {entry.rel}")
     for entry in [f for f in index.files if posixpath.basename(f.rel) in KUSTOMIZATION_NAMES]:

@@ -228,10 +228,11 @@ def test_a_benchmark_scrape_config_below_an_include_collects_no_metrics(tmp_path
     assert named.status == Status.PASS
 
 
-def test_a_makefiles_test_target_does_not_bring_test_fixtures_in(tmp_path):
+def test_a_test_target_or_test_pipeline_does_not_bring_test_fixtures_in(tmp_path):
     """kubeai's Makefile applies test/e2e manifests in `test-e2e`; kserve's builds docs/apis/Dockerfile.
-    A Makefile is a developer's toolbox: those stay scoped out. The same line in a pipeline, or a
-    Makefile applying an example, still brings the path in."""
+    A Makefile is a developer's toolbox: those stay scoped out. A pipeline tests with them too
+    (TensorZero's e2e workflows `docker compose up` stacks under tests/): they stay out there as well.
+    A pipeline or a Makefile applying an example still brings that path in."""
     files = {"deploy/api.yaml": GOOD_DEPLOYMENT, "test/e2e/k6-pod.yaml": TUTORIAL_DAEMONSET,
              "examples/router-deploy.yaml": TUTORIAL_DAEMONSET.replace("device-plugin", "router")}
     makefile = write(tmp_path / "make", {**files, "Makefile": "test-e2e:\n\tkubectl apply -f test/e2e/k6-pod.yaml\n"})
@@ -240,6 +241,10 @@ def test_a_makefiles_test_target_does_not_bring_test_fixtures_in(tmp_path):
     assert ctx.sections["scope"]["brought_back_in"] == []
     pipeline = write(tmp_path / "ci", {**files, ".github/workflows/e2e.yml":
                                        "on: push\njobs: {t: {runs-on: x, steps: [{run: kubectl apply -f test/e2e/k6-pod.yaml}]}}\n"})
-    assert run(pipeline, "deploy-k8s-liveness-probe")[0].status == Status.FAIL
+    outcome, ctx = run(pipeline, "deploy-k8s-liveness-probe")
+    assert outcome.status == Status.PASS and ctx.sections["scope"]["brought_back_in"] == [], outcome.message
     example = write(tmp_path / "ex", {**files, "Makefile": "deploy:\n\tkubectl apply -f examples/router-deploy.yaml\n"})
     assert run(example, "deploy-k8s-liveness-probe")[0].status == Status.FAIL
+    deployed = write(tmp_path / "cd", {**files, ".github/workflows/cd.yml":
+                                       "on: push\njobs: {d: {runs-on: x, steps: [{run: kubectl apply -f examples/router-deploy.yaml}]}}\n"})
+    assert run(deployed, "deploy-k8s-liveness-probe")[0].status == Status.FAIL
