@@ -114,8 +114,8 @@ def _example_context(module: FileAnalysis) -> bool:
     return file_kind(module.source.rel) in ("doc", "example") or not module.source.in_scope
 
 
-# CI pipeline definitions: a weak password there (`postgres://postgres:postgres@localhost`) belongs
-# to a throwaway service a test job starts, not to the deployed service.
+# CI pipeline definitions: a weak password there (the postgres user with the password postgres, on
+# localhost) belongs to a throwaway service a test job starts, not to the deployed service.
 CI_PIPELINE_PREFIXES = (".github/workflows/", ".circleci/", ".buildkite/")
 CI_PIPELINE_NAMES = (".gitlab-ci.yml", "bitbucket-pipelines.yml", ".drone.yml", ".travis.yml")
 

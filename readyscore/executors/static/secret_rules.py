@@ -94,8 +94,6 @@ ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Z_]+%$|^%[A-Z_]+
 # Separated words with a small number after them ("azure-key-123", "api_key_2"): a stand-in a test
 # passes around. The separator matters: "GjkLqpwRmZtXbN83" is random letters, not words.
 NUMBERED_WORDS = re.compile(r"(?P<words>[A-Za-z]+(?:[_.-][A-Za-z]+)+)[-_]?\d{1,4}")
-
-
 STAND_IN_PREFIXES = ("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")
 
 
@@ -122,10 +120,8 @@ def classify(value: str, name: str = "") -> str | None:
         return None  # class Kind(Enum): PASSWORD = "password" names a kind of data, it holds none
     if lowered in WEAK_DEFAULTS or lowered.startswith("django-insecure-"):
         return "weak"
-    if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
-        return None
-    if lowered.startswith(STAND_IN_PREFIXES):
-        return None  # "test-token-123": a stand-in a test passes around
+    if says_it_is_a_stand_in(value):
+        return None  # "<token>", "your-key-here", "test-token-123": a stand-in
     if PROVIDER_PREFIX.match(lowered) and not _PROVIDER.fullmatch(value):
         return None  # "sk-test123", "sk-this-is-the-secret-key": a provider prefix on a stand-in
     if lowered in ("true", "false", "yes", "no", "on", "off") or re.fullmatch(r"[\d.:_-]+", value):
