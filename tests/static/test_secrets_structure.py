@@ -135,3 +135,17 @@ def test_a_ci_jobs_throwaway_database_password_is_no_weak_default_but_a_literal_
     weak = {(e.path, e.line) for e in results["static-weak-defaults"].evidence}
     assert weak == {("docker-compose.yml", 5)}, results["static-weak-defaults"].evidence
     assert {(e.path, e.line) for e in results["static-secrets"].evidence} == {(".github/workflows/test.yml", 7)}
+
+
+def test_a_key_in_a_rust_test_module_is_a_test_fixture_and_the_same_key_in_the_code_is_not(static_audit, tmp_path):
+    """Rust keeps unit tests beside the code (TensorZero's GCP provider holds a sample service-account
+    key in its `#[cfg(test)] mod tests`): a test's fixture, reported at low severity; the same key in
+    the module's own code is the service's."""
+    key = "-----BEGIN RSA PRIVATE KEY-----\\n" + "MIICXAIBAAKBgQ" + BODY + "\\n-----END RSA PRIVATE KEY-----"
+    in_tests = (f"pub fn load() {{}}\n\n#[cfg(test)]\nmod tests {{\n    #[test]\n    fn parses() {{\n"
+                f"        let pem = \"{key}\";\n        assert!(!pem.is_empty());\n    }}\n}}\n")
+    in_code = f"pub fn load() -> &'static str {{\n    \"{key}\"\n}}\n"
+    root = write_tree(tmp_path / "t", {"crates/core/src/gcp.rs": in_tests, "crates/core/src/other.rs": in_code})
+    results = static_audit(root, CHECKS)
+    assert {(e.path, e.line) for e in results["static-secrets"].evidence} == {("crates/core/src/other.rs", 2)}
+    assert {(e.path, e.line) for e in results["static-secrets-test-fixtures"].evidence} == {("crates/core/src/gcp.rs", 7)}

@@ -33,7 +33,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 16  # 16: a parameter passed on as max_tokens is its caller's number; 15: secret names and values (progress tokens, Envoy operators, numbered words); 14: max_tokens from a route's request or converted is the client's; 13: decorators' keyword arguments; 10: blocking-in-async hazard; 11: raised_with_text; 12: constant SQL text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
+ANALYSER_VERSION = 17  # 17: secrets inside Rust test modules; 16: a parameter passed on as max_tokens is its caller's number; 15: secret names and values (progress tokens, Envoy operators, numbered words); 14: max_tokens from a route's request or converted is the client's; 13: decorators' keyword arguments; 10: blocking-in-async hazard; 11: raised_with_text; 12: constant SQL text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 # Folders of UI translations (anything-llm's frontend/src/locales/de/common.js, an i18n/ tree).
 LOCALE_DIRS = {"locales", "locale", "i18n", "l10n", "translations"}
@@ -155,8 +155,11 @@ def analyse_text(source: SourceFile) -> dict[str, Any]:
             return {"secrets": secrets, "error": f"does not parse: {type(exc).__name__}"}
         if parsed is None:
             return {"secrets": secrets}
-        data = {"secrets": sorted(secrets + scan_bindings(parsed["bindings"], source.text),
-                                  key=lambda f: (f["line"], f["start"]))}
+        found = sorted(secrets + scan_bindings(parsed["bindings"], source.text), key=lambda f: (f["line"], f["start"]))
+        for secret in found:  # in a Rust test module: a test's fixture, as a tests/ file's would be
+            if any(first <= secret["line"] <= last for first, last in parsed.get("test_lines", ())):
+                secret["in_test"] = True
+        data = {"secrets": found}
         if source.is_code:
             data["polyfacts"] = parsed["facts"]
         return data

@@ -133,7 +133,7 @@ def _counts(module: FileAnalysis, secret: dict, scope: str) -> bool:
     pipeline is a test job's throwaway service: no check counts it (a literal secret there still does)."""
     if secret["kind"] == "weak" and _ci_pipeline(module.source.rel):
         return False
-    is_test = module.source.is_test
+    is_test = module.source.is_test or secret.get("in_test", False)  # a Rust `#[cfg(test)]` module too
     example = _example_context(module)
     provider = secret["rule"] in PROVIDER_RULE_IDS
     in_docs = file_kind(module.source.rel) in ("doc", "example")
@@ -166,7 +166,8 @@ class SecretsScan(Executor[SecretsParams]):
     def run(self, spec: CheckSpec, params: SecretsParams, ctx: AuditContext) -> Result:
         analysis = shared_analysis(ctx)
         if params.scope == "tests":
-            files = [f for f in analysis.files if f.source.is_test or _example_context(f)]
+            files = [f for f in analysis.files if f.source.is_test or _example_context(f)
+                     or any(secret.get("in_test") for secret in f.secrets)]
         else:
             files = [f for f in analysis.files if not f.source.is_test]
         if not files:

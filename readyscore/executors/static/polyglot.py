@@ -350,12 +350,30 @@ def capability_facts(root: Any, language: str, rel: str) -> dict[str, Any]:
     return facts
 
 
+# `#[cfg(test)]`, `#[cfg(all(test, ...))]`, `#[test]`, `#[tokio::test]`: what follows is compiled for tests only.
+_RUST_TEST_ATTRIBUTE = re.compile(r"#\[(?:cfg\((?:all\()?test\b|(?:\w+::)?test\b)")
+
+
+def rust_test_lines(root: Any) -> list[list[int]]:
+    """[first, last] line (1-based) of each Rust item compiled for tests only: a `#[cfg(test)] mod
+    tests { ... }` inside a source file, a `#[test]` function. Rust keeps unit tests beside the code
+    they test, so a test's fixture key sits in `src/` (TensorZero's GCP provider module)."""
+    ranges = []
+    for attribute in _find(root, "attribute_item", "rust"):
+        item = attribute.next()
+        if item is not None and _RUST_TEST_ATTRIBUTE.match(attribute.text()) and item.kind() in ("mod_item", "function_item"):
+            ranges.append([attribute.range().start.line + 1, item.range().end.line + 1])
+    return ranges
+
+
 def analyse(text: str, rel: str) -> dict[str, Any] | None:
-    """The parse of one non-Python source file: {'bindings': [...], 'facts': {...}} or None."""
+    """The parse of one non-Python source file: {'bindings': [...], 'facts': {...}, 'test_lines':
+    [...]} or None."""
     language = language_of(rel)
     if language is None or len(text) > MAX_PARSE_BYTES:
         return None
     from ast_grep_py import SgRoot  # imported on first use: nothing parses at import time
 
     root = SgRoot(text, language).root()
-    return {"bindings": secret_bindings(root, language), "facts": capability_facts(root, language, rel)}
+    return {"bindings": secret_bindings(root, language), "facts": capability_facts(root, language, rel),
+            "test_lines": rust_test_lines(root) if language == "rust" else []}
