@@ -93,9 +93,7 @@ class FilesAbsent(Executor[FilesAbsentParams]):
     def run(self, spec: CheckSpec, params: FilesAbsentParams, ctx: AuditContext) -> Result:
         offending = [entry.rel for entry in ctx.files.glob(*params.patterns)
                      if not any(matches(entry.rel, pattern) for pattern in params.allow)
-                     and not _every_key_allowed(ctx, entry.rel, params.allow_when_every_key)
-                     and not (params.allow_without_credentials and not any(matches(entry.rel, p) for p in params.always)
-                              and _holds_no_credential(ctx, entry.rel))]
+                     and not _content_allows(ctx, entry.rel, params)]
         if not offending:
             return result(spec, Status.PASS, f"no {params.what}", findings=0)
         return result(spec, Status.FAIL, f"{len(offending)} {params.what} committed",
@@ -117,21 +115,22 @@ def _assignments(ctx: AuditContext, rel: str) -> list[tuple[str, str]] | None:
     return pairs if pairs and len(pairs) == len(lines) else None
 
 
-def _every_key_allowed(ctx: AuditContext, rel: str, allowed: str | None) -> bool:
-    """Every assignment of a KEY=value file has an allowed key (and there is at least one)."""
-    if allowed is None:
+def _content_allows(ctx: AuditContext, rel: str, params: FilesAbsentParams) -> bool:
+    """What the KEY=value file holds makes it fine (the file is read once, and only when a rule asks):
+    every key matches `allow_when_every_key` (and there is at least one); or, with
+    `allow_without_credentials` and outside `always`, every credential-named key is empty, a
+    reference or a value that says it stands in for one (`dummy_anthropic_key`, `<your-key>`) and no
+    value is a URL with a password. Any other value counts, a short or weak one (`abc`, `changeme`)."""
+    by_keys = params.allow_when_every_key is not None
+    by_credentials = params.allow_without_credentials and not any(matches(rel, p) for p in params.always)
+    if not (by_keys or by_credentials):
         return False
     pairs = _assignments(ctx, rel)
-    pattern = re.compile(allowed)
-    return pairs is not None and all(pattern.fullmatch(key) for key, _ in pairs)
-
-
-def _holds_no_credential(ctx: AuditContext, rel: str) -> bool:
-    """Every credential-named key of the KEY=value file is empty, a reference or a value that says
-    it stands in for one (`dummy_anthropic_key`, `<your-key>`), and no value is a URL with a
-    password. Any other value counts, a short or weak one (`abc`, `changeme`) included."""
-    pairs = _assignments(ctx, rel)
-    return pairs is not None and not any(
+    if pairs is None:
+        return False
+    if by_keys and all(re.fullmatch(params.allow_when_every_key, key) for key, _ in pairs):
+        return True
+    return by_credentials and not any(
         (is_secret_name(key) and not says_it_is_a_stand_in(value)) or URL_CREDENTIALS.search(value)
         for key, value in pairs)
 
