@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from readyscore.claims.finder import find_in_text
+from readyscore.claims.finder import documents, find_in_text
 from readyscore.claims.mapping import load_claim_map
 from readyscore.claims.records import ClaimKind
+from readyscore.files import FileIndex
 
 from claims_helpers import GATEWAY_CHECKLIST, LLM_SUMMARY
 
@@ -187,9 +188,6 @@ def test_advice_to_the_reader_claims_nothing(text, expected):
 
 
 def test_design_proposals_and_decision_records_are_not_read_for_claims(tmp_path):
-    from readyscore.claims.finder import documents  # noqa: PLC0415
-    from readyscore.files import FileIndex  # noqa: PLC0415
-
     for rel in ("README.md", "docs/guide.md", "docs/proposals/009-quota/proposal.md", "docs/adr/0001-auth.md",
                 "rfcs/0002-cache.md", "docs/decisions/db.md"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
