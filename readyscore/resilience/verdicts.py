@@ -17,7 +17,8 @@ from readyscore.resilience.scenario import RunRecord
 
 IMMEDIATE_GAP_S = 0.05  # retries closer than this are back-to-back: no backoff at all
 GROWTH = 1.3  # later gaps must be this much longer than the first, on average
-CLEAR_GROWTH = 1.6  # growth that tells backoff from back-to-back retries whatever a round trip takes
+CLEAR_GROWTH = 1.6  # growth that tells backoff from back-to-back retries whatever a round trip takes...
+CLEAR_GROWTH_S = 0.05  # ...when it adds this much wait: a few ms of noise can double a 3 ms gap
 JITTER = 0.2  # relative spread of same-position gaps that shows randomisation (not scheduling noise)
 LATE_S = 0.1  # an attempt this long after the client got its answer is an orphaned retry
 
@@ -146,15 +147,20 @@ def backoff(run: RunRecord) -> Verdict:
     healthy = [o.elapsed for o in run.observations if o.success and not o.stream and o.elapsed is not None]
     immediate_below = max(IMMEDIATE_GAP_S, min(0.5, statistics.median(healthy))) if healthy else IMMEDIATE_GAP_S
     firsts = [g[0] for g in series]
-    seconds = [g[1] for g in series if len(g) > 1]
+    # Every later gap counts, not just the second: ten back-to-back attempts give eight samples of
+    # the same round trip, whose noise averages out, where one second gap can double a first by chance.
+    later = [statistics.mean(g[1:]) for g in series if len(g) > 1]
+    seconds = [g[1] for g in series if len(g) > 1]  # jitter compares gaps at the same position
     metrics: dict[str, Any] = {"gaps_s": [[round(x, 3) for x in g] for g in series[:12]],
                                "median_gap_s": round(median, 3), "immediate_below_s": round(immediate_below, 3)}
     evidence = [f"gaps between attempts: {', '.join(f'{x * 1000:.0f} ms' for x in g)}" for g in series[:8]]
-    growing = bool(seconds) and statistics.mean(seconds) >= GROWTH * statistics.mean(firsts)
+    growing = bool(later) and statistics.mean(later) >= GROWTH * statistics.mean(firsts)
     # Gaps that clearly grow (exponential backoff about doubles them) are backoff at any scale: on a
     # loaded machine a round trip can outlast a short first step. Flat gaps within a round trip are
     # back-to-back; noise alone does not make them grow by half again.
-    clearly_growing = bool(seconds) and statistics.mean(seconds) >= CLEAR_GROWTH * statistics.mean(firsts)
+    # Growth must also add real wait (CLEAR_GROWTH_S): at a few milliseconds a ratio is noise.
+    clearly_growing = (bool(later) and statistics.mean(later) >= CLEAR_GROWTH * statistics.mean(firsts)
+                       and statistics.mean(later) - statistics.mean(firsts) >= CLEAR_GROWTH_S)
     if median < immediate_below and not clearly_growing:
         return Verdict(Status.FAIL, f"retries come back-to-back (median gap {median * 1000:.0f} ms, no longer than "
                        f"a healthy round trip of {immediate_below * 1000:.0f} ms): with many clients that is a retry "
@@ -164,8 +170,8 @@ def backoff(run: RunRecord) -> Verdict:
     metrics.update(growing=growing, jitter=jitter)
     if growing and jitter:
         return Verdict(Status.PASS, f"gaps grow (first {statistics.mean(firsts):.2f} s, then "
-                       f"{statistics.mean(seconds):.2f} s on average) and vary (jitter)", evidence, metrics)
-    missing_parts = [part for part, ok in (("they do not grow" if seconds else "too few attempts to see growth",
+                       f"{statistics.mean(later):.2f} s on average) and vary (jitter)", evidence, metrics)
+    missing_parts = [part for part, ok in (("they do not grow" if later else "too few attempts to see growth",
                                             growing), ("they do not vary (no jitter)", jitter)) if not ok]
     return Verdict(Status.PARTIAL, f"retries wait (median {median:.2f} s) but {' and '.join(missing_parts)}",
                    evidence, metrics)

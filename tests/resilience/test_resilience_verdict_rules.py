@@ -94,3 +94,29 @@ def test_on_a_slow_machine_doubling_gaps_are_backoff_and_flat_ones_back_to_back(
     assert backoff(backing_off).status == Status.PASS
     judged = backoff(flat)
     assert judged.status == Status.FAIL and "back-to-back" in judged.message
+
+
+def test_millisecond_noise_that_doubles_a_gap_is_still_back_to_back():
+    """The CI failure of stop 28: ten attempts each a few ms apart, where the second gap happened to
+    be twice the first. A ratio at that scale is noise; the storm is back-to-back and fails."""
+    storm = record()
+    for i, gaps in enumerate([(0.003, 0.007, 0.004, 0.005, 0.006, 0.004, 0.005, 0.004, 0.006),
+                              (0.004, 0.009, 0.005, 0.004, 0.007, 0.005, 0.004, 0.006, 0.005)]):
+        base, times = 10.0 * i, [10.0 * i]
+        for gap in gaps:
+            times.append(times[-1] + gap)
+        failing_request(storm, f"s{i}", base, times, times[-1] + 0.01)
+    judged = backoff(storm)
+    assert judged.status == Status.FAIL and "back-to-back" in judged.message
+
+
+def test_capped_exponential_backoff_over_many_attempts_passes():
+    """Equal-jitter backoff from 0.2 s capped at 1 s over six attempts: every later gap is counted."""
+    run = record()
+    for i, gaps in enumerate([(0.14, 0.31, 0.62, 0.71), (0.19, 0.27, 0.55, 0.93), (0.12, 0.38, 0.71, 0.58)]):
+        base, times = 10.0 * i, [10.0 * i]
+        for gap in gaps:
+            times.append(times[-1] + gap)
+        failing_request(run, f"b{i}", base, times, times[-1] + 0.1)
+    judged = backoff(run)
+    assert judged.status == Status.PASS, judged.message
