@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.analysis import FileAnalysis, shared_analysis
+from readyscore.executors.static.wiring_facts import VIEW_METHODS
 from readyscore.gcpause import paused
 
 MODULE = "<module>"
@@ -259,13 +260,20 @@ class ServiceGraph:
             elif facts.get("middleware"):
                 self.roots.setdefault(ref, "middleware")
             for raw, why, _line in facts.get("roots", []):
-                target = self.function_of(self.resolve(module.name, raw)[0])
-                if target is not None:
-                    self.roots.setdefault(target, why)
+                name = self.resolve(module.name, raw)[0]
+                handlers = self._view_handlers(name) if why == "route" else []
+                for target in handlers or [self.function_of(name)]:
+                    if target is not None:
+                        self.roots.setdefault(target, why)
             for raw, _line in facts.get("middleware_added", []):  # a project class added as middleware
                 target = self.function_of(self.resolve(module.name, raw)[0])
                 if target is not None:
                     self.roots.setdefault(target, "middleware")
+        for module in self.modules.values():  # `@ns.route("/x") class R(Resource)`
+            for qual, facts in module.wiring["classes"].items():
+                if facts.get("view"):
+                    for target in self._view_handlers(f"{module.name}.{qual}"):
+                        self.roots.setdefault(target, "route")
         self.request = _closure(set(self.roots), edges)
         starts = {FunctionRef(name, MODULE) for name in self.modules} | self.request
         self.service = _closure(starts, edges)
@@ -344,6 +352,17 @@ class ServiceGraph:
             return None
         return next((r for r in map(self.function_of, self.resolve(module, f"{owner}.{method}")) if r is not None),
                     None)
+
+    def _view_handlers(self, name: str) -> list[FunctionRef]:
+        """A class-based view's HTTP-verb methods, its own or a project base class's (none when
+        `name` is not a project class)."""
+        found = self.class_facts(name)
+        if found is None:
+            return []
+        module, qual, _ = found
+        handlers = [self._method_of(module.name, qual, verb) for verb in VIEW_METHODS]
+        # _method_of falls back on a class's constructor for a method it lacks: keep the verbs only.
+        return [ref for ref in handlers if ref is not None and ref.qual.rsplit(".", 1)[-1] in VIEW_METHODS]
 
     def _through_annotation(self, module: str, raw: str, typed: dict[str, list[str]]) -> tuple[str, ...]:
         """`app.post` in `def add_routes(app: FastAPI | APIRouter)`: the names it stands for through

@@ -36,6 +36,12 @@ MIDDLEWARE_DECORATORS = {"middleware", "before_request", "before_app_request", "
 # Calls that register a handler: their function arguments serve requests.
 ROUTE_REGISTRATIONS = {"add_api_route", "add_url_rule", "add_route", "Route", "WebSocketRoute", "path", "re_path",
                        "add_get", "add_post", "add_put", "add_delete", "add_api_websocket_route", "APIRoute"}
+# A class-based view's handlers: Flask's MethodView and View, flask-restx/flask-restful Resources,
+# Django and DRF views, Starlette's HTTPEndpoint. A class is a view when a route decorator sits on it
+# (`@ns.route("/x") class R(Resource)`) or it is registered (`api.add_resource(R, "/x")`,
+# `view_func=R.as_view("r")`, `path("x/", R.as_view())`, `Route("/x", R)`).
+VIEW_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "dispatch_request")
+CLASS_REGISTRATIONS = {"add_resource"}  # the class comes first, its URLs after
 MIDDLEWARE_REGISTRATIONS = {"add_middleware", "Middleware", "before_request", "before_app_request", "use"}
 DEPENDS = {"Depends", "Security"}
 RESPONSE_CALLS = {"HTTPException", "abort", "JSONResponse", "Response", "PlainTextResponse", "HTMLResponse",
@@ -55,6 +61,9 @@ _ASSIGNS = (ast.Assign, ast.AugAssign, ast.AnnAssign)
 _EFFECTS = (ast.Yield, ast.YieldFrom, ast.Await)
 _READS = (ast.Call, ast.Subscript)
 _TOKEN_CARRIERS = (ast.Call, ast.Dict, ast.AnnAssign)
+# Calls whose max_tokens sizes text rather than a generation: a chunker's or splitter's pieces, a
+# truncation (DocsGPT's `ChunkerCreator.create_chunker(max_tokens=cfg.chunking.max_tokens)`).
+_TEXT_SIZING_CALL = re.compile(r"chunk|split|truncat|tokeniz|trim")
 
 
 def chain(node: ast.AST) -> str | None:
@@ -272,8 +281,13 @@ class _FunctionFacts:
     def _registrations(node: ast.Call, tail: str, roots: list, middleware: list,
                        lists: dict[str, ast.AST] | None = None) -> None:
         def refs_of(values):
+            # `R.as_view("r")` stands for the view class R.
+            values = [v.func.value if isinstance(v, ast.Call) and _tail(v.func) == "as_view"
+                      and isinstance(v.func, ast.Attribute) else v for v in values]
             return [chain(v) for v in values if isinstance(v, (ast.Name, ast.Attribute)) and chain(v)]
 
+        if tail in CLASS_REGISTRATIONS:
+            roots.extend([t, "route", node.lineno] for t in refs_of(node.args[:1]))
         if tail in ROUTE_REGISTRATIONS:
             targets = refs_of(node.args[1:] if len(node.args) > 1 else [])
             targets += refs_of([k.value for k in node.keywords if k.arg in ("endpoint", "view_func", "handler", "view")])
@@ -473,6 +487,8 @@ def _max_tokens_facts(nodes: list[ast.AST], params: frozenset[str] = frozenset()
             continue
         values = []
         if isinstance(node, ast.Call):
+            if _TEXT_SIZING_CALL.search((dotted(node.func) or "").lower()):
+                continue
             values = [k.value for k in node.keywords if k.arg and k.arg.lower() in MAX_TOKEN_NAMES]
         elif isinstance(node, ast.Dict):
             values = [v for k, v in zip(node.keys, node.values)
@@ -566,8 +582,9 @@ def _class(node: ast.ClassDef) -> dict[str, Any]:
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             constrained |= any(_tail(d.func if isinstance(d, ast.Call) else d) in VALIDATOR_DECORATORS
                                for d in statement.decorator_list)
+    view = any(_tail(d.func if isinstance(d, ast.Call) else d) in ROUTE_DECORATORS for d in node.decorator_list)
     return {"line": node.lineno, "bases": [b for b in (chain(base) for base in node.bases) if b],
-            "fields": sorted(set(fields))[:MAX_LIST], "constrained": constrained,
+            "fields": sorted(set(fields))[:MAX_LIST], "constrained": constrained, "view": view,
             "derived": _max_tokens_facts([st for st in node.body if isinstance(st, ast.AnnAssign)])}
 
 
