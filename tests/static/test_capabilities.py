@@ -149,6 +149,10 @@ def route(code: str, params: str = "") -> str:
     # Whether it asked for any tokens at all is no upper bound (api-for-open-llm's echo branch).
     ("if body.max_tokens > 0:\n        m = m + ['echo']\n    "
      "client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", False),
+    # A chunker's or splitter's max_tokens sizes text, not a generation (DocsGPT's ingest worker).
+    ("chunker = ChunkerCreator.create_chunker('classic', max_tokens=1250)\n    chunker.chunk(m)", False),
+    ("parts = split_text(m, max_tokens=512)", False),
+    ("client.chat.completions.create(messages=m, max_tokens=512)", True),
 ])
 def test_a_max_tokens_cap_is_not_the_clients_value_passed_through(static_audit, tmp_path, code, capped):
     (tmp_path / "app.py").write_text(route(code))
@@ -246,3 +250,54 @@ def test_a_parameter_passed_on_is_its_callers_number(static_audit, tmp_path, hel
     (tmp_path / "app.py").write_text(HELPER_SERVICE.format(helper=helper, params=params, call=call))
     result = static_audit(tmp_path, ["static-cap-max-tokens"])["static-cap-max-tokens"]
     assert result.status.value == ("pass" if capped else "fail"), (result.message, result.evidence)
+
+
+def routed(helper: str, call: str) -> str:
+    return ("import re\nfrom fastapi import FastAPI, HTTPException\napp = FastAPI()\n\n\n" + helper
+            + "\n\n@app.post('/chat')\ndef chat(body: dict):\n    " + call + "\n    return {'ok': True}\n")
+
+
+HELPERS = {"redactor": "def {name}(text):\n    return re.sub(r'\\S+@\\S+', '[removed]', text)\n",
+           "guard": ("def {name}(user, model, n):\n    if n > LIMITS.get(user, 1000):\n"
+                     "        raise HTTPException(429, 'over the limit')\n    return n\n")}
+
+
+@pytest.mark.parametrize("check, helper, name, passes", [
+    # Redacting credentials keeps keys out of logs; personal data stays (DocsGPT's redact_secrets).
+    ("static-cap-pii-redaction", "redactor", "redact_pii", True),
+    ("static-cap-pii-redaction", "redactor", "redact_user_text", True),
+    ("static-cap-pii-redaction", "redactor", "redact_secrets", False),
+    ("static-cap-pii-redaction", "redactor", "redact_api_keys", False),
+    # A model's token limit is its context window (DocsGPT's get_token_limit); a user's is a budget.
+    ("static-cap-token-budgets", "guard", "get_token_limit", False),
+    ("static-cap-token-budgets", "guard", "check_user_token_limit", True),
+    ("static-cap-token-budgets", "guard", "enforce_token_budget", True),
+])
+def test_a_hand_written_control_is_named_for_what_it_protects(static_audit, tmp_path, check, helper, name, passes):
+    call = f"{name}(body['user'], 'm', 5)" if helper == "guard" else f"{name}(body['text'])"
+    (tmp_path / "app.py").write_text(routed(HELPERS[helper].format(name=name), call))
+    result = static_audit(tmp_path, [check])[check]
+    assert (result.status.value == "pass") == passes, (result.message, result.evidence)
+
+
+SERVER = "from fastapi import FastAPI\napp = FastAPI()\n\n\n@app.get('/health')\ndef health():\n    return 'ok'\n"
+
+
+@pytest.mark.parametrize("files, status", [
+    # Started under OpenTelemetry's or Datadog's launcher, the server is traced without tracing code.
+    ({"Dockerfile": 'FROM python:3.12-slim\nCMD ["opentelemetry-instrument", "uvicorn", "app:app"]\n'}, "pass"),
+    ({"Dockerfile": "FROM python:3.12-slim\nENTRYPOINT ddtrace-run gunicorn app:app\n"}, "pass"),
+    ({"deploy/api.yaml": "spec:\n  containers:\n  - name: api\n    command:\n    - opentelemetry-instrument\n"
+                         "    - uvicorn\n"}, "pass"),
+    ({"Procfile": "web: opentelemetry-instrument uvicorn app:app\n"}, "pass"),
+    # Named in a comment, or only installed: no launcher runs the server.
+    ({"Dockerfile": "FROM python:3.12-slim\n# run with opentelemetry-instrument for traces\n"
+                    'CMD ["uvicorn", "app:app"]\n'}, "fail"),
+    ({"Dockerfile": "FROM python:3.12-slim\nRUN pip install opentelemetry-distro\nCMD uvicorn app:app\n"}, "fail"),
+    # The instrumentation installed (DocsGPT's requirements): declared, partial.
+    ({"requirements.txt": "fastapi\nopentelemetry-distro>=0.50b0\nopentelemetry-instrumentation-flask\n"}, "partial"),
+])
+def test_zero_code_tracing_is_the_launcher_not_its_name(static_audit, tmp_path, files, status):
+    write_tree(tmp_path, {"app.py": SERVER, **files})
+    result = static_audit(tmp_path, ["static-cap-tracing"])["static-cap-tracing"]
+    assert result.status.value == status, (result.message, result.evidence)
