@@ -216,8 +216,13 @@ class _DocumentReader:
         nearest = self.item_label or self.label or (self.headings[-1] if self.headings else None)
         claimy = (nearest.claimy if nearest else False) or (self.intro and not self.label)
         capabilities = [c.id for c in self.mapping.capabilities if c.regex.search(rest)]
-        if state == "unchecked" or open_scope or _matches(self.syntax.admission, rest):
-            whole = state == "unchecked" or open_scope or is_item
+        # A ticked item is done, under a "Roadmap" heading too (DocsGPT's "- [x] OpenTelemetry
+        # observability ( April 2026 )"): it is a claim, never an admission.
+        if state != "checked" and (state == "unchecked" or open_scope or _matches(self.syntax.admission, rest)):
+            # Under "Known limitations" a long paragraph explains a problem, naming controls on the
+            # way (DocsGPT's runbook: StrictMode's double connections "hit the cap and see HTTP
+            # 429"); only its short sentences that say something is not done admit anything.
+            whole = state == "unchecked" or is_item or (open_scope and len(rest.split()) <= MAX_PROSE_ADMISSION_WORDS)
             admitting = rest if whole else self.prose_admission(rest)
             admitted = capabilities if whole else [c.id for c in self.mapping.capabilities
                                                    if admitting and c.regex.search(admitting)]

@@ -96,6 +96,28 @@ def test_open_items_are_admissions_not_claims(text, admitted):
     assert [ref for a in admissions for ref in a.refs] == admitted
 
 
+def test_a_ticked_roadmap_item_is_done_and_an_open_one_is_not():
+    """DocsGPT's README: "## Roadmap" over "- [x] OpenTelemetry observability ( April 2026 )"."""
+    claims, admissions = find("## Roadmap\n- [x] OpenTelemetry observability ( April 2026 )\n"
+                              "- [ ] Rate limiting per key\n")
+    assert kinds(claims) == [(2, "checklist", ["monitoring", "tracing"])]
+    assert [a.refs for a in admissions] == [["rate-limiting"]]
+
+
+def test_a_known_limitation_explained_at_length_admits_only_its_short_open_sentences():
+    """DocsGPT's runbook: under "Known limitations", a paragraph about StrictMode's double
+    connections hitting the per-user cap with HTTP 429 is no admission that rate limiting is missing;
+    a short one that says it is not there, is."""
+    long = ("In dev, React 18 StrictMode mounts, unmounts and remounts every component, briefly opening two "
+            "SSE connections per tab. With the per-user cap and several tabs open you can transiently hit "
+            "the cap and see HTTP 429 on cold-load.")
+    assert find(f"## Known limitations\n\n### StrictMode\n\n{long}\n") == ([], [])
+    _, admissions = find(f"## Known limitations\n\n{long} Rate limiting is not implemented yet.\n")
+    assert [a.refs for a in admissions] == [["rate-limiting"]]
+    _, admissions = find("## Known limitations\n\nNo rate limiting on the admin API.\n")
+    assert [a.refs for a in admissions] == [["rate-limiting"]]
+
+
 def test_a_wrapped_paragraph_is_one_claim_cited_by_its_first_line():
     text = "# svc\n\nAn authenticated chat API with per-key\nrate limiting and JSON logs.\n"
     claims, _ = find(text, "README.md")
