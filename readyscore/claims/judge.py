@@ -132,7 +132,12 @@ def _judge_by_gates(capability: Capability, evidence: Evidence) -> Verdict:
     if unmet:
         why = "; ".join(f"gate {g.id} is not met ({', '.join(f'{c} is {s}' for c, s in g.blocking.items())})"
                         for g in unmet)
-        return Verdict(ClaimStatus.CONTRADICTED, f"{capability.title}: {why}", checks)
+        # As with a single check, a partial (or a pass on weaker evidence than the gate needs)
+        # neither backs the claim nor refutes it: lorax's "Helm charts for Kubernetes" is not
+        # contradicted by a chart that could not be rendered without helm. A failure refutes it.
+        refuted = any(str(state).startswith("fail") for g in unmet for state in g.blocking.values())
+        return Verdict(ClaimStatus.CONTRADICTED if refuted else ClaimStatus.UNPROVEN,
+                       f"{capability.title}: {why}", checks)
     unsettled = [g for _, g in outcomes if _status_value(g.status) != "met"]
     if unsettled:
         blocking = [c for g in unsettled for c in (g.blocking or dict.fromkeys(g.checks))]

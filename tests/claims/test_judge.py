@@ -67,6 +67,16 @@ CASES = [
      evidence({"static-cap-metrics": res("pass", I), "deploy-metrics-collected": res("fail")},
               [gate("monitoring", 3, "unmet", ["deploy-metrics-collected"], {"deploy-metrics-collected": "fail"})]),
      "contradicted", ["deploy-metrics-collected is fail"]),
+    # A gate left unmet by a partial neither backs nor refutes the claim (lorax's Helm chart, which
+    # could not be rendered without helm); a failing check refutes it.
+    ("gate unmet by a partial", capability("orchestrated"), [],
+     evidence({"deploy-orchestrated": res("partial", message="its workloads could not be read")},
+              [gate("orchestrated", 3, "unmet", ["deploy-orchestrated"], {"deploy-orchestrated": "partial"})]),
+     "unproven", ["deploy-orchestrated is partial"]),
+    ("gate unmet by a failure", capability("orchestrated"), [],
+     evidence({"deploy-orchestrated": res("fail", message="no orchestrator")},
+              [gate("orchestrated", 3, "unmet", ["deploy-orchestrated"], {"deploy-orchestrated": "fail"})]),
+     "contradicted", ["deploy-orchestrated is fail"]),
     ("check passed on declared evidence only", capability("tracing"), [],
      evidence({"static-cap-tracing": res("pass", D)}), "unproven", ["only declared", "needs implemented"]),
     ("check failed", capability("tracing"), [],
