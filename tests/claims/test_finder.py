@@ -161,6 +161,11 @@ def test_finding_is_deterministic():
     ("## Features\n\n- Supports KV Cache Quant and Automatic Prefix Caching together\n", []),
     # ... but a response cache and a durable store are.
     ("## Features\n\n- Responses are cached in Redis\n", [(3, "capability", ["caching"])]),
+    # Caching what is downloaded or built is no response cache (lorax's SkyPilot guide).
+    ("## Stop the deployment\n\nThe LoRAX Docker image will also be cached, meaning tags like latest "
+     "are not updated.\n", [(3, "capability", ["containerized"])]),
+    ("## Features\n\n- Model weights are downloaded once and cached on the volume\n", []),
+    ("## Features\n\n- Semantic caching of completions, and the image is small\n", [(3, "capability", ["caching"])]),
     ("## Features\n\n- Persistent storage in PostgreSQL\n", [(3, "capability", ["persistence"])]),
     # A page path in an RST toctree or a sentence names a page, not a capability.
     ("## Features\n\n   advance/metrics.md\n   advance/rate_limiting.rst\n", []),
