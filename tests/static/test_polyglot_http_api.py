@@ -17,6 +17,8 @@ SERVERS = {
     "ts-fastify": {"src/server.ts": 'import Fastify from "fastify";\nconst app = Fastify({ logger: true });\n'},
     "ts-hono": {"src/index.ts": 'import { Hono } from "hono";\nconst app = new Hono();\napp.post("/v1/chat/completions", h);\n'},
     "next-route": {"app/api/chat/route.ts": 'export async function POST(req: Request) {\n  return Response.json({});\n}\n'},
+    "sveltekit-endpoint": {"src/routes/api/chat/+server.ts": 'export async function POST({ request }) {\n'
+                                                              '  return new Response("{}");\n}\n'},
     "rust-axum": {"src/main.rs": 'use axum::{Router, routing::post};\n#[tokio::main]\nasync fn main() {\n    let app = Router::new().route("/v1/chat/completions", post(h));\n}\n'},
     "rust-axum-server-in-a-macro": {"src/app.rs": ('use axum_server::Handle;\nasync fn run(addr: A, app: S) {\n'
                                                    '    tokio::select! {\n        out = axum_server::bind(addr)\n'

@@ -341,6 +341,18 @@ OTHER_SHAPES.update({
         "main.go": 'package main\n\nimport (\n\t"net/http"\n\n\t"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"\n)\n\n'
                    'func main() {\n\tmux := http.NewServeMux()\n\thttp.ListenAndServe(":8080", otelhttp.NewHandler(mux, "api"))\n}\n'}),
 })
+# SvelteKit (huggingface/chat-ui): a `+server.ts` endpoint's GET is a handler, and `$lib/...` is the
+# project's own src/lib, so the OpenID Connect login it calls there is on the request path.
+SVELTE_AUTH = ('import { Issuer } from "openid-client";\n'
+               'export async function verifyLogin(url: URL) {\n'
+               '  const issuer = await Issuer.discover(process.env.OIDC_PROVIDER_URL ?? "");\n'
+               '  const client = new issuer.Client({ client_id: "chat" });\n'
+               '  return client.callback("/login/callback", Object.fromEntries(url.searchParams));\n}\n')
+OTHER_SHAPES["sveltekit-endpoint-through-lib-alias"] = ("static-cap-auth", {
+    "src/lib/server/auth.ts": SVELTE_AUTH,
+    "src/routes/login/callback/+server.ts": 'import { verifyLogin } from "$lib/server/auth";\n'
+                                            'export async function GET({ url }) {\n  await verifyLogin(url);\n'
+                                            '  return new Response(null, { status: 302 });\n}\n'})
 # Middleware-shaped logging and tracing libraries, built and never registered: declared.
 UNAPPLIED_MIDDLEWARE = {
     "go-helper-taking-a-request-model-is-not-a-handler": ("static-cap-input-validation", {
@@ -350,6 +362,10 @@ UNAPPLIED_MIDDLEWARE = {
                    'func main() {\n\thttp.HandleFunc("/v1/chat", chat)\n\thttp.ListenAndServe(":8080", nil)\n}\n'}),
     "pino-http-built-only": ("static-cap-structured-logging", {
         "src/app.ts": TS_APP + 'import pinoHttp from "pino-http";\nconst requestLogger = pinoHttp();\n' + TS_END}),
+    "sveltekit-login-no-endpoint-calls": ("static-cap-auth", {
+        "src/lib/server/auth.ts": SVELTE_AUTH,
+        "src/routes/login/callback/+server.ts": 'export async function GET({ url }) {\n'
+                                                '  return new Response(null, { status: 302 });\n}\n'}),
     "otelhttp-handler-unused": ("static-cap-tracing", {
         "main.go": 'package main\n\nimport (\n\t"net/http"\n\n\t"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"\n)\n\n'
                    'func main() {\n\tmux := http.NewServeMux()\n\t_ = otelhttp.NewHandler(mux, "api")\n'

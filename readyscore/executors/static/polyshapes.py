@@ -38,8 +38,13 @@ RUST_HANDLER_PARAMS = re.compile(r"(?<![\w])(?:web::)?(?:Json|Form|Query|Path|St
 RUST_MIDDLEWARE_SHAPE = re.compile(r"\bNext\b|\bnext\s*:")
 RUST_ROUTE_ATTRIBUTE = re.compile(r"^#\[\s*(?:actix_web::)?(?:get|post|put|patch|delete|head|options|route)\s*\(")
 NODE_REQUEST_TYPES = re.compile(r":\s*(?:Next)?Request\b|:\s*FastifyRequest\b|:\s*Context\b|:\s*IncomingMessage\b")
-NEXT_ROUTE_FILE = re.compile(r"(?:^|/)(?:route|middleware)\.(?:[cm]?[jt]sx?)$|(?:^|/)pages/api/")
-NEXT_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "middleware", "default"})
+# Files whose exports a framework serves requests with: Next.js route handlers, middleware and
+# pages/api; SvelteKit's `+server.ts` endpoints, `+page.server.ts` loads and form actions, and
+# `hooks.server.ts`'s `handle`, which runs on every request (huggingface/chat-ui).
+ROUTE_FILE = re.compile(r"(?:^|/)(?:route|middleware)\.(?:[cm]?[jt]sx?)$|(?:^|/)pages/api/"
+                        r"|(?:^|/)(?:\+server|\+page\.server|\+layout\.server|hooks\.server)\.[jt]s$")
+ROUTE_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "middleware", "default",
+                           "load", "actions", "handle"})
 
 
 # Every node kind a language's reader looks at, found in one traversal (FileWiring.of).
@@ -205,7 +210,7 @@ def _node_file(w: FileWiring) -> None:
         elif callee.kind() == "identifier" and callee.text() in NODE_WIRE_FUNCTIONS:
             for arg in args:
                 w.seed(arg)
-    route_file = NEXT_ROUTE_FILE.search(w.rel) is not None
+    route_file = ROUTE_FILE.search(w.rel) is not None
     for kind in FUNCTION_KINDS["node"]:
         for fn in w.of(kind):
             params = fn.field("parameters")
@@ -214,14 +219,14 @@ def _node_file(w: FileWiring) -> None:
             name = fn.field("name")
             if name is not None and kind != "arrow_function":
                 w.define(name.text(), fn)
-                if route_file and name.text() in NEXT_EXPORTS and fn.parent() is not None \
+                if route_file and name.text() in ROUTE_EXPORTS and fn.parent() is not None \
                         and fn.parent().kind() == "export_statement":
                     w.seed(fn)
     for decl in w.of("variable_declarator"):
         name, value = decl.field("name"), decl.field("value")
         if name is not None and name.kind() == "identifier" and value is not None:
             w.define(name.text(), value)
-            if route_file and name.text() in NEXT_EXPORTS and "export" in (_ancestor_text(decl, 2) or ""):
+            if route_file and name.text() in ROUTE_EXPORTS and "export" in (_ancestor_text(decl, 2) or ""):
                 w.seed(value)
     for pair in w.of("pair"):
         w.define(_last_name(pair.field("key")), pair.field("value"))

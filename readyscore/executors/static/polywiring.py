@@ -121,9 +121,9 @@ def _foreign_names(w: FileWiring, spans: list[tuple[int, int]], origins: dict[st
     for ident, name, s, e in w.identifiers():
         if not _inside(spans, starts, s, e):
             continue
-        if w.stack == "node" and name in origins and origins[name][0].startswith("."):
+        if w.stack == "node" and name in origins and _node_local(w.rel, origins[name][0]):
             module, imported = origins[name]
-            add("node", posixpath.normpath(posixpath.join(posixpath.dirname(w.rel), module)), imported, ident)
+            add("node", _node_local(w.rel, module), imported, ident)
         elif w.stack == "go" and len(name) > 1 and name not in defined and name not in GO_BUILTINS \
                 and ident.kind() == "identifier" and ident.parent() is not None \
                 and ident.parent().kind() != "selector_expression":
@@ -141,13 +141,25 @@ def _foreign_names(w: FileWiring, spans: list[tuple[int, int]], origins: dict[st
         first, last = parts[0].text(), parts[1].text()
         if w.stack == "go" and first in origins:
             add("go-pkg", origins[first][0], last, node)
-        elif w.stack == "node" and first in origins and origins[first][1] == "*" and origins[first][0].startswith("."):
-            module = origins[first][0]
-            add("node", posixpath.normpath(posixpath.join(posixpath.dirname(w.rel), module)), last, node)
+        elif w.stack == "node" and first in origins and origins[first][1] == "*" and _node_local(w.rel, origins[first][0]):
+            add("node", _node_local(w.rel, origins[first][0]), last, node)
         elif w.stack == "rust" and first[:1].islower() and first not in crates and (
                 first not in origins or origins[first][0].startswith(("crate", "super", "self"))):
             add("rust", first, last, node)
     return [[kind, where, name, line] for (kind, where, name), line in sorted(found.items())][:400]
+
+
+def _node_local(rel: str, module: str) -> str | None:
+    """The project path (without extension) a Node import names, or None for a package: a relative
+    import, or SvelteKit's `$lib` alias for the `src/lib` beside the importing file's `src`."""
+    if module.startswith("."):
+        return posixpath.normpath(posixpath.join(posixpath.dirname(rel), module))
+    if module == "$lib" or module.startswith("$lib/"):
+        parts = rel.split("/")
+        if "src" in parts[:-1]:
+            src = len(parts) - 1 - parts[:-1][::-1].index("src")
+            return posixpath.normpath(posixpath.join(*parts[:src], "lib", module[5:]))
+    return None
 
 
 def _references(w: FileWiring, spans: list[tuple[int, int]], origins: dict[str, tuple[str, str]]) -> dict[str, int]:
