@@ -20,6 +20,14 @@ CARGO = '[package]\nname = "gw"\n\n[dev-dependencies]\nwiremock = "0.6"\n'
     ({"api/src/__tests__/routes.js": "test('x', () => {});\n", "api/jest.config.js": "module.exports = {};\n"},
      {"repo-tests-present": "pass", "repo-test-config": "pass"}),
     ({"svc/src/test/java/ChatTest.java": "class ChatTest {}\n"}, {"repo-tests-present": "pass", "repo-test-config": "fail"}),
+    # A package.json test script that runs a runner is the suite's configuration (huggingface/chat-ui:
+    # Vitest configured inside vite.config.ts); one that only echoes, or none, is not.
+    ({"src/chat.spec.ts": "it('answers', () => {});\n",
+      "package.json": '{"scripts": {"test": "vitest --project=server"}}\n'},
+     {"repo-tests-present": "pass", "repo-test-config": "pass"}),
+    ({"src/chat.spec.ts": "it('answers', () => {});\n",
+      "package.json": '{"scripts": {"test": "echo \\"Error: no test specified\\" && exit 1", "build": "vite build"}}\n'},
+     {"repo-tests-present": "pass", "repo-test-config": "fail"}),
     # No tests: a crate with a release profile and no test-only dependencies, a README that says "tests".
     ({"gw/src/main.rs": "fn main() {}\n", "gw/Cargo.toml": '[package]\nname = "gw"\n\n[profile.release]\nlto = true\n',
       "README.md": "Run the tests with cargo test.\n"},
