@@ -211,6 +211,29 @@ def test_literal_secret_in_a_configmap_but_not_a_plain_setting(run, tree):
     assert result.status == Status.FAIL and [e.line for e in result.evidence] == [7]
 
 
+def test_a_secrets_settings_are_not_credentials_but_its_keys_are(run, tree):
+    """DocsGPT's committed Secret (base64 `data`): the password, the JWT key, an internal key and a
+    database URL with a password are credentials; the provider's name, a broker URL without a
+    password, a port and a user name are settings filed in a Secret. Undecodable data stays one."""
+    import base64
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    entries = {"LLM_PROVIDER": "docsgpt", "INTERNAL_KEY": "internal", "CELERY_BROKER_URL": "redis://redis:6379/0",
+               "QDRANT_PORT": "6379", "POSTGRES_URI": "postgresql://docsgpt:docsgpt@postgres:5432/docsgpt",
+               "postgres-user": "docsgpt", "postgres-password": "docsgpt",
+               "JWT_SECRET_KEY": "docsgpt-dev-jwt-secret-change-me", "openai": "fixture-literal-0123456789abcdef"}
+    body = "\n".join(f"  {key}: {b64(value)}" for key, value in entries.items())
+    root = tree({"secret.yaml": f"apiVersion: v1\nkind: Secret\nmetadata: {{name: app}}\ndata:\n{body}\n"
+                                "  raw-key: '////'\n"})
+    result = run(root, "deploy-k8s-secrets-by-reference")
+    flagged = sorted(e.message.split(": ", 1)[1].split(" holds", 1)[0] for e in result.evidence)
+    assert result.status == Status.FAIL
+    assert flagged == sorted(["INTERNAL_KEY", "POSTGRES_URI", "postgres-password", "JWT_SECRET_KEY", "openai",
+                              "raw-key"]), flagged
+
+
 def test_helm_create_style_chart_is_read_as_far_as_it_can_be(run):
     # `with .Values.securityContext` + `toYaml .`, `default .Chart.AppVersion`, an HPA that only
     # renders when autoscaling is enabled (and then replaces spec.replicas), empty resources.

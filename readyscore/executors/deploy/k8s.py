@@ -7,14 +7,16 @@ reported as not evaluated, never as a pass.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
 from readyscore.executors.deploy.findings import RuleOutcome
 from readyscore.executors.deploy.helm import TEMPLATED
 from readyscore.executors.deploy.inventory import Inventory, K8sObject
-from readyscore.executors.deploy.secretnames import is_reference, is_secret_name, mask
+from readyscore.executors.deploy.secretnames import NOT_A_SECRET_SUFFIX, is_reference, is_secret_name, mask, words
 from readyscore.executors.deploy.yamldoc import YMap, as_dict, as_list, dig, line_at
+from readyscore.executors.static.secret_rules import holds_credential
 
 # Kinds whose pod template runs the service (a knative Service is handled by its apiVersion).
 SERVING_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Rollout", "DeploymentConfig"}
@@ -382,6 +384,11 @@ def rule_image_pinned(inv: Inventory) -> RuleOutcome:
     return outcome
 
 
+# Key words that say a Secret's entry is a setting, not a credential (with secretnames' suffixes).
+SETTING_WORDS = NOT_A_SECRET_SUFFIX | {"provider", "host", "hostname", "port", "user", "username", "region", "model",
+                                       "mode", "level", "bucket", "namespace", "database", "db"}
+
+
 def rule_secrets_by_reference(inv: Inventory) -> RuleOutcome:
     """Credentials reach containers through secretKeyRef/envFrom, never as literal values in a file."""
     outcome = RuleOutcome(what="workloads and config objects")
@@ -410,13 +417,32 @@ def rule_secrets_by_reference(inv: Inventory) -> RuleOutcome:
                 continue
             for key, value in values.items():
                 literal = isinstance(value, str) and value.strip() and not templated(value) and not is_reference(value)
-                if literal and (obj.kind == "Secret" or is_secret_name(str(key))):
+                if literal and (is_secret_name(str(key)) or (obj.kind == "Secret" and _holds_credential(str(key), value, section))):
                     outcome.bad(obj.path, values.line_of(key) if isinstance(values, YMap) else obj.line,
                                 f"{obj.where}: {key} holds a literal credential ({mask(value)}); keep secrets out of "
                                 "the repository (External Secrets, Sealed Secrets, a vault)")
     if not outcome.findings:
         outcome.not_applicable = "no Kubernetes workloads or config objects"
     return outcome
+
+
+def _holds_credential(key: str, value: str, section: str) -> bool:
+    """A Secret's entry is a credential unless it is plainly a setting: a key named for an address,
+    a user, a port or a provider, or a number or a boolean, and holding no credential (a provider
+    key, a private key, a URL with a password). DocsGPT's Secret also carries LLM_PROVIDER
+    ("docsgpt"), a broker URL without a password and a port: settings filed in a Secret. `data` is
+    base64; a value that does not decode to text (key material) stays a credential."""
+    if section == "data":
+        try:
+            value = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+            return True
+    if holds_credential(value):
+        return True
+    parts = words(key)
+    setting = (bool(parts) and parts[-1] in SETTING_WORDS) or value.strip().isdigit() \
+        or value.strip().lower() in ("true", "false")
+    return not setting
 
 
 def _selector_matches(selector: Any, labels: Any) -> bool | None:

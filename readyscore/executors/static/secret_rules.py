@@ -97,6 +97,11 @@ NUMBERED_WORDS = re.compile(r"(?P<words>[A-Za-z]+(?:[_.-][A-Za-z]+)+)[-_]?\d{1,4
 STAND_IN_PREFIXES = ("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")
 
 
+def holds_credential(text: str) -> bool:
+    """A provider-format key (a private key's PEM included) or a URL with a password in `text`."""
+    return bool(_PROVIDER.search(text) or URL_CREDENTIALS.search(text))
+
+
 def says_it_is_a_stand_in(value: str) -> bool:
     """Empty, a reference, or a value that says it stands in for one (`<token>`, `your-key-here`,
     `dummy_anthropic_key`, `test-token`); a well-known weak default (`changeme`) does not: it is
