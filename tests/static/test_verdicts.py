@@ -25,6 +25,12 @@ MATERIAL = CodeCoverage(read_files=5, read_bytes=5_000, unread=(("a.py", "does n
                                                                   ("b.py", "unreadable, binary or not UTF-8", 900)))
 ALL_UNREAD = CodeCoverage(unread=(("a.py", "does not parse", 10),))
 OTHER_LANGUAGE = CodeCoverage(other_languages={"TypeScript": 12})
+# anything-llm: three Python helper scripts read, a Node server of 1,138 files unread by the check.
+MOSTLY_OTHER = CodeCoverage(read_files=3, read_bytes=3_000, other_languages={"JavaScript": 1119, "TypeScript": 19},
+                            read_languages={"Python": 3})
+# DocsGPT: a Python service of 443 files beside a 247-file TypeScript frontend.
+PYTHON_WITH_FRONTEND = CodeCoverage(read_files=443, read_bytes=443_000, other_languages={"TypeScript": 247},
+                                    read_languages={"Python": 443})
 NO_CODE = CodeCoverage()
 
 
@@ -46,6 +52,12 @@ def found(implemented=(), declared=(), mentions=(), coverage=READ) -> Capability
     ("mention, all unreadable", found(mentions=[NAME], coverage=ALL_UNREAD), "not_evaluated", None),
     ("another language", found(coverage=OTHER_LANGUAGE), "not_evaluated", None),
     ("declared, another language", found(declared=[DECL], coverage=OTHER_LANGUAGE), "partial", "declared"),
+    ("absent from a few scripts, the service in another language", found(coverage=MOSTLY_OTHER), "not_evaluated", None),
+    ("mention in a few scripts, the service in another language", found(mentions=[NAME], coverage=MOSTLY_OTHER),
+     "not_evaluated", None),
+    ("found in a few scripts, the service in another language", found([IMPL], coverage=MOSTLY_OTHER), "pass",
+     "implemented"),
+    ("absent from a Python service with a frontend", found(coverage=PYTHON_WITH_FRONTEND), "fail", None),
     ("no code at all", found(coverage=NO_CODE), "not_applicable", None),
 ])
 def test_capability_verdict(name, findings, status, strength):

@@ -17,6 +17,10 @@ from readyscore.executors.static.sources import is_skipped_code
 
 # The unread share above which a verdict that rests on absence is only partial.
 MATERIAL_UNREAD_SHARE = 0.10
+# A check that found nothing judges no absence when the service's code in languages it does not read
+# outnumbers what it read this many times over: anything-llm's Node server (1,138 files) is not
+# "without a max_tokens cap" because its 3 Python files pass none.
+OTHER_LANGUAGE_MAJORITY = 2
 # Source code the static checks do not read (yet). A tree with none of these and no Python holds
 # no code at all.
 OTHER_CODE_SUFFIXES = {
@@ -80,6 +84,11 @@ class CodeCoverage:
         """No code of the service in any language: there is truly nothing to judge."""
         return not self.read_files and not self.unread and not self.other_languages
 
+    @property
+    def mostly_other_languages(self) -> bool:
+        """Most of the service's code is in languages this check does not read."""
+        return sum(self.other_languages.values()) > OTHER_LANGUAGE_MAJORITY * self.read_files
+
     def unread_note(self, limit: int = 5) -> str:
         if not self.unread:
             return ""
@@ -93,6 +102,9 @@ class CodeCoverage:
             return f"none of the service's Python code could be read: {self.unread_note()}"
         languages = ", ".join(f"{lang} ({n} file(s))" for lang, n in sorted(self.other_languages.items()))
         read = ", ".join(["Python", *sorted(lang for lang in self.read_languages if lang != "Python")])
+        if self.read_files:
+            return (f"most of the service's code is in {languages}, which this check does not read; it read "
+                    f"only {self.read_note()}")
         return f"the service's code is in {languages}, which this check does not read ({read} only)"
 
 

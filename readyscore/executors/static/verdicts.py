@@ -13,7 +13,9 @@ rests on absence (a hazard check's "none found") is partial when the unread shar
 (coverage.MATERIAL_UNREAD_SHARE); a capability that was found stays found, since what was not read
 cannot take it away. Nothing to judge is `not_applicable` only when the tree holds no code of the
 service in any language; when its code could not be read, or is in a language these checks do
-not read, the verdict is `not_evaluated`. Both families share this rule.
+not read, the verdict is `not_evaluated`. Both families share this rule. A capability check that
+found nothing is also `not_evaluated` when the code in languages it does not read outnumbers what
+it read (coverage.OTHER_LANGUAGE_MAJORITY): three helper scripts are no ground for "no evidence".
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def capability_verdict(found: CapabilityFindings) -> Verdict:
     if not coverage.read_files:
         return Verdict(Status.NOT_EVALUATED, f"{what} not looked for: {coverage.why_not_read()}",
                        evidence=tuple(unread))
+    if coverage.mostly_other_languages:  # a few scripts read: no absence to judge in the code that matters
+        return Verdict(Status.NOT_EVALUATED, f"{what} not looked for: {coverage.why_not_read()}",
+                       evidence=tuple(found.mentions[:3] + unread))
     extra = "; state is kept in module-level dicts" if found.notes else ""
     if found.mentions:
         first = found.mentions[0]
