@@ -88,6 +88,9 @@ def test_capability_verdicts_name_the_unread_files(coverage):
     ("absent, a material share unread", 0, MATERIAL, "partial"),
     ("found, a material share unread", 1, MATERIAL, "fail"),
     ("unreadable", 0, ALL_UNREAD, "not_evaluated"),
+    ("none in a few scripts, the service in another language", 0, MOSTLY_OTHER, "not_evaluated"),
+    ("one in a few scripts, the service in another language", 1, MOSTLY_OTHER, "fail"),
+    ("none in a Python service with a frontend", 0, PYTHON_WITH_FRONTEND, "pass"),
     ("another language", 0, OTHER_LANGUAGE, "not_evaluated"),
     ("no code at all", 0, NO_CODE, "not_applicable"),
 ])
@@ -109,5 +112,5 @@ def test_the_threshold_is_a_share_of_files_or_of_bytes():
 
 
 def test_hazard_and_capability_verdicts_agree_on_nothing_to_judge():
-    for coverage in (ALL_UNREAD, OTHER_LANGUAGE, NO_CODE):
+    for coverage in (ALL_UNREAD, OTHER_LANGUAGE, NO_CODE, MOSTLY_OTHER):
         assert capability_verdict(found(coverage=coverage)).status == hazard_verdict("x", 0, 0, coverage).status

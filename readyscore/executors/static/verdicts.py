@@ -15,7 +15,8 @@ cannot take it away. Nothing to judge is `not_applicable` only when the tree hol
 service in any language; when its code could not be read, or is in a language these checks do
 not read, the verdict is `not_evaluated`. Both families share this rule. A capability check that
 found nothing is also `not_evaluated` when the code in languages it does not read outnumbers what
-it read (coverage.OTHER_LANGUAGE_MAJORITY): three helper scripts are no ground for "no evidence".
+it read (coverage.OTHER_LANGUAGE_MAJORITY): three helper scripts are no ground for "no evidence";
+a hazard check that found none there is `not_evaluated` by the same rule (a hazard found is found).
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def hazard_verdict(what: str, findings: int, files_hit: int, coverage: CodeCover
     if findings:
         return Verdict(Status.FAIL, f"{findings} {what} in {files_hit} file(s){extra}{_unread_suffix(coverage)}",
                        evidence=unread)
+    if coverage.mostly_other_languages:  # none in a few scripts says nothing of the service
+        return Verdict(Status.NOT_EVALUATED, f"not analysed: {coverage.why_not_read()}", evidence=unread)
     if coverage.material:
         return Verdict(Status.PARTIAL, f"no {what} in the {coverage.read_files} Python file(s) read, but "
                                        f"{coverage.unread_share:.0%} of the service's Python code is unread (more than "
