@@ -161,6 +161,10 @@ def test_finding_is_deterministic():
     ("## Features\n\n- Supports KV Cache Quant and Automatic Prefix Caching together\n", []),
     # ... but a response cache and a durable store are.
     ("## Features\n\n- Responses are cached in Redis\n", [(3, "capability", ["caching"])]),
+    # Token accounting is tracking what is used, not using less (anything-llm's feature list).
+    ("## Features\n\n- Token usage tracking per API key\n", [(3, "capability", ["token-accounting"])]),
+    ("## Features\n\n- Tracks token usage for every request\n", [(3, "capability", ["token-accounting"])]),
+    ("## Features\n\n- Smart tool selection reduces token usage by up to 80% per query\n", []),
     # Caching what is downloaded or built is no response cache (lorax's SkyPilot guide).
     ("## Stop the deployment\n\nThe LoRAX Docker image will also be cached, meaning tags like latest "
      "are not updated.\n", [(3, "capability", ["containerized"])]),
