@@ -149,6 +149,14 @@ def route(code: str, params: str = "") -> str:
     # Whether it asked for any tokens at all is no upper bound (api-for-open-llm's echo branch).
     ("if body.max_tokens > 0:\n        m = m + ['echo']\n    "
      "client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", False),
+    # A default for a missing value leaves the client's number on the other path (Langchain-Chatchat).
+    ("if body.max_tokens in [None, 0]:\n        body.max_tokens = settings.MAX_TOKENS\n    "
+     "client.chat.completions.create(messages=m, max_tokens=body.max_tokens)", False),
+    ("n = body.get('max_tokens')\n    if n is None:\n        n = 512\n    "
+     "client.chat.completions.create(messages=m, max_tokens=n)", False),
+    ("n = body.get('max_tokens')\n    if n is None or n > 4096:\n        n = 512\n    "
+     "client.chat.completions.create(messages=m, max_tokens=n)", True),
+    ("n = settings.MAX_TOKENS\n    client.chat.completions.create(messages=m, max_tokens=n)", True),
     # A chunker's or splitter's max_tokens sizes text, not a generation (DocsGPT's ingest worker).
     ("chunker = ChunkerCreator.create_chunker('classic', max_tokens=1250)\n    chunker.chunk(m)", False),
     ("parts = split_text(m, max_tokens=512)", False),

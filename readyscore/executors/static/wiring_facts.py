@@ -534,10 +534,11 @@ def _client_valued(nodes: list[ast.AST], params: frozenset[str] = frozenset(),
     assigned: dict[str, list[ast.AST]] = {}
     bounded: set[str] = set()
     attributes: set[str] = set()  # request attributes read
+    defaults = _default_assignments(nodes)
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Attribute)):
             target = dotted(node.targets[0])
-            if target:
+            if target and id(node) not in defaults:
                 assigned.setdefault(target, []).append(node.value)
         elif isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
@@ -562,6 +563,39 @@ def _client_valued(nodes: list[ast.AST], params: frozenset[str] = frozenset(),
             break
         client = settled
     return client
+
+
+def _default_assignments(nodes: list[ast.AST]) -> set[int]:
+    """The assignments that only fill in a value the client left out: `if body.max_tokens in [None, 0]:
+    body.max_tokens = MAX_TOKENS` (Langchain-Chatchat), `if n is None: n = 512`, `if not n: ...`.
+    On the other path the client's number goes on unchanged, so the name stays the client's."""
+    found: set[int] = set()
+    for node in nodes:
+        if isinstance(node, ast.If):
+            name = _missing_test(node.test)
+            if name:
+                found.update(id(st) for st in node.body if isinstance(st, ast.Assign) and len(st.targets) == 1
+                             and dotted(st.targets[0]) == name)
+    return found
+
+
+def _missing_test(test: ast.AST) -> str | None:
+    """The name a test asks is missing or empty (`x is None`, `x == 0`, `x in [None, 0]`, `not x`,
+    `x <= 0`), else None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, (ast.Name, ast.Attribute)):
+        return dotted(test.operand)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, (ast.Name, ast.Attribute))):
+        return None
+    op, right = test.ops[0], test.comparators[0]
+    empty = isinstance(right, ast.Constant) and right.value in (None, 0, "")
+    if isinstance(op, (ast.Is, ast.Eq)) and empty:
+        return dotted(test.left)
+    if isinstance(op, ast.In) and isinstance(right, (ast.List, ast.Tuple, ast.Set)) and right.elts and all(
+            isinstance(e, ast.Constant) and e.value in (None, 0, "") for e in right.elts):
+        return dotted(test.left)
+    if isinstance(op, (ast.LtE, ast.Lt)) and _sign_test(right):
+        return dotted(test.left)
+    return None
 
 
 def _class(node: ast.ClassDef) -> dict[str, Any]:
