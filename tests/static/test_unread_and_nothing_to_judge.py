@@ -76,3 +76,26 @@ def test_tests_and_vendored_code_do_not_count_as_the_services_code(static_audit,
                                  "vendor/lib.py": "x = 1\n", "README.md": "# x\n"})
     results = static_audit(root, [HAZARD, CAPABILITY])
     assert {r.status.value for r in results.values()} == {"not_applicable"}, explain(results)
+
+
+NODE_SERVER = {f"server/routes/r{i}.js": f"module.exports = function r{i}(req, res) {{ res.end('{i}'); }};\n"
+               for i in range(8)}
+NODE_SERVER["server/index.js"] = "const express = require('express');\nconst app = express();\napp.listen(3001);\n"
+PYTHON_ROUTE = "from fastapi import FastAPI\napp = FastAPI()\n\n\n@app.get('/x')\ndef x():\n    return 1\n"
+
+
+@pytest.mark.parametrize("python, status", [
+    # anything-llm: a few Python scripts beside a Node server; none found there says nothing.
+    ({"scripts/a.py": "def a():\n    return 1\n", "scripts/b.py": "def b():\n    return 2\n"}, "not_evaluated"),
+    # langserve: the Python serves the API; the larger TypeScript is beside it.
+    ({"app/server.py": PYTHON_ROUTE, "app/util.py": "def u():\n    return 1\n"}, None),
+])
+def test_a_few_python_scripts_beside_a_service_in_another_language_judge_no_absence(static_audit, tmp_path,
+                                                                                       python, status):
+    results = static_audit(write_tree(tmp_path, {**NODE_SERVER, **python}), [HAZARD, "static-cap-max-tokens"])
+    hazard, capability = results[HAZARD], results["static-cap-max-tokens"]
+    if status:
+        assert hazard.status.value == capability.status.value == status, explain(results)
+        assert "which this check does not read; it read only 2 Python file(s)" in capability.message
+    else:
+        assert (hazard.status.value, capability.status.value) == ("pass", "fail"), explain(results)

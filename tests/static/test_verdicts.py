@@ -27,7 +27,10 @@ ALL_UNREAD = CodeCoverage(unread=(("a.py", "does not parse", 10),))
 OTHER_LANGUAGE = CodeCoverage(other_languages={"TypeScript": 12})
 # anything-llm: three Python helper scripts read, a Node server of 1,138 files unread by the check.
 MOSTLY_OTHER = CodeCoverage(read_files=3, read_bytes=3_000, other_languages={"JavaScript": 1119, "TypeScript": 19},
-                            read_languages={"Python": 3})
+                            read_languages={"Python": 3}, python_serves=False)
+# langserve: 13 Python files that serve its API beside a 28-file TypeScript playground.
+PYTHON_SERVES = CodeCoverage(read_files=13, read_bytes=130_000, other_languages={"TypeScript": 24, "JavaScript": 4},
+                             read_languages={"Python": 13}, python_serves=True)
 # DocsGPT: a Python service of 443 files beside a 247-file TypeScript frontend.
 PYTHON_WITH_FRONTEND = CodeCoverage(read_files=443, read_bytes=443_000, other_languages={"TypeScript": 247},
                                     read_languages={"Python": 443})
@@ -58,6 +61,7 @@ def found(implemented=(), declared=(), mentions=(), coverage=READ) -> Capability
     ("found in a few scripts, the service in another language", found([IMPL], coverage=MOSTLY_OTHER), "pass",
      "implemented"),
     ("absent from a Python service with a frontend", found(coverage=PYTHON_WITH_FRONTEND), "fail", None),
+    ("absent from a Python API with a larger playground", found(coverage=PYTHON_SERVES), "fail", None),
     ("no code at all", found(coverage=NO_CODE), "not_applicable", None),
 ])
 def test_capability_verdict(name, findings, status, strength):
@@ -91,6 +95,7 @@ def test_capability_verdicts_name_the_unread_files(coverage):
     ("none in a few scripts, the service in another language", 0, MOSTLY_OTHER, "not_evaluated"),
     ("one in a few scripts, the service in another language", 1, MOSTLY_OTHER, "fail"),
     ("none in a Python service with a frontend", 0, PYTHON_WITH_FRONTEND, "pass"),
+    ("none in a Python API with a larger playground", 0, PYTHON_SERVES, "pass"),
     ("another language", 0, OTHER_LANGUAGE, "not_evaluated"),
     ("no code at all", 0, NO_CODE, "not_applicable"),
 ])

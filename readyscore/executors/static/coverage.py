@@ -13,13 +13,16 @@ from dataclasses import dataclass, field, replace
 
 from readyscore.executors.base import AuditContext
 from readyscore.executors.static.analysis import shared_analysis
+from readyscore.executors.static.service_graph import shared_graph
 from readyscore.executors.static.sources import is_skipped_code
 
 # The unread share above which a verdict that rests on absence is only partial.
 MATERIAL_UNREAD_SHARE = 0.10
 # A check that found nothing judges no absence when the service's code in languages it does not read
-# outnumbers what it read this many times over: anything-llm's Node server (1,138 files) is not
-# "without a max_tokens cap" because its 3 Python files pass none.
+# outnumbers what it read this many times over and the Python read serves no route: anything-llm's
+# Node server (1,138 files) is not "without a max_tokens cap" because its 3 Python scripts pass none,
+# while langserve's 13 Python files, which serve its API beside a 28-file TypeScript playground, are
+# its service.
 OTHER_LANGUAGE_MAJORITY = 2
 # Source code the static checks do not read (yet). A tree with none of these and no Python holds
 # no code at all.
@@ -43,6 +46,7 @@ class CodeCoverage:
     # Files of those languages that were parsed (ast-grep); read only by a check with `stacks:` for them.
     parsed_other: dict[str, int] = field(default_factory=dict)
     read_languages: dict[str, int] = field(default_factory=dict)  # language -> files this verdict rests on
+    python_serves: bool = True  # the Python read holds a route (asked only when other languages dominate)
 
     def with_stacks(self, stacks: object) -> CodeCoverage:
         """The coverage of a check that also reads these stacks: their parsed files are read, the rest
@@ -86,8 +90,9 @@ class CodeCoverage:
 
     @property
     def mostly_other_languages(self) -> bool:
-        """Most of the service's code is in languages this check does not read."""
-        return sum(self.other_languages.values()) > OTHER_LANGUAGE_MAJORITY * self.read_files
+        """The service's code is in languages this check does not read: they outnumber what it read,
+        and the Python it read serves no route."""
+        return not self.python_serves and _dominated(self.other_languages, self.read_files)
 
     def unread_note(self, limit: int = 5) -> str:
         if not self.unread:
@@ -118,10 +123,21 @@ def collect_coverage(ctx: AuditContext) -> CodeCoverage:
         if suffix in OTHER_CODE_SUFFIXES and not is_skipped_code(entry.rel, settings) and ctx.scope.in_scope(entry.rel):
             languages[OTHER_CODE_SUFFIXES[suffix]] += 1
     parsed: Counter = Counter(OTHER_CODE_SUFFIXES.get(_suffix(m.source.rel), "?") for m in analysis.polyglot_code())
+    # Built only when other languages dominate: the service graph is shared with the capability checks.
+    serves = not modules or not _dominated(languages, len(modules)) or _python_serves(ctx)
     return CodeCoverage(read_files=len(modules),
                         read_bytes=sum(len(m.source.text.encode("utf-8", "replace")) for m in modules),
                         unread=tuple(sorted(analysis.unread_code)), other_languages=dict(languages),
-                        parsed_other=dict(parsed), read_languages={"Python": len(modules)} if modules else {})
+                        parsed_other=dict(parsed), read_languages={"Python": len(modules)} if modules else {},
+                        python_serves=serves)
+
+
+def _dominated(other_languages: dict[str, int], read_files: int) -> bool:
+    return sum(other_languages.values()) > OTHER_LANGUAGE_MAJORITY * read_files
+
+
+def _python_serves(ctx: AuditContext) -> bool:
+    return "route" in shared_graph(ctx).roots.values()
 
 
 def _suffix(rel: str) -> str:
