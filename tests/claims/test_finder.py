@@ -170,6 +170,9 @@ def test_finding_is_deterministic():
      "are not updated.\n", [(3, "capability", ["containerized"])]),
     ("## Features\n\n- Model weights are downloaded once and cached on the volume\n", []),
     ("## Features\n\n- Semantic caching of completions, and the image is small\n", [(3, "capability", ["caching"])]),
+    # A list that names files before caching still claims caching (TensorZero's README).
+    ("## Features\n\n- Infer with **[multimodal (images, files)]**, **[caching]**, etc.\n",
+     [(3, "capability", ["caching"])]),
     ("## Features\n\n- Persistent storage in PostgreSQL\n", [(3, "capability", ["persistence"])]),
     # A page path in an RST toctree or a sentence names a page, not a capability.
     ("## Features\n\n   advance/metrics.md\n   advance/rate_limiting.rst\n", []),
