@@ -91,3 +91,27 @@ def test_only_verb_methods_of_a_view_serve_requests(static_audit, tmp_path):
                                               "        return {'ok': True}")
     result = static_audit(write_tree(tmp_path, files), ["static-cap-rate-limit"])["static-cap-rate-limit"]
     assert result.status != Status.PASS, result.message
+
+
+SERVICE_ON_SELF = {
+    "guard.py": GUARD,
+    "services.py": "from guard import enforce_quota\n\n\nclass Conversations:\n"
+                   "    def save(self, user):\n        enforce_quota(user)\n        return user\n",
+    "app.py": "from flask_restx import Namespace, Resource\nfrom services import Conversations\n\n"
+              "ns = Namespace('chat')\n\n\n@ns.route('/chat')\nclass Chat(Resource):\n"
+              "    def __init__(self, *args, **kwargs):\n        super().__init__(*args, **kwargs)\n"
+              "        self.conversations = {built}\n\n"
+              "    def post(self):\n        self.conversations.save('u')\n        return {{'ok': True}}\n",
+}
+
+
+@pytest.mark.parametrize("built, reached", [
+    ("Conversations()", True),  # DocsGPT: the resource keeps its service on self
+    ("None", False),  # nothing says which class it is
+    ("make_conversations()", False),  # a factory's result: its class is not known
+])
+def test_a_service_kept_on_self_is_followed(static_audit, tmp_path, built, reached):
+    files = {name: text.replace("{built}", built).replace("{{", "{").replace("}}", "}")
+             for name, text in SERVICE_ON_SELF.items()}
+    result = static_audit(write_tree(tmp_path, files), ["static-cap-rate-limit"])["static-cap-rate-limit"]
+    assert (result.status == Status.PASS) == reached, result.message

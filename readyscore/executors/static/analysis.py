@@ -33,7 +33,7 @@ from readyscore.executors.static.sources import SourceFile, SourceSet, shared_so
 from readyscore.redact import mask
 
 # Bump when what a file's analysis contains changes: old cache entries are then ignored.
-ANALYSER_VERSION = 18  # 18: class-based views; 17: secrets inside Rust test modules; 16: a parameter passed on as max_tokens is its caller's number; 15: secret names and values (progress tokens, Envoy operators, numbered words); 14: max_tokens from a route's request or converted is the client's; 13: decorators' keyword arguments; 10: blocking-in-async hazard; 11: raised_with_text; 12: constant SQL text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
+ANALYSER_VERSION = 19  # 19: instance attributes; 18: class-based views; 17: secrets inside Rust test modules; 16: a parameter passed on as max_tokens is its caller's number; 15: secret names and values (progress tokens, Envoy operators, numbered words); 14: max_tokens from a route's request or converted is the client's; 13: decorators' keyword arguments; 10: blocking-in-async hazard; 11: raised_with_text; 12: constant SQL text; past 6 (real-repos), 7 (cap-strength), 8; 9: polywiring facts (poly-wiring)
 DOC_SUFFIXES = (".md", ".mdx", ".rst", ".txt", ".html", ".htm", ".adoc", ".ipynb", ".csv", ".tsv", ".xml")
 # Folders of UI translations (anything-llm's frontend/src/locales/de/common.js, an i18n/ tree).
 LOCALE_DIRS = {"locales", "locale", "i18n", "l10n", "translations"}

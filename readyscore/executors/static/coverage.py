@@ -20,7 +20,7 @@ from readyscore.executors.static.sources import is_skipped_code
 MATERIAL_UNREAD_SHARE = 0.10
 # A check that found nothing judges no absence when the service's code in languages it does not read
 # outnumbers what it read this many times over and the Python read serves no route: anything-llm's
-# Node server (1,138 files) is not "without a max_tokens cap" because its 3 Python scripts pass none,
+# Node server (over 1,100 files) is not "without a max_tokens cap" because its 3 Python scripts pass none,
 # while langserve's 13 Python files, which serve its API beside a 28-file TypeScript playground, are
 # its service.
 OTHER_LANGUAGE_MAJORITY = 2

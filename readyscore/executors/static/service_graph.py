@@ -239,8 +239,9 @@ class ServiceGraph:
         found = set()
         for raw in names:
             if owner and raw.startswith(("self.", "cls.")):
-                method = raw.split(".")[1]
-                ref = self._method_of(module, owner, method)
+                ref = self._through_attribute(module, owner, raw) if raw.count(".") >= 2 else None
+                if ref is None:
+                    ref = self._method_of(module, owner, raw.split(".")[1])
             else:
                 ref = next(map(self.function_of, self.resolve(module, raw)[:1]), None)
                 if ref is None and typed and "." in raw:  # `svc.complete()` with `svc: ChatService`
@@ -352,6 +353,15 @@ class ServiceGraph:
             return None
         return next((r for r in map(self.function_of, self.resolve(module, f"{owner}.{method}")) if r is not None),
                     None)
+
+    def _through_attribute(self, module: str, owner: str, raw: str) -> FunctionRef | None:
+        """`self.conversations.save(...)` in a method of `owner`, whose methods set
+        `self.conversations = ConversationService()`: ConversationService.save."""
+        _, attribute, rest = raw.split(".", 2)
+        built = self.modules[module].wiring["classes"].get(owner, {}).get("attributes", {}).get(attribute)
+        if not built:
+            return None
+        return next(map(self.function_of, self.resolve(module, f"{built}.{rest}")[:1]), None)
 
     def _view_handlers(self, name: str) -> list[FunctionRef]:
         """A class-based view's HTTP-verb methods, its own or a project base class's (none when

@@ -619,7 +619,37 @@ def _class(node: ast.ClassDef) -> dict[str, Any]:
     view = any(_tail(d.func if isinstance(d, ast.Call) else d) in ROUTE_DECORATORS for d in node.decorator_list)
     return {"line": node.lineno, "bases": [b for b in (chain(base) for base in node.bases) if b],
             "fields": sorted(set(fields))[:MAX_LIST], "constrained": constrained, "view": view,
+            "attributes": _instance_attributes(node),
             "derived": _max_tokens_facts([st for st in node.body if isinstance(st, ast.AnnAssign)])}
+
+
+def _instance_attributes(node: ast.ClassDef) -> dict[str, str]:
+    """What a class's methods keep on `self`, by the class that builds it: `self.conversations =
+    ConversationService()` -> {"conversations": "ConversationService"}, so that
+    `self.conversations.save(...)` in another method is a call of ConversationService.save
+    (DocsGPT's answer resources hold their services so). An attribute given two different
+    constructors is left out: which one a call reaches cannot be told."""
+    found: dict[str, str | None] = {}
+    for method in node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for sub in walk(method.body):
+            if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
+                target, value = sub.targets[0], sub.value
+            elif isinstance(sub, ast.AnnAssign) and sub.value is not None:
+                target, value = sub.target, sub.value
+            else:
+                continue
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
+                continue
+            if isinstance(value, ast.Constant) and value.value is None:
+                continue  # `self.client = None` until it is built: says nothing of its class
+            built = chain(value.func) if isinstance(value, ast.Call) else None
+            if built is None or built.startswith("self."):
+                found[target.attr] = None  # a parameter, an expression: not known to be one class
+            else:
+                found[target.attr] = built if found.get(target.attr, built) == built else None
+    return {name: built for name, built in sorted(found.items()) if built}
 
 
 def _conditional_defs(statement: ast.If | ast.Try) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
