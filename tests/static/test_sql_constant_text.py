@@ -145,6 +145,48 @@ TWINS = {
         "    sql = 'SELECT count(*) FROM t'\n"
         "    return conn.execute(text(sql))\n",
         3),
+    # DocsGPT's alembic migration: a private helper's parameter that every call fills with module
+    # constants. The twin also calls it with a caller's own parameter.
+    "helper": (
+        "OLD = \"'a', 'b'\"\nNEW = OLD + \", 'c'\"\n\n\n"
+        "def _recreate(conn, values):\n"
+        "    conn.execute(text(f'ALTER TABLE runs ADD CONSTRAINT chk CHECK (kind IN ({values}))'))\n\n\n"
+        "def upgrade(conn):\n    _recreate(conn, NEW)\n\n\ndef downgrade(conn):\n    _recreate(conn, values=OLD)\n",
+        "OLD = \"'a', 'b'\"\nNEW = OLD + \", 'c'\"\n\n\n"
+        "def _recreate(conn, values):\n"
+        "    conn.execute(text(f'ALTER TABLE runs ADD CONSTRAINT chk CHECK (kind IN ({values}))'))\n\n\n"
+        "def upgrade(conn):\n    _recreate(conn, NEW)\n\n\ndef downgrade(conn, kinds):\n    _recreate(conn, kinds)\n",
+        6),
+    "unpacked_loop": (  # DocsGPT's 0028 migration: a loop unpacking a tuple of literal triples
+        "INDEXES = (('ix_a', 'logs', 'a IS NOT NULL'), ('ix_b', 'logs', 'b > 0'))\n\n\n"
+        "def upgrade(conn):\n    for name, table, predicate in INDEXES:\n"
+        "        conn.execute(text(f'CREATE INDEX {name} ON {table} WHERE {predicate}'))\n",
+        "INDEXES = (('ix_a', 'logs', 'a IS NOT NULL'), ('ix_b', 'logs', 'b > 0'))\n\n\n"
+        "def upgrade(conn, extra):\n    for name, table, predicate in INDEXES + extra:\n"
+        "        conn.execute(text(f'CREATE INDEX {name} ON {table} WHERE {predicate}'))\n",
+        6),
+    "unpacked_items": (  # the pairs of a dict's .items() are not followed: a dict may hold anything
+        "def count(conn):\n    for column, table in (('id', 'logs'),):\n"
+        "        conn.execute(text(f'SELECT count({column}) FROM {table}'))\n",
+        "def count(conn, tables):\n    for column, table in tables.items():\n"
+        "        conn.execute(text(f'SELECT count({column}) FROM {table}'))\n",
+        3),
+    "public_helper": (  # a public function may be called from anywhere: its parameter is outside data
+        "def _count(conn, table):\n"
+        "    return conn.execute(text(f'SELECT count(*) FROM {table}'))\n\n\n"
+        "def totals(conn):\n    return _count(conn, 'users')\n",
+        "def count(conn, table):\n"
+        "    return conn.execute(text(f'SELECT count(*) FROM {table}'))\n\n\n"
+        "def totals(conn):\n    return count(conn, 'users')\n",
+        2),
+    "handed_helper": (  # a helper also handed on as a callback: its callers are not all known
+        "def _count(conn, table):\n"
+        "    return conn.execute(text(f'SELECT count(*) FROM {table}'))\n\n\n"
+        "def totals(conn):\n    return _count(conn, 'users')\n",
+        "def _count(conn, table):\n"
+        "    return conn.execute(text(f'SELECT count(*) FROM {table}'))\n\n\n"
+        "def totals(conn):\n    return _count(conn, 'users')\n\n\nHANDLERS = [_count]\n",
+        2),
     "variable": (
         "def create(cursor):\n"
         "    query = 'CREATE TABLE IF NOT EXISTS %s (id int)' % 'items'\n"

@@ -71,6 +71,11 @@ def _bindings(statements: list[ast.AST], params: list[str]) -> _Bindings:
         elif kind is ast.For or kind is ast.AsyncFor:
             if isinstance(node.target, ast.Name):
                 found.loops.setdefault(node.target.id, []).append(node.iter)
+            elif isinstance(node.target, ast.Tuple) and all(isinstance(e, ast.Name) for e in node.target.elts):
+                # `for name, target in INDEXES`: each name holds a part of an item, so it is constant
+                # text when every item is (DocsGPT's migration loops over a tuple of literal triples).
+                for element in node.target.elts:
+                    found.loops.setdefault(element.id, []).append(node.iter)
             else:
                 _bind(found, node.target, None)
         elif kind is ast.Call:
@@ -90,6 +95,26 @@ def _bindings(statements: list[ast.AST], params: list[str]) -> _Bindings:
             for target in node.targets:
                 _bind(found, target, None)
     return found
+
+
+def _argument(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, name: str) -> ast.AST | None:
+    """What a call passes for the parameter `name` (its default when it passes nothing); None when
+    that cannot be told (`*args`, `**kwargs` at the call)."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    args = func.args
+    positional = [a.arg for a in [*args.posonlyargs, *args.args]]
+    if name in positional:
+        index = positional.index(name)
+        if index < len(call.args):
+            return call.args[index]
+        defaults_start = len(positional) - len(args.defaults)
+        return args.defaults[index - defaults_start] if index >= defaults_start else None
+    kwonly = [a.arg for a in args.kwonlyargs]
+    return args.kw_defaults[kwonly.index(name)] if name in kwonly else None
 
 
 def _bind(found: _Bindings, target: ast.AST, value: ast.AST | None) -> None:
@@ -149,7 +174,10 @@ class ConstantText:
         self._functions = sorted(functions, key=lambda f: f.lineno)
         self._starts = [f.lineno for f in self._functions]
         self._scopes: dict[int, _Bindings] = {}
+        self._scope_functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # id(scope) -> its function
         self._module: _Bindings | None = None
+        self._calls: dict[str, list[ast.Call] | None] | None = None
+        self._hopping = False
 
     def constant(self, expr: ast.AST, line: int) -> bool:
         try:
@@ -177,6 +205,7 @@ class ConstantText:
             params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
             params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
             found = self._scopes[id(func)] = _bindings(func.body, params)
+            self._scope_functions[id(found)] = func
         return found
 
     def _module_scope(self) -> _Bindings:
@@ -227,6 +256,43 @@ class ConstantText:
         if kind is ast.Name:
             return self._named(expr.id, scope, loops, depth)
         return False
+
+    # -- one hop through a private helper's parameter ----------------------------------------------
+    def _parameter_text(self, name: str, scope: _Bindings) -> bool:
+        """A parameter of a module-level private function (`def _recreate(values)`) is constant text
+        when the module calls the function, and only calls it, passing constant text for it: DocsGPT's
+        alembic migrations hand module constants to such a helper. One hop, no further."""
+        func = self._scope_functions.get(id(scope))
+        if self._hopping or func is None or not func.name.startswith("_") or func not in self._tree.body:
+            return False
+        if _bindings(func.body, []).binds(name):  # rebound in the body, not only what callers pass
+            return False
+        calls = self._calls_of(func.name)
+        if not calls:
+            return False
+        self._hopping = True
+        try:
+            for call in calls:
+                argument = _argument(func, call, name)
+                if argument is None or not self._text(argument, self._scope_at(call.lineno), {}, 0):
+                    return False
+            return True
+        finally:
+            self._hopping = False
+
+    def _calls_of(self, name: str) -> list[ast.Call] | None:
+        """The module's calls of a module-level function by name; None when the name is also used
+        any other way (handed on as a callback, its callers could pass anything)."""
+        if self._calls is None:
+            calls: dict[str, list[ast.Call]] = {}
+            loads: dict[str, int] = {}
+            for node in walk([self._tree]):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    calls.setdefault(node.func.id, []).append(node)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    loads[node.id] = loads.get(node.id, 0) + 1
+            self._calls = {n: (found if loads.get(n, 0) == len(found) else None) for n, found in calls.items()}
+        return self._calls.get(name, [])
 
     def _call_text(self, call: ast.Call, scope: _Bindings | None, loops: dict[str, ast.AST], depth: int) -> bool:
         func = call.func
@@ -288,8 +354,11 @@ class ConstantText:
         if name in loops:  # a comprehension's variable: an item of its iterable
             return True
         owner = self._owner(name, scope)
-        if owner is None or name in owner.other:
+        if owner is None:
             return False
+        if name in owner.other:
+            return want == "text" and name not in owner.values and name not in owner.loops \
+                and self._parameter_text(name, owner)
         if want != "text" and name in owner.handed:
             return False
         values = owner.values.get(name, [])
