@@ -37,6 +37,9 @@ class StackEvidence(BaseModel):
     route_files: list[str] = Field(default_factory=list, description="globs of framework route files (Next.js app/**/route.ts)")
     exports: list[str] = Field(default_factory=list, description="names a route file must export (GET, POST)")
     dependencies: list[str] = Field(default_factory=list, description="go.mod / package.json / Cargo.toml names that declare it")
+    statuses: list[int] = Field(default_factory=list,
+                                description="hand-written: one of these statuses answered in a branch of a test on the "
+                                            "request path (401, 403 or 429; polywiring)")
 
 
 def _call_matches(call: str, wanted: list[str]) -> str | None:
@@ -104,6 +107,11 @@ def stack_evidence(modules: list[Any], stacks: dict[str, StackEvidence],
                                              "on the request path (no wiring call, handler or name used there "
                                              "reaches it)",
                                      path=module.source.rel, line=exit_line, strength=EvidenceStrength.DECLARED)
+        answered = sorted(set(map(str, spec.statuses)) & set(facts.get("statuses", {})))
+        if found is None and answered:
+            found = Evidence(message=f"hand-written: answers {', '.join(answered)} after a test on the request path",
+                             path=module.source.rel, line=facts["statuses"][answered[0]],
+                             strength=EvidenceStrength.IMPLEMENTED)
         if found is not None:
             implemented.append(found)
         elif unapplied is not None:

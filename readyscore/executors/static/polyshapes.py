@@ -51,12 +51,19 @@ ROUTE_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 READ_KINDS = {
     "node": ("call_expression", "function_declaration", "generator_function_declaration", "method_definition",
              "arrow_function", "function_expression", "variable_declarator", "pair", "assignment_expression",
-             "public_field_definition", "field_definition", "export_statement", "member_expression"),
+             "public_field_definition", "field_definition", "export_statement", "member_expression", "if_statement"),
     "go": ("call_expression", "keyed_element", "function_declaration", "method_declaration", "short_var_declaration",
-           "assignment_statement", "var_spec", "const_spec", "parameter_declaration", "selector_expression"),
+           "assignment_statement", "var_spec", "const_spec", "parameter_declaration", "selector_expression",
+           "if_statement"),
     "rust": ("call_expression", "function_item", "let_declaration", "const_item", "static_item", "field_initializer",
-             "assignment_expression", "scoped_identifier"),
+             "assignment_expression", "scoped_identifier", "if_expression"),
 }
+# A conditional, and the literal or named status codes a branch of it answers with (polywiring's
+# hand-written controls: chat-ui's `if (nEvents > limit) { error(429, ...) }`).
+IF_KINDS = {"node": "if_statement", "go": "if_statement", "rust": "if_expression"}
+NUMBER_KINDS = {"node": "number", "go": "int_literal", "rust": "integer_literal"}
+STATUS_NAMES = {"TOO_MANY_REQUESTS": 429, "StatusTooManyRequests": 429, "UNAUTHORIZED": 401, "StatusUnauthorized": 401,
+                "FORBIDDEN": 403, "StatusForbidden": 403}
 
 FUNCTION_KINDS = {
     "node": ("function_declaration", "generator_function_declaration", "method_definition", "arrow_function",

@@ -40,7 +40,15 @@ import bisect
 import posixpath
 from typing import Any
 
-from readyscore.executors.static.polyshapes import FILE_READERS, FileWiring, named_children as _named, span as _span
+from readyscore.executors.static.polyshapes import (
+    FILE_READERS,
+    IF_KINDS,
+    NUMBER_KINDS,
+    STATUS_NAMES,
+    FileWiring,
+    named_children as _named,
+    span as _span,
+)
 
 MAX_EXIT_NAMES = 12
 MAX_EXIT_OCCURRENCES = 4  # of one call (fmt.Sprintf is made hundreds of times): enough to find its holders
@@ -220,4 +228,44 @@ def wiring_facts(root: Any, stack: str, rel: str, resolved_calls: list[tuple[str
         exits.pop(call, None)
     for name, line in _references(w, merged, origins).items():
         wired.setdefault(name, line)
-    return {"wired": wired, "exits": exits, "request_names": _foreign_names(w, merged, origins, {m.split("::")[0] for m in modules})}
+    return {"wired": wired, "exits": exits, "request_names": _foreign_names(w, merged, origins, {m.split("::")[0] for m in modules}),
+            "statuses": _answered_statuses(w, merged, starts)}
+
+
+ANSWERED_STATUSES = frozenset({401, 403, 429})
+
+
+def _find_any(node: Any, kinds: tuple[str, ...]) -> list[Any]:
+    """Nodes of any of `kinds` under `node` (the kinds this grammar lacks are skipped)."""
+    try:
+        return node.find_all(any=[{"kind": kind} for kind in kinds])
+    except RuntimeError:  # a kind this grammar lacks: one kind at a time
+        found = []
+        for kind in kinds:
+            try:
+                found.extend(node.find_all(kind=kind))
+            except RuntimeError:
+                pass
+        return found
+
+
+def _answered_statuses(w: FileWiring, merged: list[tuple[int, int]], starts: list[int]) -> dict[str, int]:
+    """{status: line} for 401, 403 and 429 answered in a branch of a test on the request path: a
+    status literal or a named constant (`StatusCode::TOO_MANY_REQUESTS`) in the branch a condition
+    guards, as a hand-written limiter answers (chat-ui's `if (nEvents > limit) error(429, ...)`).
+    A string that mentions "429" is no status."""
+    found: dict[str, int] = {}
+    for node in w.of(IF_KINDS[w.stack]):
+        start, end = _span(node)
+        branch = node.field("consequence")
+        if branch is None or not _inside(merged, starts, start, end):
+            continue
+        line = node.range().start.line + 1
+        for number in branch.find_all(kind=NUMBER_KINDS[w.stack]):
+            if number.text().isdigit() and int(number.text()) in ANSWERED_STATUSES:
+                found.setdefault(number.text(), line)
+        for ident in _find_any(branch, ("identifier", "field_identifier", "property_identifier")):
+            status = STATUS_NAMES.get(ident.text())
+            if status is not None:
+                found.setdefault(str(status), line)
+    return found
