@@ -30,6 +30,8 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[([ xX✓✔])\]\s*")
 _BOLD_ONLY = re.compile(r"^(?:\*\*|__)([^*_]{1,120})(?:\*\*|__)\s*:?\s*$")
+# An item that opens with a bold label and goes on: "**Agents (COMING SOON)**: Add guardrails to ...".
+_BOLD_LABEL = re.compile(r"^(?:\*\*|__)([^*_]{1,120})(?:\*\*|__)\s*[:\u2014-]?\s*\S")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 # Preformatted HTML (`<pre><code>`, a README's terminal output) is code too: "100/100" in a progress
 # bar states no score (TensorZero's README).
@@ -52,6 +54,8 @@ _FILE_PATH = re.compile(r"(?<![\w/])[\w.-]+(?:/[\w.-]+)*\.(?:md|markdown|rst|txt
 # supported." narrows one case of a control that is there.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MAX_PROSE_ADMISSION_WORDS = 14
+GUIDE_FOLDERS = frozenset({"docs", "doc", "documentation", "guides", "guide", "tutorials", "tutorial", "examples",
+                           "example", "samples", "cookbook", "notebooks", "user_guides", "getting_started"})
 
 
 @dataclass
@@ -105,7 +109,10 @@ class _DocumentReader:
         self.headings: list[Scope] = []
         self.label: Scope | None = None  # a paragraph label ("**For Production, Add:**")
         self.item_label: Scope | None = None  # a list item that is only a label ("1. **Security**")
-        self.intro = self.readme  # a README's opening paragraphs describe the service: claims
+        # A README's opening paragraphs describe the service: claims. A README inside a docs,
+        # guides or examples folder opens a guide (NeMo-Guardrails' docs/getting_started/*/README.md:
+        # "This guide shows you how to create a guardrails configuration").
+        self.intro = self.readme and not GUIDE_FOLDERS.intersection(PurePosixPath(path).parts[:-1])
         self.claims: list[Claim] = []
         self.admissions: list[Admission] = []
         marks = [(m, "checked") for m in self.syntax.checked_marks] + [(m, "unchecked") for m in self.syntax.unchecked_marks]
@@ -219,6 +226,14 @@ class _DocumentReader:
         # A ticked item is done, under a "Roadmap" heading too (DocsGPT's "- [x] OpenTelemetry
         # observability ( April 2026 )"): it is a claim, never an admission.
         if state != "checked" and (state == "unchecked" or open_scope or _matches(self.syntax.admission, rest)):
+            label = _BOLD_LABEL.match(_LEADING_SYMBOLS.sub("", rest.strip())) if is_item else None
+            if label and state != "unchecked" and not open_scope and _matches(self.syntax.admission, label.group(1)):
+                # The label is what is left open (NeMo-Guardrails' "**Agents (COMING SOON)**: Add
+                # guardrails to your LLM-based agent" leaves agents open, not its guardrails).
+                admitted = [c.id for c in self.mapping.capabilities if c.regex.search(label.group(1))]
+                if admitted and not self.changelog:
+                    self.admissions.append(Admission(_short(label.group(1)), self.path, number, admitted))
+                return
             # Under "Known limitations" a long paragraph explains a problem, naming controls on the
             # way (DocsGPT's runbook: StrictMode's double connections "hit the cap and see HTTP
             # 429"); only its short sentences that say something is not done admit anything.

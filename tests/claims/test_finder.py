@@ -96,6 +96,32 @@ def test_open_items_are_admissions_not_claims(text, admitted):
     assert [ref for a in admissions for ref in a.refs] == admitted
 
 
+@pytest.mark.parametrize(("text", "admitted"), [
+    # The bold label is the subject: NeMo-Guardrails leaves agents open, not its guardrails.
+    ("- **Agents (COMING SOON)**: Add guardrails to your LLM-based agent.\n", []),
+    ("- **Rate limiting (coming soon)**: per-key quotas for the gateway.\n", ["rate-limiting"]),
+    # No label, or the open word after it: the whole item, as before.
+    ("- Rate limiting per key (coming soon)\n", ["rate-limiting"]),
+    ("- **Gateway**: rate limiting is not yet implemented.\n", ["rate-limiting"]),
+])
+def test_an_open_items_bold_label_is_what_it_leaves_open(text, admitted):
+    _, admissions = find(text)
+    assert [ref for a in admissions for ref in a.refs] == admitted
+
+
+def test_how_to_add_teaches_and_admits_nothing():
+    """NeMo-Guardrails' guides: "This topic demonstrates how to add input rails to a guardrails
+    configuration." is a tutorial; "Guardrails: still to add" leaves them open."""
+    assert find("This topic demonstrates how to add input rails to a guardrails configuration.\n")[1] == []
+    assert [a.refs for a in find("- Guardrails: to add\n")[1]] == [["llm-safeguards"]]
+
+
+def test_a_guides_readme_opens_a_guide_not_the_service():
+    text = "# Hello World\n\nThis guide shows you how to create a guardrails configuration.\n"
+    assert find(text, "docs/getting_started/1_hello_world/README.md")[0] == []
+    assert kinds(find(text, "README.md")[0]) == [(3, "capability", ["llm-safeguards"])]
+
+
 def test_a_ticked_roadmap_item_is_done_and_an_open_one_is_not():
     """DocsGPT's README: "## Roadmap" over "- [x] OpenTelemetry observability ( April 2026 )"."""
     claims, admissions = find("## Roadmap\n- [x] OpenTelemetry observability ( April 2026 )\n"
