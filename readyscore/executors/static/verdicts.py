@@ -15,7 +15,8 @@ cannot take it away. Nothing to judge is `not_applicable` only when the tree hol
 service in any language; when its code could not be read, or is in a language these checks do
 not read, the verdict is `not_evaluated`. Both families share this rule. A capability check that
 found nothing is also `not_evaluated` when the code in languages it does not read outnumbers what
-it read (coverage.OTHER_LANGUAGE_MAJORITY): three helper scripts are no ground for "no evidence";
+it read (coverage.OTHER_LANGUAGE_MAJORITY) and the Python it read serves no route: three helper
+scripts are no ground for "no evidence";
 a hazard check that found none there is `not_evaluated` by the same rule (a hazard found is found).
 """
 
