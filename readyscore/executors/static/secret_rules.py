@@ -94,6 +94,9 @@ ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Z_]+%$|^%[A-Z_]+
 # Separated words with a small number after them ("azure-key-123", "api_key_2"): a stand-in a test
 # passes around. The separator matters: "GjkLqpwRmZtXbN83" is random letters, not words.
 NUMBERED_WORDS = re.compile(r"(?P<words>[A-Za-z]+(?:[_.-][A-Za-z]+)+)[-_]?\d{1,4}")
+# Words that make a provider-shaped key a stand-in (AIBrix's samples: "sk-kFJ12nKsFake...BFake"). In
+# a random key of 50 characters a given four letters turn up about once in 20,000 keys.
+PROVIDER_STAND_IN_MARKERS = ("xxxx", "your", "example", "0000000", "fake", "dummy", "placeholder", "redacted")
 STAND_IN_PREFIXES = ("test-", "test_", "fake-", "fake_", "mock-", "mock_", "dummy-", "dummy_")
 
 
@@ -244,7 +247,7 @@ def scan_text(text: str, structured: bool, quoted_only: bool = False, urls: bool
             continue
         for match in pattern.finditer(text):
             value = match.group(0)
-            if rule != "private-key" and (any(m in value.lower() for m in ("xxxx", "your", "example", "0000000"))
+            if rule != "private-key" and (any(m in value.lower() for m in PROVIDER_STAND_IN_MARKERS)
                                           or len(set(value)) < 10 or _spelled_out(value)):
                 continue
             line, col = where(match.start())
