@@ -33,6 +33,11 @@ _BOLD_ONLY = re.compile(r"^(?:\*\*|__)([^*_]{1,120})(?:\*\*|__)\s*:?\s*$")
 # An item that opens with a bold label and goes on: "**Agents (COMING SOON)**: Add guardrails to ...".
 _BOLD_LABEL = re.compile(r"^(?:\*\*|__)([^*_]{1,120})(?:\*\*|__)\s*[:\u2014-]?\s*\S")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# A reStructuredText or setext underline: the one-line paragraph above it is a heading
+# ("How to deploy autoscaling object" over a row of dashes, AIBrix's docs).
+_UNDERLINE = re.compile(r"^([=\-~^\"'`*+#:.])\1{2,}\s*$")
+_UNDERLINE_DEPTH = {"=": 1, "-": 2}
+_RST_CODE_DIRECTIVE = re.compile(r"^\.\.\s+(code-block|code|sourcecode|literalinclude|parsed-literal|prompt)::")
 # Preformatted HTML (`<pre><code>`, a README's terminal output) is code too: "100/100" in a progress
 # bar states no score (TensorZero's README).
 _PRE_OPEN = re.compile(r"<pre[\s>]", re.IGNORECASE)
@@ -140,12 +145,16 @@ class _DocumentReader:
     def read(self, text: str) -> None:
         """Line by line; a paragraph or list item wrapped over several lines is read as one unit
         (a claim does not stop at a line break), cited by its first line."""
-        in_fence = in_pre = False
+        in_fence = in_pre = in_code = False
         previous_blank = True
         unit: list = []  # [first line number, is a list item, text]
+        rst = self.path.endswith(".rst")
+        literal = False  # RST: the indented block that follows is code ("::", `.. code-block::`)
 
         def flush() -> None:
+            nonlocal literal
             if unit:
+                literal = rst and unit[2].rstrip().endswith("::")
                 self.on_line(unit[2][:MAX_UNIT_CHARS], unit[1], unit[0])
                 unit.clear()
 
@@ -173,6 +182,29 @@ class _DocumentReader:
                 flush()
                 previous_blank = True
                 continue
+            indented = line[:1] in (" ", "\t")
+            if in_code:  # an indented code block lasts while its lines stay indented
+                if indented:
+                    continue
+                in_code = False
+            if indented and previous_blank and not unit and (line.startswith(("    ", "\t")) or literal):
+                in_code = True  # Markdown's indented code, an RST literal block (AIBrix's YAML and shell)
+                continue
+            if rst and line.startswith(".. "):  # an RST directive: code directives open a literal block
+                flush()
+                literal = bool(_RST_CODE_DIRECTIVE.match(line))
+                previous_blank = True
+                continue
+            literal = False
+            underline = _UNDERLINE.match(line.strip())
+            if underline:  # a heading's underline (or an RST overline, or a rule: nothing to read)
+                if unit and not unit[1] and unit[0] == number - 1:
+                    self.on_heading(_UNDERLINE_DEPTH.get(underline.group(1), 3), unit[2], unit[0])
+                    unit.clear()
+                else:
+                    flush()
+                previous_blank = True
+                continue
             item = _LIST_ITEM.match(line)
             heading = _HEADING.match(line.strip())
             if item or heading or line.lstrip().startswith("|"):
@@ -183,8 +215,6 @@ class _DocumentReader:
                 self.on_table_row(line.strip(), number)
             elif item:
                 unit[:] = [number, True, item.group(1).strip()]
-            elif line.startswith(("    ", "\t")) and previous_blank and not unit:
-                pass  # an indented code block (a list's continuation lines follow their item)
             elif unit and len(unit[2]) < MAX_UNIT_CHARS:
                 unit[2] += " " + line.strip()
             elif not unit:

@@ -122,6 +122,31 @@ def test_a_guides_readme_opens_a_guide_not_the_service():
     assert kinds(find(text, "README.md")[0]) == [(3, "capability", ["llm-safeguards"])]
 
 
+def test_an_underlined_title_is_a_heading_not_a_claim():
+    """AIBrix's .rst docs: "Check autoscaling logs" over a row of dashes is a section title, not a
+    sentence claiming autoscaling; the heading scopes what follows as a Markdown heading would."""
+    rst = ("Check autoscaling logs\n----------------------\n\nRun kubectl logs.\n\n"
+           "Features\n========\n\nAutoscaling of inference pods on load\n")
+    assert kinds(find(rst, "docs/autoscaling.rst")[0]) == [(9, "capability", ["autoscaling"])]
+    # A rule under a paragraph of two lines, or after a blank line, makes no heading.
+    assert kinds(find("## Notes\n\nAutoscaling is on\nfor every pod\n---\n", "docs/x.md")[0]) == []
+
+
+def test_indented_code_is_code_to_its_last_line():
+    """AIBrix's .rst guides: a `.. code-block:: yaml` or a `::` literal block holding a livenessProbe
+    or a kubectl table read as claims from its second line on (only the first was skipped)."""
+    rst = ("Features\n========\n\nApply the manifest below.\n\n.. code-block:: yaml\n\n   livenessProbe:\n"
+           "     httpGet: {path: /health}\n   readinessProbe: {}\n\nOnce it runs, kubectl lists the pods of the "
+           "service with the names and the states that the manifest above gave them::\n\n   kubectl get pods\n"
+           "   autoscaling enabled\n\nAutoscaling of inference pods on load\n")
+    assert kinds(find(rst, "docs/deploy.rst")[0]) == [(17, "capability", ["autoscaling"])]
+    markdown = "## Features\n\n    livenessProbe:\n      httpGet: /health\n\nAutoscaling on load\n"
+    assert kinds(find(markdown, "docs/x.md")[0]) == [(6, "capability", ["autoscaling"])]
+    # An RST note's three-space indented prose is still read.
+    note = "Features\n========\n\n.. note::\n\n   Autoscaling of inference pods on load\n"
+    assert kinds(find(note, "docs/x.rst")[0]) == [(6, "capability", ["autoscaling"])]
+
+
 def test_a_ticked_roadmap_item_is_done_and_an_open_one_is_not():
     """DocsGPT's README: "## Roadmap" over "- [x] OpenTelemetry observability ( April 2026 )"."""
     claims, admissions = find("## Roadmap\n- [x] OpenTelemetry observability ( April 2026 )\n"
