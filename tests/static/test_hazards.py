@@ -90,6 +90,28 @@ def test_path_suppression_marks_its_findings_waived_and_keeps_them(static_audit)
     assert len(info.matched_findings) == 2 and not info.whole_check
 
 
+DEBUG_TWINS = {  # where FastAPI(debug=True) stands -> static-debug-mode
+    "always on": ("from fastapi import FastAPI\napp = FastAPI(debug=True)\n", "fail"),
+    # khoj: switched on only when the configuration asks for debug mode
+    "in a debug branch": ("import os\nfrom fastapi import FastAPI\n\n\ndef in_debug_mode():\n"
+                          "    return os.getenv('KHOJ_DEBUG') == 'true'\n\n\nif in_debug_mode():\n"
+                          "    app = FastAPI(debug=True)\nelse:\n    app = FastAPI(docs_url=None)\n", "pass"),
+    "in the else of a debug branch": ("from fastapi import FastAPI\nimport settings\n\nif settings.DEBUG:\n"
+                                      "    app = FastAPI()\nelse:\n    app = FastAPI(debug=True)\n", "fail"),
+    "in a branch about something else": ("import os\nfrom fastapi import FastAPI\n\nif os.getenv('PORT'):\n"
+                                         "    app = FastAPI(debug=True)\n", "fail"),
+}
+
+
+@pytest.mark.parametrize("twin", sorted(DEBUG_TWINS))
+def test_debug_switched_on_by_the_configuration_is_not_a_literal(static_audit, tmp_path, twin):
+    from static_helpers import write_tree
+
+    code, status = DEBUG_TWINS[twin]
+    result = static_audit(write_tree(tmp_path / "svc", {"app.py": code}), ["static-debug-mode"])["static-debug-mode"]
+    assert result.status.value == status, result.message
+
+
 TIMEOUT_TWINS = {  # the outbound call of one small service -> the verdict of static-http-timeout
     "timeout set": ("import httpx\nclient = httpx.Client(timeout=httpx.Timeout(30, connect=3))\n"
                     "def ask(p):\n    return client.post('/v1/chat', json=p)\n", "pass"),

@@ -656,12 +656,27 @@ def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = ""
         finder.add(BLOCKING_KIND, call, message)
     if clean is not None:
         finder.sight(BLOCKING_KIND, clean, f"async def {clean.name}() makes no blocking call")
+    guarded = _debug_guarded_lines(nodes) if any(f["hazard"] == "debug-mode" for f in finder.found) else ()
     unique: dict[tuple[str, int], dict[str, Any]] = {}
     for finding in finder.found:  # nested functions are walked twice; report each line once
+        if finding["hazard"] == "debug-mode" and any(start <= finding["line"] <= end for start, end in guarded):
+            continue
         unique.setdefault((finding["hazard"], finding["line"]), finding)
     sightings = [{"hazard": hazard, "line": line, "message": message, "safe": True}
                  for hazard, (line, message) in finder.sighted.items()]
     return sorted(unique.values(), key=lambda f: (f["line"], f["hazard"])) + sightings
+
+
+def _debug_guarded_lines(nodes: Nodes) -> list[tuple[int, int]]:
+    """The lines of `if` branches taken only in debug mode (`if in_debug_mode(): app =
+    FastAPI(debug=True)`, khoj; `if settings.DEBUG:`, `if os.getenv("DEBUG"):`): a debugger switched
+    on there follows the configuration, it is not switched on by a literal. The `else` is not."""
+    found = []
+    for node in nodes.of(ast.If):
+        if any("debug" in (dotted(n) or (n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else "")
+                           ).lower() for n in ast.walk(node.test)) and node.body:
+            found.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno))
+    return found
 
 
 def raised_with_text(nodes: Nodes) -> list[str]:
