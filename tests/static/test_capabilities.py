@@ -309,3 +309,21 @@ def test_zero_code_tracing_is_the_launcher_not_its_name(static_audit, tmp_path, 
     write_tree(tmp_path, {"app.py": SERVER, **files})
     result = static_audit(tmp_path, ["static-cap-tracing"])["static-cap-tracing"]
     assert result.status.value == status, (result.message, result.evidence)
+
+
+SAFETY = ("from fastapi import FastAPI, HTTPException\napp = FastAPI()\n\n\n"
+          "async def acheck_if_safe_prompt(persona):\n    verdict = await judge(persona)\n"
+          "    return verdict == 'safe', 'flagged'\n\n\n"
+          "@app.post('/agents')\nasync def create_agent(body: dict):\n"
+          "    is_safe, reason = await acheck_if_safe_prompt(body['persona'])\n{use}    return {{'ok': True}}\n")
+
+
+@pytest.mark.parametrize("use, status", [
+    # khoj: an agent's persona screened by a model, the agent refused when it is not safe
+    ("    if not is_safe:\n        raise HTTPException(400, reason)\n", "pass"),
+    ("", "fail"),  # screened, and the verdict ignored: guards nothing
+])
+def test_a_safety_check_of_a_prompt_is_a_safeguard_when_its_verdict_refuses(static_audit, tmp_path, use, status):
+    (tmp_path / "app.py").write_text(SAFETY.format(use=use))
+    result = static_audit(tmp_path, ["static-cap-llm-safeguards"])["static-cap-llm-safeguards"]
+    assert result.status.value == status, (result.message, result.evidence)
