@@ -42,7 +42,10 @@ def test_level1_shows_the_prototype_hazards(level1):
     assert "module-level dicts" in level1["static-cap-persistence"].message
     # The client's max_tokens passed through is not a cap.
     assert level1["static-cap-max-tokens"].status.value == "fail"
-    assert all("FAKE0DEMO" not in (e.message + (e.snippet or "")) for e in level1["static-secrets"].evidence)
+    # The planted key is found and masked in the evidence. It does not say "fake": a provider-shaped
+    # key that does is a stand-in (AIBrix's samples), so the demo's says "not a real key" instead.
+    assert level1["static-secrets"].evidence
+    assert all("DEMO0KEY" not in (e.message + (e.snippet or "")) for e in level1["static-secrets"].evidence)
 
 
 def test_level3_shows_the_capabilities_and_no_hazard(level3):

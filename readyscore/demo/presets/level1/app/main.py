@@ -5,7 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 # TODO move to env before launch
-OPENAI_API_KEY = "sk-proj-FAKE0DEMO0KEY0readyscore0fixture0not0a0real0key0000"
+OPENAI_API_KEY = "sk-proj-DEMO0KEY0readyscore0fixture0not0a0real0key0000"
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 
 app = FastAPI(debug=True)
