@@ -180,7 +180,7 @@ def unrelated(request):
     nodes = Nodes(tree)
     found = [(f["hazard"], f["line"], f["message"]) for f in find_hazards(tree, Aliases(nodes), nodes)
              if f["hazard"] == "eval-request-data"]
-    reference = _Finder(Aliases(nodes), ConstantText(tree, list(nodes.of(_ast.FunctionDef, _ast.AsyncFunctionDef))))
+    reference = _Finder(Aliases(nodes), ConstantText(tree, nodes))
     for func in nodes.of(_ast.FunctionDef, _ast.AsyncFunctionDef):
         _eval_in_function(func, reference)
     expected = sorted({(f["hazard"], f["line"]): (f["hazard"], f["line"], f["message"])

@@ -417,7 +417,7 @@ def rule_secrets_by_reference(inv: Inventory) -> RuleOutcome:
                 continue
             for key, value in values.items():
                 literal = isinstance(value, str) and value.strip() and not templated(value) and not is_reference(value)
-                if literal and (is_secret_name(str(key)) or (obj.kind == "Secret" and _holds_credential(str(key), value, section))):
+                if literal and (is_secret_name(str(key)) or (obj.kind == "Secret" and _secret_entry_is_credential(str(key), value, section))):
                     outcome.bad(obj.path, values.line_of(key) if isinstance(values, YMap) else obj.line,
                                 f"{obj.where}: {key} holds a literal credential ({mask(value)}); keep secrets out of "
                                 "the repository (External Secrets, Sealed Secrets, a vault)")
@@ -426,7 +426,7 @@ def rule_secrets_by_reference(inv: Inventory) -> RuleOutcome:
     return outcome
 
 
-def _holds_credential(key: str, value: str, section: str) -> bool:
+def _secret_entry_is_credential(key: str, value: str, section: str) -> bool:
     """A Secret's entry is a credential unless it is plainly a setting: a key named for an address,
     a user, a port or a provider, or a number or a boolean, and holding no credential (a provider
     key, a private key, a URL with a password). DocsGPT's Secret also carries LLM_PROVIDER

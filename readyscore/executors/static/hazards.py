@@ -613,7 +613,7 @@ class _LeakFinder:
 
 def find_hazards(tree: ast.Module, aliases: Aliases, nodes: Nodes, rel: str = "") -> list[dict[str, Any]]:
     functions = list(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef))
-    finder = _Finder(aliases, ConstantText(tree, functions))
+    finder = _Finder(aliases, ConstantText(tree, nodes))
     name = rel.rsplit("/", 1)[-1]
     finder.is_settings = (name.startswith("settings") or "/settings/" in f"/{rel}"
                           or any(m.startswith("django") for m in aliases.imports))
@@ -671,12 +671,17 @@ def _debug_guarded_lines(nodes: Nodes) -> list[tuple[int, int]]:
     """The lines of `if` branches taken only in debug mode (`if in_debug_mode(): app =
     FastAPI(debug=True)`, khoj; `if settings.DEBUG:`, `if os.getenv("DEBUG"):`): a debugger switched
     on there follows the configuration, it is not switched on by a literal. The `else` is not."""
-    found = []
-    for node in nodes.of(ast.If):
-        if any("debug" in (dotted(n) or (n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else "")
-                           ).lower() for n in ast.walk(node.test)) and node.body:
-            found.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno))
-    return found
+    return [(node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno)
+            for node in nodes.of(ast.If) if node.body and _mentions_debug(node.test)]
+
+
+def _mentions_debug(test: ast.expr) -> bool:
+    """A name, attribute or string in the test says debug (`in_debug_mode()`, `settings.DEBUG`)."""
+    for node in ast.walk(test):
+        text = dotted(node) or (node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else "")
+        if "debug" in text.lower():
+            return True
+    return False
 
 
 def raised_with_text(nodes: Nodes) -> list[str]:

@@ -129,9 +129,8 @@ def _foreign_names(w: FileWiring, spans: list[tuple[int, int]], origins: dict[st
     for ident, name, s, e in w.identifiers():
         if not _inside(spans, starts, s, e):
             continue
-        if w.stack == "node" and name in origins and _node_local(w.rel, origins[name][0]):
-            module, imported = origins[name]
-            add("node", _node_local(w.rel, module), imported, ident)
+        if w.stack == "node" and name in origins and (local := _node_local(w.rel, origins[name][0])):
+            add("node", local, origins[name][1], ident)
         elif w.stack == "go" and len(name) > 1 and name not in defined and name not in GO_BUILTINS \
                 and ident.kind() == "identifier" and ident.parent() is not None \
                 and ident.parent().kind() != "selector_expression":
@@ -149,8 +148,9 @@ def _foreign_names(w: FileWiring, spans: list[tuple[int, int]], origins: dict[st
         first, last = parts[0].text(), parts[1].text()
         if w.stack == "go" and first in origins:
             add("go-pkg", origins[first][0], last, node)
-        elif w.stack == "node" and first in origins and origins[first][1] == "*" and _node_local(w.rel, origins[first][0]):
-            add("node", _node_local(w.rel, origins[first][0]), last, node)
+        elif w.stack == "node" and first in origins and origins[first][1] == "*" \
+                and (local := _node_local(w.rel, origins[first][0])):
+            add("node", local, last, node)
         elif w.stack == "rust" and first[:1].islower() and first not in crates and (
                 first not in origins or origins[first][0].startswith(("crate", "super", "self"))):
             add("rust", first, last, node)

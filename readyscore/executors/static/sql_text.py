@@ -24,7 +24,7 @@ import ast
 import bisect
 from dataclasses import dataclass, field
 
-from readyscore.executors.static.pyfacts import walk
+from readyscore.executors.static.pyfacts import Nodes, walk
 
 MAX_DEPTH = 8  # names followed through names
 # Calls that read a list without keeping it: handing a list to them does not let it grow.
@@ -169,9 +169,10 @@ def _operands(expr: ast.BinOp) -> list[ast.AST] | None:
 class ConstantText:
     """Answers, for an expression at a line of one module, whether it is constant text."""
 
-    def __init__(self, tree: ast.Module, functions: list[ast.FunctionDef | ast.AsyncFunctionDef]):
+    def __init__(self, tree: ast.Module, nodes: Nodes):
         self._tree = tree
-        self._functions = sorted(functions, key=lambda f: f.lineno)
+        self._nodes = nodes
+        self._functions = sorted(nodes.of(ast.FunctionDef, ast.AsyncFunctionDef), key=lambda f: f.lineno)
         self._starts = [f.lineno for f in self._functions]
         self._scopes: dict[int, _Bindings] = {}
         self._scope_functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # id(scope) -> its function
@@ -286,10 +287,11 @@ class ConstantText:
         if self._calls is None:
             calls: dict[str, list[ast.Call]] = {}
             loads: dict[str, int] = {}
-            for node in walk([self._tree]):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            for node in self._nodes.of(ast.Call):  # the module's nodes, already grouped by type
+                if isinstance(node.func, ast.Name):
                     calls.setdefault(node.func.id, []).append(node)
-                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            for node in self._nodes.of(ast.Name):
+                if isinstance(node.ctx, ast.Load):
                     loads[node.id] = loads.get(node.id, 0) + 1
             self._calls = {n: (found if loads.get(n, 0) == len(found) else None) for n, found in calls.items()}
         return self._calls.get(name, [])
